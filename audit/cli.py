@@ -1,0 +1,197 @@
+"""Command-line interface: ``spine-audit run | demo | generate``.
+
+Exit codes: 0 ok, 2 bad input or usage (one line on stderr, no traceback), 1 internal error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+import traceback
+from datetime import date
+from pathlib import Path
+
+from audit import __version__
+from audit.config import SUPPRESSION_PROFILES, load_settings
+from audit.errors import UserError
+
+EXIT_OK, EXIT_INTERNAL, EXIT_USAGE = 0, 1, 2
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that exits with 2 and one line, as every other bad-input error does."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.print_usage(sys.stderr)
+        print(f"spine-audit: error: {message}", file=sys.stderr)
+        raise SystemExit(EXIT_USAGE)
+
+
+def _iso_date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from None
+
+
+class Progress:
+    """Stage-by-stage progress on stderr: a live line on a terminal, a line per stage when
+    --verbose, nothing when --quiet."""
+
+    def __init__(self, verbose: bool, quiet: bool) -> None:
+        self.verbose = verbose
+        self.quiet = quiet
+        self.live = sys.stderr.isatty() and not quiet and not verbose
+        self.started = time.perf_counter()
+
+    def step(self, index: int, total: int, name: str, seconds: float) -> None:
+        if self.quiet:
+            return
+        if self.verbose:
+            print(f"  [{index:2d}/{total}] {name:<24} {seconds:8.3f} s", file=sys.stderr)
+        elif self.live:
+            print(f"\r  [{index:2d}/{total}] {name:<24}", end="", file=sys.stderr, flush=True)
+
+    def message(self, text: str) -> None:
+        if not self.quiet:
+            if self.live:
+                print("\r" + " " * 60 + "\r", end="", file=sys.stderr)
+            print(text, file=sys.stderr)
+
+    def elapsed(self) -> float:
+        return time.perf_counter() - self.started
+
+
+def _add_run_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--from", dest="period_from", type=_iso_date, metavar="DATE",
+                   help="first session date of the audit period (the lookback reaches before)")
+    p.add_argument("--to", dest="period_to", type=_iso_date, metavar="DATE",
+                   help="last session date of the audit period")
+    p.add_argument("--config", type=Path, metavar="FILE",
+                   help="TOML settings file (see docs/measure.md for every setting)")
+    p.add_argument("--pack", help="guideline pack name or folder (default bmj2025_spine)")
+    p.add_argument("--suppression", choices=SUPPRESSION_PROFILES,
+                   help="disclosure control for published counts (default cms)")
+    p.add_argument("--as-of", dest="as_of_date", type=_iso_date, metavar="DATE",
+                   help="dates after this are impossible (default: today)")
+    p.add_argument("--threads", type=int, help="DuckDB threads (default: all cores)")
+    p.add_argument("--memory-limit", help="DuckDB memory limit, e.g. 2GB")
+    p.add_argument("--temp-dir", help="folder DuckDB may spill to")
+    p.add_argument("-v", "--verbose", action="store_true", help="print the stage table")
+    p.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="spine-audit",
+        description="Audit claims or EHR extracts against the BMJ 2025 guideline on "
+        "interventional procedures for chronic non-cancer spine pain.",
+    )
+    parser.add_argument("--version", action="version", version=f"spine-audit {__version__}")
+    parser.add_argument("--debug", action="store_true",
+                        help="show a traceback on internal errors")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    run = sub.add_parser("run", help="audit an extract in the canonical model",
+                         description="Audit a folder holding patients, diagnoses, procedures "
+                         "(and optional sites, coverage) as CSV or Parquet files.")
+    run.add_argument("input_dir", type=Path, metavar="INPUT_DIR")
+    run.add_argument("--out", type=Path, required=True, metavar="OUT_DIR",
+                     help="output folder (replaced if it holds an earlier audit)")
+    _add_run_options(run)
+
+    demo = sub.add_parser("demo", help="audit the bundled synthetic sample into out/",
+                          description="Run the audit on sample_data/ and write reports to out/.")
+    demo.add_argument("--out", type=Path, default=Path("out"), metavar="OUT_DIR")
+    _add_run_options(demo)
+
+    gen = sub.add_parser("generate", help="write a seeded synthetic extract",
+                         description="Write realistic synthetic canonical data (multi-site, "
+                         "multi-year) that exercises every rule of the measure.")
+    gen.add_argument("out_dir", type=Path, metavar="OUT_DIR")
+    gen.add_argument("--patients", type=int, default=3000)
+    gen.add_argument("--sites", type=int, default=12)
+    gen.add_argument("--seed", type=int, default=20250101)
+    gen.add_argument("--format", choices=("csv", "parquet"), default="csv")
+    gen.add_argument("-q", "--quiet", action="store_true")
+    return parser
+
+
+def _settings_from(args: argparse.Namespace):
+    return load_settings(
+        args.config,
+        pack=args.pack,
+        suppression=args.suppression,
+        as_of_date=args.as_of_date,
+        threads=args.threads,
+        memory_limit=args.memory_limit,
+        temp_dir=args.temp_dir,
+    )
+
+
+def _cmd_run(args: argparse.Namespace, input_dir: Path) -> int:
+    from audit.run import run_audit
+
+    settings = _settings_from(args)
+    progress = Progress(args.verbose, args.quiet)
+    progress.message(f"spine-audit {__version__}: auditing {input_dir}")
+    result = run_audit(input_dir, args.out, settings, args.period_from, args.period_to,
+                       on_step=progress.step)
+    for finding in result.findings:
+        progress.message(f"  {finding.level}: {finding.message}")
+    outcome_text = ", ".join(f"{k} {v}" for k, v in result.outcomes.items()) or "none"
+    progress.message(
+        f"done in {progress.elapsed():.1f} s: {result.sessions} sessions ({outcome_text}); "
+        f"{result.quarantined} rows quarantined; reports in {args.out}/index.html"
+    )
+    return EXIT_OK
+
+
+def _cmd_generate(args: argparse.Namespace) -> int:
+    from audit.generate import generate
+
+    if args.patients < 1 or args.sites < 1:
+        raise UserError("--patients and --sites must be at least 1")
+    log = None if args.quiet else (lambda text: print(text, file=sys.stderr))
+    counts = generate(args.out_dir, patients=args.patients, sites=args.sites, seed=args.seed,
+                      fmt=args.format, progress=log)
+    if not args.quiet:
+        rows = ", ".join(f"{t} {n}" for t, n in counts.items())
+        print(f"wrote {args.out_dir}: {rows}", file=sys.stderr)
+    return EXIT_OK
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return EXIT_USAGE
+    try:
+        if args.command == "run":
+            return _cmd_run(args, args.input_dir)
+        if args.command == "demo":
+            from audit.resources import sample_data_dir
+
+            return _cmd_run(args, sample_data_dir())
+        if args.command == "generate":
+            return _cmd_generate(args)
+    except UserError as exc:
+        print(f"spine-audit: error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("spine-audit: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # noqa: BLE001 - the last line of defence: no traceback by default
+        if args.debug or os.environ.get("SPINE_AUDIT_DEBUG"):
+            traceback.print_exc()
+        print(f"spine-audit: internal error: {type(exc).__name__}: {exc} "
+              "(rerun with --debug for a traceback)", file=sys.stderr)
+        return EXIT_INTERNAL
+    return EXIT_USAGE
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,217 @@
+"""Guideline packs: a guideline's recommendations, merges, exclusion rules and value sets, as data.
+
+A pack is a folder (``audit/packs/<name>/``) holding ``pack.toml`` and CSV files. The SQL reads
+the tables loaded here and nothing about a specific guideline is written in SQL or Python.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from audit.errors import PackError
+from audit.resources import packs_dir
+
+# table name in DuckDB -> (file in the pack, required columns)
+PACK_TABLES: dict[str, tuple[str, tuple[str, ...]]] = {
+    "pack_recommendations": (
+        "recommendations.csv",
+        ("recommendation_id", "pain_type", "family", "priority", "direction", "strength",
+         "summary", "citation"),
+    ),
+    "pack_session_merges": ("session_merges.csv", ("family", "merges_into", "preference")),
+    "pack_exclusion_rules": (
+        "exclusion_rules.csv",
+        ("rule_order", "reason", "value_set", "min_days_before", "max_days_before", "switch"),
+    ),
+    "pack_value_set_definitions": (
+        "value_set_definitions.csv",
+        ("value_set", "domain", "role", "definition", "spec_reference"),
+    ),
+}
+VALUE_SET_COLUMNS = (
+    "value_set", "code_system", "code", "description", "region", "billable", "valid_from",
+    "valid_to", "source", "confidence",
+)
+# Column types for the small pack tables (everything else is text).
+_TYPES = {
+    "priority": "INTEGER",
+    "preference": "INTEGER",
+    "rule_order": "INTEGER",
+    "min_days_before": "INTEGER",
+    "max_days_before": "INTEGER",
+}
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One result of the definition check."""
+
+    level: str  # "error" or "warning"
+    check: str
+    message: str
+
+    def as_dict(self) -> dict[str, str]:
+        return {"level": self.level, "check": self.check, "message": self.message}
+
+
+@dataclass(frozen=True)
+class Pack:
+    name: str
+    path: Path
+    meta: dict[str, Any]
+    version_hash: str
+
+    def manifest(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "version": self.meta.get("version"),
+            "title": self.meta.get("title"),
+            "citation": self.meta.get("citation"),
+            "value_set_sha256": self.version_hash,
+            "min_age": self.min_age,
+        }
+
+    @property
+    def min_age(self) -> int:
+        return int(self.meta.get("population_min_age", 18))
+
+    def value_set_files(self) -> list[Path]:
+        return sorted((self.path / "valuesets").glob("*.csv"))
+
+
+def resolve_pack(name_or_path: str) -> Pack:
+    """A pack shipped with the tool by name, or a pack folder by path."""
+    candidate = Path(name_or_path)
+    path = candidate if candidate.is_dir() else packs_dir() / name_or_path
+    if not (path / "pack.toml").is_file():
+        shipped = ", ".join(sorted(p.name for p in packs_dir().iterdir() if p.is_dir()))
+        raise PackError(f"guideline pack {name_or_path!r} not found (shipped packs: {shipped})")
+    try:
+        meta = tomllib.loads((path / "pack.toml").read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise PackError(f"{path / 'pack.toml'}: {exc}") from None
+    digest = hashlib.sha256()
+    files = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix in (".csv", ".toml"))
+    for file in files:
+        digest.update(file.relative_to(path).as_posix().encode())
+        digest.update(b"\0")
+        digest.update(file.read_bytes())
+    return Pack(name=str(meta.get("name", path.name)), path=path, meta=meta,
+                version_hash=digest.hexdigest())
+
+
+def _load_csv(con: duckdb.DuckDBPyConnection, table: str, path: Path,
+              columns: tuple[str, ...]) -> None:
+    if not path.is_file():
+        raise PackError(f"{path}: pack file missing")
+    header = con.execute(
+        "SELECT * FROM read_csv($p, all_varchar = true, header = true) LIMIT 0", {"p": str(path)}
+    ).description
+    present = [d[0] for d in header]
+    missing = [c for c in columns if c not in present]
+    if missing:
+        raise PackError(f"{path}: missing column(s) {', '.join(missing)}")
+    select = ", ".join(
+        f'TRY_CAST(NULLIF(TRIM("{c}"), \'\') AS {_TYPES[c]}) AS "{c}"' if c in _TYPES
+        else f'NULLIF(TRIM("{c}"), \'\') AS "{c}"'
+        for c in columns
+    )
+    con.execute(
+        f"CREATE OR REPLACE TABLE {table} AS SELECT {select} "
+        "FROM read_csv($p, all_varchar = true, header = true)",
+        {"p": str(path)},
+    )
+
+
+def load_pack(con: duckdb.DuckDBPyConnection, pack: Pack) -> None:
+    """Load every table of the pack into DuckDB (tables named pack_*)."""
+    for table, (file_name, columns) in PACK_TABLES.items():
+        _load_csv(con, table, pack.path / file_name, columns)
+    files = pack.value_set_files()
+    if not files:
+        raise PackError(f"{pack.path / 'valuesets'}: no value-set CSV files")
+    con.execute(
+        "CREATE OR REPLACE TABLE pack_value_set_rows ("
+        + ", ".join(f'"{c}" VARCHAR' for c in VALUE_SET_COLUMNS)
+        + ", source_file VARCHAR)"
+    )
+    for file in files:
+        _load_csv(con, "pack_value_set_file", file, VALUE_SET_COLUMNS)
+        con.execute(
+            "INSERT INTO pack_value_set_rows SELECT "
+            + ", ".join(f'"{c}"' for c in VALUE_SET_COLUMNS)
+            + ", $f FROM pack_value_set_file",
+            {"f": file.name},
+        )
+    con.execute("DROP TABLE pack_value_set_file")
+
+
+def definition_check(con: duckdb.DuckDBPyConnection) -> list[Finding]:
+    """Check the loaded pack before a run, as OHDSI Circe checks a cohort definition."""
+    findings: list[Finding] = []
+
+    def rows(sql: str) -> list[tuple]:
+        return con.execute(sql).fetchall()
+
+    for (vs,) in rows(
+        "SELECT DISTINCT value_set FROM pack_value_set_rows WHERE value_set NOT IN "
+        "(SELECT value_set FROM pack_value_set_definitions) ORDER BY 1"
+    ):
+        findings.append(Finding("error", "undefined_value_set",
+                                f"value set {vs} has codes but no definition"))
+    for vs, code_system, code, n in rows(
+        "SELECT value_set, code_system, UPPER(REPLACE(code, '.', '')), COUNT(*) "
+        "FROM pack_value_set_rows GROUP BY ALL HAVING COUNT(*) > 1 ORDER BY ALL"
+    ):
+        findings.append(Finding("error", "duplicate_code",
+                                f"{code_system} {code} appears {n} times in {vs}"))
+    for code_system, code, sets in rows(
+        "SELECT r.code_system, UPPER(REPLACE(r.code, '.', '')), "
+        "STRING_AGG(DISTINCT r.value_set, ' and ' ORDER BY r.value_set) "
+        "FROM pack_value_set_rows r JOIN pack_value_set_definitions d USING (value_set) "
+        "WHERE d.role IN ('pain_type', 'family') "
+        "GROUP BY r.code_system, UPPER(REPLACE(r.code, '.', '')), d.role "
+        "HAVING COUNT(DISTINCT r.value_set) > 1 ORDER BY 1, 2"
+    ):
+        findings.append(Finding("error", "conflicting_sets",
+                                f"{code_system} {code} is in {sets}"))
+    for vs, role in rows(
+        "SELECT d.value_set, d.role FROM pack_value_set_definitions d "
+        "LEFT JOIN pack_value_set_rows r USING (value_set) WHERE r.value_set IS NULL "
+        "ORDER BY 1"
+    ):
+        findings.append(Finding("warning", "empty_value_set",
+                                f"value set {vs} ({role}) has no codes"))
+    for rec, fam in rows(
+        "SELECT DISTINCT r.recommendation_id, r.family FROM pack_recommendations r "
+        "LEFT JOIN pack_value_set_rows v ON v.value_set = r.family "
+        "WHERE v.value_set IS NULL ORDER BY 1, 2"
+    ):
+        findings.append(Finding("warning", "family_without_codes",
+                                f"recommendation {rec} names family {fam}, which has no codes: "
+                                "it can never be triggered"))
+    for vs, code, valid_from, valid_to in rows(
+        "SELECT value_set, code, valid_from, valid_to FROM pack_value_set_rows "
+        "WHERE TRY_CAST(valid_from AS DATE) > TRY_CAST(valid_to AS DATE) ORDER BY 1, 2"
+    ):
+        findings.append(Finding("error", "inverted_validity",
+                                f"{vs} {code}: valid_from {valid_from} is after valid_to {valid_to}"))
+    for table, column in (
+        ("pack_recommendations", "family"),
+        ("pack_session_merges", "family"),
+        ("pack_session_merges", "merges_into"),
+        ("pack_exclusion_rules", "value_set"),
+    ):
+        for (name,) in rows(
+            f"SELECT DISTINCT {column} FROM {table} WHERE {column} NOT IN "
+            "(SELECT value_set FROM pack_value_set_definitions) ORDER BY 1"
+        ):
+            findings.append(Finding("error", "unknown_reference",
+                                    f"{table}.{column} names {name}, which is not defined"))
+    return findings

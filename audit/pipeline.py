@@ -1,0 +1,118 @@
+"""Run the SQL steps in order inside one DuckDB connection.
+
+Each file in ``sql/`` is one SELECT producing the table it is named after. Values reach SQL as
+bound named parameters (``$name``); the runner binds exactly the parameters a step uses.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+import duckdb
+
+from audit.config import Settings
+from audit.pack import Pack
+from audit.resources import data_dir, read_sql
+
+# The order of the steps is the order of their dependencies.
+STEPS: tuple[str, ...] = (
+    "value_set_codes",
+    "patients_checked",
+    "diagnoses_checked",
+    "procedures_checked",
+    "coverage_checked",
+    "sites_checked",
+    "quarantine",
+    "value_issues",
+    "index_lines",
+    "family_sessions",
+    "session_families",
+    "session_lines",
+    "sessions_base",
+    "dx_of_interest",
+    "coverage_spans",
+    "patient_first_record",
+    "anchors",
+    "anchor_sources",
+    "anchor_indications",
+    "anchor_population",
+    "session_outcomes",
+    "audit_period",
+    "site_period_counts",
+    "site_outcome_counts",
+    "input_reconciliation",
+    "data_quality",
+)
+_PARAM = re.compile(r"\$([a-z_][a-z0-9_]*)")
+_COMMENT = re.compile(r"--[^\n]*")
+
+
+@dataclass
+class StepTiming:
+    step: str
+    seconds: float
+    rows: int
+
+
+@dataclass
+class PipelineResult:
+    timings: list[StepTiming] = field(default_factory=list)
+
+
+def step_parameters(settings: Settings, pack: Pack, period_from: date | None,
+                    period_to: date | None) -> dict[str, Any]:
+    """Every value a SQL step may bind."""
+    return {
+        "chronic_days": settings.chronic_days,
+        "lookback_days": settings.lookback_days,
+        "min_age": pack.min_age,
+        "as_of_date": settings.resolved_as_of(),
+        "period_from": period_from,
+        "period_to": period_to,
+    }
+
+
+def load_settings_tables(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
+    """Settings that are lists or switches become small tables the SQL joins to."""
+    con.execute("CREATE OR REPLACE TABLE non_counting_statuses (status VARCHAR)")
+    con.executemany(
+        "INSERT INTO non_counting_statuses VALUES (?)",
+        [[s] for s in settings.non_counting_statuses],
+    )
+    con.execute("CREATE OR REPLACE TABLE rule_switches (switch VARCHAR, enabled BOOLEAN)")
+    con.execute(
+        "INSERT INTO rule_switches VALUES ('other_specific_cause', $on)",
+        {"on": settings.other_specific_cause},
+    )
+    con.execute(
+        "CREATE OR REPLACE TABLE input_code_systems AS "
+        "SELECT domain, code_system, match_system FROM read_csv($p, all_varchar = true)",
+        {"p": str(data_dir() / "code_systems.csv")},
+    )
+
+
+def run_steps(
+    con: duckdb.DuckDBPyConnection,
+    params: dict[str, Any],
+    on_step: Callable[[int, int, str, float], None] | None = None,
+    steps: tuple[str, ...] = STEPS,
+) -> PipelineResult:
+    """Materialise each step as a table, in order."""
+    result = PipelineResult()
+    for index, step in enumerate(steps, start=1):
+        sql = read_sql(step)
+        code = _COMMENT.sub("", sql)
+        used = {name: params[name] for name in sorted(set(_PARAM.findall(code)))}
+        started = time.perf_counter()
+        con.execute(f"CREATE OR REPLACE TABLE {step} AS {sql}", used)
+        seconds = time.perf_counter() - started
+        rows = con.execute(f"SELECT COUNT(*) FROM {step}").fetchone()[0]
+        result.timings.append(StepTiming(step, seconds, rows))
+        if on_step is not None:
+            on_step(index, len(steps), step, seconds)
+    return result

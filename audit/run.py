@@ -1,0 +1,297 @@
+"""One audit run: inputs and pack in, sessions, quarantine, manifest and reports out.
+
+Outputs are written to a temporary folder beside the output folder and moved into place at the
+end, so a failed run never leaves a half-written report that looks complete.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from audit import __version__
+from audit.config import Settings
+from audit.errors import InputError, PackError
+from audit.inputs import InputFile, load_inputs
+from audit.pack import Finding, Pack, definition_check, load_pack, resolve_pack
+from audit.pipeline import PipelineResult, load_settings_tables, run_steps, step_parameters
+
+MEASURE = "Audit measure specification - chronic spine pain interventional procedures (v1)"
+
+# sessions.parquet, in this column order (measure spec 5: the first twelve are the contract)
+SESSION_COLUMNS: tuple[str, ...] = (
+    "patient_id",
+    "site_id",
+    "session_date",
+    "family",
+    "region",
+    "pain_types",
+    "outcome",
+    "reason",
+    "recommendation",
+    "codes",
+    "allowed_amount",
+    "age",
+    "rule",
+    "line_count",
+    "merged_families",
+    "indication_codes",
+    "has_trial_modifier",
+    "has_trial_diagnosis",
+    "exclusion_code",
+    "exclusion_date",
+    "chronic_evidence_code",
+    "chronic_evidence_date",
+    "history_start",
+)
+SESSION_ORDER = "site_id, session_date, patient_id, family"
+QUARANTINE_COLUMNS = ("table_name", "file_name", "row_number", "column_name", "reason", "value")
+# CSV cells starting with these are prefixed with ' (spreadsheet formula injection)
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+MANIFEST_NAME = "manifest.json"
+
+
+@dataclass
+class RunResult:
+    out_dir: Path
+    sessions: int
+    outcomes: dict[str, int]
+    quarantined: int
+    findings: list[Finding]
+    pipeline: PipelineResult
+    manifest: dict[str, Any] = field(default_factory=dict)
+
+
+def connect(settings: Settings) -> duckdb.DuckDBPyConnection:
+    """An in-memory DuckDB with the run's resource settings."""
+    config: dict[str, Any] = {"preserve_insertion_order": True}
+    if settings.threads:
+        config["threads"] = settings.threads
+    if settings.memory_limit:
+        config["memory_limit"] = settings.memory_limit
+    if settings.temp_dir:
+        config["temp_directory"] = settings.temp_dir
+    try:
+        return duckdb.connect(":memory:", config=config)
+    except duckdb.Error as exc:
+        raise InputError(f"invalid resource setting: {exc}") from None
+
+
+def _csv_safe_sql(column: str) -> str:
+    starts = ", ".join(f"'{c}'" if c not in ("\t", "\r") else f"CHR({ord(c)})"
+                       for c in _FORMULA_START)
+    return (
+        f"CASE WHEN LEFT(CAST({column} AS VARCHAR), 1) IN ({starts}) "
+        f"THEN '''' || CAST({column} AS VARCHAR) ELSE CAST({column} AS VARCHAR) END AS {column}"
+    )
+
+
+def _write_csv(con: duckdb.DuckDBPyConnection, table: str, columns: tuple[str, ...],
+               text_columns: tuple[str, ...], path: Path, order: str) -> None:
+    select = ", ".join(_csv_safe_sql(c) if c in text_columns else c for c in columns)
+    con.execute(
+        f"COPY (SELECT {select} FROM {table} ORDER BY {order}) TO $p (FORMAT csv, HEADER true)",
+        {"p": str(path)},
+    )
+
+
+def _reconciliation(con: duckdb.DuckDBPyConnection,
+                    files: dict[str, InputFile]) -> dict[str, Any]:
+    rows = con.execute(
+        "SELECT table_name, disposition, detail, row_count FROM input_reconciliation"
+    ).fetchall()
+    out: dict[str, Any] = {}
+    for table, f in files.items():
+        entry: dict[str, Any] = {"input_rows": f.rows, "counted": {}, "not_counting_status": {},
+                                 "quarantined": {}}
+        for t, disposition, detail, n in rows:
+            if t == table:
+                entry[disposition][detail if detail is not None else "(blank)"] = n
+        total = sum(sum(entry[k].values()) for k in ("counted", "not_counting_status",
+                                                     "quarantined"))
+        entry["accounted_rows"] = total
+        entry["balanced"] = total == f.rows
+        out[table] = entry
+    return out
+
+
+def _frames(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
+    return {
+        "site_period_counts": con.execute("SELECT * FROM site_period_counts").df(),
+        "site_outcome_counts": con.execute("SELECT * FROM site_outcome_counts").df(),
+        "recommendations": con.execute(
+            "SELECT recommendation_id, pain_type, family, summary FROM pack_recommendations "
+            "ORDER BY recommendation_id, family"
+        ).df(),
+    }
+
+
+def _prepare_out_dir(out_dir: Path) -> Path:
+    """A fresh temporary folder beside out_dir; refuse to replace a folder we did not write."""
+    out_dir = out_dir.resolve()
+    if out_dir.exists():
+        if not out_dir.is_dir():
+            raise InputError(f"{out_dir}: exists and is not a folder")
+        if any(out_dir.iterdir()) and not (out_dir / MANIFEST_NAME).is_file():
+            raise InputError(
+                f"{out_dir}: folder is not empty and holds no spine-audit {MANIFEST_NAME}; "
+                "choose another --out"
+            )
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    return Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.tmp-", dir=out_dir.parent))
+
+
+def _move_into_place(tmp: Path, out_dir: Path) -> None:
+    out_dir = out_dir.resolve()
+    if out_dir.exists():
+        old = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.old-", dir=out_dir.parent))
+        out_dir.rename(old / out_dir.name)
+        tmp.rename(out_dir)
+        shutil.rmtree(old, ignore_errors=True)
+    else:
+        tmp.rename(out_dir)
+
+
+def run_audit(
+    input_dir: Path,
+    out_dir: Path,
+    settings: Settings,
+    period_from: date | None = None,
+    period_to: date | None = None,
+    on_step: Callable[[int, int, str, float], None] | None = None,
+) -> RunResult:
+    """Run the whole audit; raise a UserError for anything the user can fix."""
+    if period_from and period_to and period_from > period_to:
+        raise InputError(f"--from {period_from} is after --to {period_to}")
+    pack: Pack = resolve_pack(settings.pack)
+    con = connect(settings)
+    try:
+        load_pack(con, pack)
+        findings = definition_check(con)
+        errors = [f for f in findings if f.level == "error"]
+        if errors:
+            raise PackError(f"pack {pack.name}: {errors[0].message}"
+                            + (f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""))
+        load_settings_tables(con, settings)
+        files = load_inputs(con, Path(input_dir))
+        params = step_parameters(settings, pack, period_from, period_to)
+        pipeline = run_steps(con, params, on_step=on_step)
+        tmp = _prepare_out_dir(Path(out_dir))
+        try:
+            result = _write_outputs(con, tmp, files, settings, pack, findings, pipeline,
+                                    period_from, period_to)
+            _move_into_place(tmp, Path(out_dir))
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+        result.out_dir = Path(out_dir)
+        return result
+    finally:
+        con.close()
+
+
+def _write_outputs(
+    con: duckdb.DuckDBPyConnection,
+    tmp: Path,
+    files: dict[str, InputFile],
+    settings: Settings,
+    pack: Pack,
+    findings: list[Finding],
+    pipeline: PipelineResult,
+    period_from: date | None,
+    period_to: date | None,
+) -> RunResult:
+    con.execute(
+        f"COPY (SELECT {', '.join(SESSION_COLUMNS)} FROM session_outcomes "
+        f"ORDER BY {SESSION_ORDER}) TO $p (FORMAT parquet, COMPRESSION zstd)",
+        {"p": str(tmp / "sessions.parquet")},
+    )
+    (tmp / "quarantine").mkdir()
+    text = ("table_name", "file_name", "column_name", "reason", "value")
+    _write_csv(con, "quarantine", QUARANTINE_COLUMNS, text, tmp / "quarantine" / "quarantine.csv",
+               "table_name, row_number")
+    _write_csv(con, "value_issues", QUARANTINE_COLUMNS, text,
+               tmp / "quarantine" / "value_issues.csv", "table_name, row_number")
+
+    reconciliation = _reconciliation(con, files)
+    unbalanced = [t for t, r in reconciliation.items() if not r["balanced"]]
+    if unbalanced:  # a bug, never the user's input: fail loudly rather than publish
+        raise RuntimeError(f"reconciliation does not balance for {', '.join(unbalanced)}")
+    outcomes = dict(con.execute(
+        "SELECT outcome, COUNT(*) FROM session_outcomes GROUP BY outcome ORDER BY outcome"
+    ).fetchall())
+    reasons = dict(con.execute(
+        "SELECT COALESCE(reason, recommendation, outcome), COUNT(*) FROM session_outcomes "
+        "GROUP BY ALL ORDER BY 1"
+    ).fetchall())
+    data_quality = [
+        {"check": c, "domain": d, "code": code, "rows": n}
+        for c, d, code, n in con.execute(
+            "SELECT check_name, domain, code, row_count FROM data_quality"
+        ).fetchall()
+    ]
+    start, end = con.execute("SELECT period_start, period_end FROM audit_period").fetchone()
+    quarantined = con.execute("SELECT COUNT(*) FROM quarantine").fetchone()[0]
+    value_issues = con.execute("SELECT COUNT(*) FROM value_issues").fetchone()[0]
+    sessions = con.execute("SELECT COUNT(*) FROM session_outcomes").fetchone()[0]
+    diagnoses_with_site = con.execute(
+        "SELECT COUNT(*) FROM dx_of_interest WHERE role = 'pain_type' AND site_id IS NOT NULL"
+    ).fetchone()[0]
+
+    context: dict[str, Any] = {
+        "tool_version": __version__,
+        "pack": pack.manifest(),
+        "settings": settings.to_manifest(),
+        "period_from": period_from.isoformat() if period_from else None,
+        "period_to": period_to.isoformat() if period_to else None,
+        "period_start": start.isoformat() if start else None,
+        "period_end": end.isoformat() if end else None,
+        "diagnoses_have_site_ids": diagnoses_with_site > 0,
+        "data_quality": data_quality,
+        "reconciliation": reconciliation,
+        "generated_from": [f.path.name for f in files.values() if f.path],
+    }
+    from audit.report import write_aggregate_outputs  # imported late: heavier dependencies
+
+    written = write_aggregate_outputs(tmp, _frames(con), context)
+    manifest = {
+        "tool": {"name": "spine-audit", "version": __version__},
+        "measure": MEASURE,
+        "pack": pack.manifest(),
+        "settings": settings.to_manifest(),
+        "period": {
+            "from": context["period_from"],
+            "to": context["period_to"],
+            "first_day": context["period_start"],
+            "last_day": context["period_end"],
+        },
+        "inputs": [f.manifest() for f in files.values()],
+        "reconciliation": reconciliation,
+        "quarantined_rows": quarantined,
+        "value_issues": value_issues,
+        "definition_check": [f.as_dict() for f in findings],
+        "data_quality": data_quality,
+        "results": {
+            "sessions": sessions,
+            "sessions_by_outcome": outcomes,
+            "sessions_by_reason_or_recommendation": reasons,
+            "diagnoses_have_site_ids": context["diagnoses_have_site_ids"],
+        },
+        "outputs": sorted(
+            [p.relative_to(tmp).as_posix() for p in written]
+            + ["sessions.parquet", "quarantine/quarantine.csv", "quarantine/value_issues.csv"]
+        ),
+    }
+    (tmp / MANIFEST_NAME).write_text(
+        json.dumps(manifest, indent=2, sort_keys=False, default=str) + "\n", encoding="utf-8"
+    )
+    return RunResult(out_dir=tmp, sessions=sessions, outcomes=outcomes, quarantined=quarantined,
+                     findings=findings, pipeline=pipeline, manifest=manifest)

@@ -1,0 +1,169 @@
+-- anchor_population
+-- Grain: one row per anchor (session or visit), with the first of rules 1-7 that takes it out of
+--   the population (null when it stays in).
+-- Implements: measure spec 3.5 rules 1-7 in their order: 1 age under the pack's minimum age
+--   (whole years on the anchor date; birth_year alone counts from 1 July), 2 age unknown,
+--   3 no AXIAL or RADICULAR indication (sessions only: a visit is one by construction),
+--   4-6 the pack's exclusion rules (value set, window in days before the anchor date, switch),
+--   7 chronicity: an AXIAL or RADICULAR diagnosis from $lookback_days to $chronic_days days
+--   before, or a chronic-pain code among the indications; otherwise insufficient_history when the
+--   history (coverage span holding the date, else first record) starts fewer than $chronic_days
+--   days before, else acute. 3.6 reads the same table for visits.
+WITH anchor_ages AS (
+    SELECT
+        a.anchor_id,
+        COALESCE(p.birth_date, MAKE_DATE(p.birth_year, 7, 1)) AS birth_date
+    FROM anchors AS a
+    JOIN patients_checked AS p ON p.patient_id = a.patient_id AND p.reject_reason IS NULL
+),
+anchor_age_years AS (
+    SELECT
+        a.anchor_id,
+        YEAR(a.anchor_date) - YEAR(g.birth_date)
+            - CASE
+                WHEN MONTH(a.anchor_date) < MONTH(g.birth_date) THEN 1
+                WHEN MONTH(a.anchor_date) = MONTH(g.birth_date)
+                    AND DAY(a.anchor_date) < DAY(g.birth_date) THEN 1
+                ELSE 0
+            END AS age
+    FROM anchors AS a
+    JOIN anchor_ages AS g ON g.anchor_id = a.anchor_id
+),
+indication_summary AS (
+    SELECT
+        anchor_id,
+        LIST_SORT(LIST(DISTINCT value_set) FILTER (WHERE role = 'pain_type')) AS pain_types,
+        LIST_SORT(LIST(DISTINCT code) FILTER (WHERE role = 'pain_type')) AS indication_codes,
+        COUNT(*) FILTER (WHERE role = 'pain_type') > 0 AS has_pain_type,
+        COUNT(DISTINCT region) FILTER (WHERE role = 'pain_type') AS region_count,
+        MIN(region) FILTER (WHERE role = 'pain_type') AS some_region,
+        BOOL_OR(role = 'chronic_marker') AS has_chronic_code,
+        BOOL_OR(role = 'trial_marker') AS has_trial_diagnosis
+    FROM anchor_indications
+    GROUP BY anchor_id
+),
+exclusion_evidence AS (
+    SELECT
+        a.anchor_id,
+        r.rule_order,
+        r.reason,
+        d.code,
+        d.event_date
+    FROM anchors AS a
+    JOIN dx_of_interest AS d ON d.patient_id = a.patient_id AND d.role = 'exclusion'
+    JOIN pack_exclusion_rules AS r ON r.value_set = d.value_set
+    LEFT JOIN rule_switches AS w ON w.switch = r.switch
+    WHERE (r.switch IS NULL OR w.enabled)
+        AND DATE_DIFF('day', d.event_date, a.anchor_date) >= r.min_days_before
+        AND (
+            r.max_days_before IS NULL
+            OR DATE_DIFF('day', d.event_date, a.anchor_date) <= r.max_days_before
+        )
+    QUALIFY ROW_NUMBER() OVER (
+        PARTITION BY a.anchor_id
+        ORDER BY r.rule_order, d.event_date DESC, d.code
+    ) = 1
+),
+chronic_evidence AS (
+    SELECT
+        a.anchor_id,
+        d.code,
+        d.event_date
+    FROM anchors AS a
+    JOIN dx_of_interest AS d ON d.patient_id = a.patient_id AND d.role = 'pain_type'
+    WHERE DATE_DIFF('day', d.event_date, a.anchor_date) >= $chronic_days
+        AND DATE_DIFF('day', d.event_date, a.anchor_date) <= $lookback_days
+    QUALIFY ROW_NUMBER() OVER (
+        PARTITION BY a.anchor_id
+        ORDER BY d.event_date DESC, d.code
+    ) = 1
+),
+patients_with_coverage AS (
+    SELECT DISTINCT patient_id FROM coverage_spans
+),
+anchor_history AS (
+    SELECT
+        a.anchor_id,
+        CASE
+            WHEN c.patient_id IS NULL THEN f.first_record_date
+            ELSE COALESCE(s.span_start, a.anchor_date)
+        END AS history_start
+    FROM anchors AS a
+    LEFT JOIN patients_with_coverage AS c ON c.patient_id = a.patient_id
+    LEFT JOIN coverage_spans AS s
+        ON s.patient_id = a.patient_id
+        AND a.anchor_date >= s.span_start
+        AND a.anchor_date <= s.span_end
+    LEFT JOIN patient_first_record AS f ON f.patient_id = a.patient_id
+),
+anchor_facts AS (
+    SELECT
+        a.anchor_id,
+        a.anchor_type,
+        a.patient_id,
+        a.site_id,
+        a.anchor_date,
+        a.family,
+        y.age,
+        COALESCE(i.has_pain_type, FALSE) AS has_pain_type,
+        COALESCE(i.pain_types, []) AS pain_types,
+        COALESCE(i.indication_codes, []) AS indication_codes,
+        CASE
+            WHEN i.region_count = 1 THEN i.some_region
+            WHEN i.region_count > 1 THEN 'multiple'
+        END AS indication_region,
+        COALESCE(i.has_chronic_code, FALSE) AS has_chronic_code,
+        COALESCE(i.has_trial_diagnosis, FALSE) AS has_trial_diagnosis,
+        x.rule_order AS exclusion_rule,
+        x.reason AS exclusion_reason,
+        x.code AS exclusion_code,
+        x.event_date AS exclusion_date,
+        ce.code AS chronic_evidence_code,
+        ce.event_date AS chronic_evidence_date,
+        h.history_start
+    FROM anchors AS a
+    LEFT JOIN anchor_age_years AS y ON y.anchor_id = a.anchor_id
+    LEFT JOIN indication_summary AS i ON i.anchor_id = a.anchor_id
+    LEFT JOIN exclusion_evidence AS x ON x.anchor_id = a.anchor_id
+    LEFT JOIN chronic_evidence AS ce ON ce.anchor_id = a.anchor_id
+    LEFT JOIN anchor_history AS h ON h.anchor_id = a.anchor_id
+)
+SELECT
+    anchor_id,
+    anchor_type,
+    patient_id,
+    site_id,
+    anchor_date,
+    family,
+    age,
+    pain_types,
+    indication_codes,
+    indication_region,
+    has_chronic_code,
+    has_trial_diagnosis,
+    exclusion_code,
+    exclusion_date,
+    chronic_evidence_code,
+    chronic_evidence_date,
+    history_start,
+    CASE
+        WHEN age < $min_age THEN 1
+        WHEN age IS NULL THEN 2
+        WHEN anchor_type = 'session' AND NOT has_pain_type THEN 3
+        WHEN exclusion_rule IS NOT NULL THEN exclusion_rule
+        WHEN chronic_evidence_date IS NULL AND NOT has_chronic_code THEN 7
+    END AS population_rule,
+    CASE
+        WHEN age < $min_age THEN 'age_under_18'
+        WHEN age IS NULL THEN 'age_unknown'
+        WHEN anchor_type = 'session' AND NOT has_pain_type THEN 'no_spine_indication'
+        WHEN exclusion_rule IS NOT NULL THEN exclusion_reason
+        WHEN chronic_evidence_date IS NULL AND NOT has_chronic_code THEN
+            CASE
+                WHEN history_start IS NULL
+                    OR DATE_DIFF('day', history_start, anchor_date) < $chronic_days
+                    THEN 'insufficient_history'
+                ELSE 'acute'
+            END
+    END AS population_reason
+FROM anchor_facts

@@ -1,0 +1,46 @@
+-- anchors
+-- Grain: one row per session in the audit period (anchor_type 'session') and one row per
+--   spine-pain visit in the audit period (anchor_type 'visit': patient x site x date with an
+--   AXIAL or RADICULAR diagnosis that carries a site_id).
+-- Implements: measure spec 3.5 (sessions are classified) and 3.6 (visits are evaluated with
+--   rules 1, 2, 4-7 at their date); the period filters sessions and visits, while the rules'
+--   lookback reaches before it. One anchor table lets both go through the same rule SQL.
+WITH session_anchors AS (
+    SELECT
+        'session' AS anchor_type,
+        patient_id,
+        site_id,
+        session_date AS anchor_date,
+        family
+    FROM sessions_base
+    WHERE session_date >= COALESCE(CAST($period_from AS DATE), DATE '1900-01-01')
+        AND session_date <= COALESCE(CAST($period_to AS DATE), DATE '9999-12-31')
+),
+visit_anchors AS (
+    SELECT DISTINCT
+        'visit' AS anchor_type,
+        patient_id,
+        site_id,
+        event_date AS anchor_date,
+        CAST(NULL AS VARCHAR) AS family
+    FROM dx_of_interest
+    WHERE role = 'pain_type'
+        AND site_id IS NOT NULL
+        AND event_date >= COALESCE(CAST($period_from AS DATE), DATE '1900-01-01')
+        AND event_date <= COALESCE(CAST($period_to AS DATE), DATE '9999-12-31')
+),
+all_anchors AS (
+    SELECT anchor_type, patient_id, site_id, anchor_date, family FROM session_anchors
+    UNION ALL
+    SELECT anchor_type, patient_id, site_id, anchor_date, family FROM visit_anchors
+)
+SELECT
+    ROW_NUMBER() OVER (
+        ORDER BY anchor_type, site_id, anchor_date, patient_id, family
+    ) AS anchor_id,
+    anchor_type,
+    patient_id,
+    site_id,
+    anchor_date,
+    family
+FROM all_anchors

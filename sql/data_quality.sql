@@ -1,0 +1,78 @@
+-- data_quality
+-- Grain: one row per data-quality check x code.
+-- Implements: measure spec 3.2 (unlisted 64999 on a line with a spine-pain indication is
+--   reported as "unlisted nervous-system procedure (possible DRG radiofrequency)", never
+--   classified), 3.1 (status values that count but are not blank are listed), and dated validity
+--   of value-set codes: a code used after its valid_to (or before its valid_from) still
+--   classifies and is reported here.
+WITH retired_procedure_codes AS (
+    SELECT
+        'retired_code_used_after_retirement' AS check_name,
+        'procedure' AS domain,
+        code,
+        COUNT(*) AS row_count
+    FROM index_lines
+    WHERE valid_to IS NOT NULL AND event_date > valid_to
+    GROUP BY code
+),
+early_procedure_codes AS (
+    SELECT 'code_used_before_valid_from', 'procedure', code, COUNT(*)
+    FROM index_lines
+    WHERE valid_from IS NOT NULL AND event_date < valid_from
+    GROUP BY code
+),
+retired_diagnosis_codes AS (
+    SELECT 'retired_code_used_after_retirement', 'diagnosis', code, COUNT(DISTINCT src_row)
+    FROM dx_of_interest
+    WHERE valid_to IS NOT NULL AND event_date > valid_to
+    GROUP BY code
+),
+early_diagnosis_codes AS (
+    SELECT 'code_used_before_valid_from', 'diagnosis', code, COUNT(DISTINCT src_row)
+    FROM dx_of_interest
+    WHERE valid_from IS NOT NULL AND event_date < valid_from
+    GROUP BY code
+),
+unlisted_lines AS (
+    SELECT p.src_row, p.patient_id, p.event_date, p.source_id, p.code
+    FROM procedures_checked AS p
+    JOIN value_set_codes AS v
+        ON v.code_system = p.match_system AND v.code = p.code AND v.role = 'data_quality'
+    WHERE p.reject_reason IS NULL AND p.counts
+),
+unlisted_with_spine_indication AS (
+    SELECT 'unlisted_nervous_system_procedure_possible_drg_rf', 'procedure', u.code,
+        COUNT(DISTINCT u.src_row)
+    FROM unlisted_lines AS u
+    WHERE EXISTS (
+        SELECT 1
+        FROM dx_of_interest AS d
+        WHERE d.patient_id = u.patient_id
+            AND d.role = 'pain_type'
+            AND (d.event_date = u.event_date OR d.source_id = u.source_id)
+    )
+    GROUP BY u.code
+),
+other_counting_statuses AS (
+    SELECT 'status_value_counted', 'procedure', status, COUNT(*)
+    FROM procedures_checked
+    WHERE reject_reason IS NULL AND counts AND status IS NOT NULL
+    GROUP BY status
+),
+unmatched_code_systems AS (
+    SELECT 'diagnosis_code_system_without_value_sets', 'diagnosis', code_system, COUNT(*)
+    FROM diagnoses_checked
+    WHERE reject_reason IS NULL
+        AND match_system NOT IN (
+            SELECT code_system FROM value_set_codes WHERE domain = 'diagnosis'
+        )
+    GROUP BY code_system
+)
+SELECT check_name, domain, code, row_count FROM retired_procedure_codes
+UNION ALL SELECT * FROM early_procedure_codes
+UNION ALL SELECT * FROM retired_diagnosis_codes
+UNION ALL SELECT * FROM early_diagnosis_codes
+UNION ALL SELECT * FROM unlisted_with_spine_indication
+UNION ALL SELECT * FROM other_counting_statuses
+UNION ALL SELECT * FROM unmatched_code_systems
+ORDER BY check_name, domain, code

@@ -1,0 +1,39 @@
+-- session_families
+-- Grain: one row per family session of family_sessions, with the family of the session it
+--   finally belongs to.
+-- Implements: measure spec 3.3, the two "with or without" merges, read from the pack's
+--   session_merges table: a facet or sacroiliac joint injection on the same patient, site and
+--   date as a joint RFA is part of that RFA session (same joint first); an epidural on the same
+--   patient, site and date as a DRG radiofrequency is part of that DRG session.
+WITH merge_targets AS (
+    SELECT
+        s.patient_id,
+        s.site_id,
+        s.session_date,
+        s.family,
+        t.family AS target_family,
+        m.preference
+    FROM family_sessions AS s
+    JOIN pack_session_merges AS m ON m.family = s.family
+    JOIN family_sessions AS t
+        ON t.patient_id = s.patient_id
+        AND t.site_id = s.site_id
+        AND t.session_date = s.session_date
+        AND t.family = m.merges_into
+    QUALIFY ROW_NUMBER() OVER (
+        PARTITION BY s.patient_id, s.site_id, s.session_date, s.family
+        ORDER BY m.preference, t.family
+    ) = 1
+)
+SELECT
+    s.patient_id,
+    s.site_id,
+    s.session_date,
+    s.family AS line_family,
+    COALESCE(mt.target_family, s.family) AS family
+FROM family_sessions AS s
+LEFT JOIN merge_targets AS mt
+    ON mt.patient_id = s.patient_id
+    AND mt.site_id = s.site_id
+    AND mt.session_date = s.session_date
+    AND mt.family = s.family

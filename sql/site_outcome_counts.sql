@@ -1,0 +1,44 @@
+-- site_outcome_counts
+-- Grain: one row per site x period x outcome rule x outcome x reason x recommendation x family.
+-- Implements: the per-site tables of the reports (sessions by outcome, the table by
+--   recommendation, the attrition from all counting sessions down to discordant, measure 3.5).
+--   Unsuppressed; disclosure control is applied before publication.
+WITH period_types AS (
+    SELECT 'all' AS period_type
+    UNION ALL
+    SELECT 'month' AS period_type
+),
+session_periods AS (
+    SELECT
+        s.site_id,
+        t.period_type,
+        CASE
+            WHEN t.period_type = 'all' THEN b.period_start
+            ELSE CAST(DATE_TRUNC('month', s.session_date) AS DATE)
+        END AS period_start,
+        s.rule,
+        s.outcome,
+        s.reason,
+        s.recommendation,
+        s.family,
+        s.patient_id,
+        s.allowed_amount
+    FROM session_outcomes AS s
+    CROSS JOIN period_types AS t
+    CROSS JOIN audit_period AS b
+)
+SELECT
+    site_id,
+    period_type,
+    period_start,
+    rule AS rule_order,
+    outcome,
+    reason,
+    recommendation,
+    family,
+    COUNT(*) AS sessions,
+    COUNT(DISTINCT patient_id) AS patients,
+    COALESCE(SUM(allowed_amount), 0) AS allowed_amount
+FROM session_periods
+GROUP BY site_id, period_type, period_start, rule, outcome, reason, recommendation, family
+ORDER BY site_id, period_type, period_start, rule_order, outcome, reason, recommendation, family
