@@ -1,4 +1,4 @@
-"""Command-line interface: ``spine-audit run | demo | generate``.
+"""Command-line interface: ``spine-audit run | demo | generate | valuesets``.
 
 Exit codes: 0 ok, 2 bad input or usage (one line on stderr, no traceback), 1 internal error.
 """
@@ -116,6 +116,12 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--seed", type=int, default=20250101)
     gen.add_argument("--format", choices=("csv", "parquet"), default="csv")
     gen.add_argument("-q", "--quiet", action="store_true")
+
+    vs = sub.add_parser("valuesets", help="list every code of a guideline pack for review",
+                        description="List every code of the pack with its value set, dates, "
+                        "source and confidence, for clinical review.")
+    vs.add_argument("--pack", default="bmj2025_spine", help="pack name or folder")
+    vs.add_argument("--format", choices=("csv", "md"), default="csv")
     return parser
 
 
@@ -163,6 +169,16 @@ def _cmd_generate(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _cmd_valuesets(args: argparse.Namespace) -> int:
+    from audit.pack import resolve_pack
+    from audit.valuesets import render_csv, render_markdown, value_set_rows
+
+    pack = resolve_pack(args.pack)
+    text = render_markdown(pack) if args.format == "md" else render_csv(value_set_rows(pack))
+    sys.stdout.write(text)
+    return EXIT_OK
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -178,6 +194,8 @@ def main(argv: list[str] | None = None) -> int:
             return _cmd_run(args, sample_data_dir())
         if args.command == "generate":
             return _cmd_generate(args)
+        if args.command == "valuesets":
+            return _cmd_valuesets(args)
     except UserError as exc:
         print(f"spine-audit: error: {exc}", file=sys.stderr)
         return exc.exit_code

@@ -160,15 +160,25 @@ def _move_into_place(tmp: Path, out_dir: Path) -> None:
         tmp.rename(out_dir)
 
 
-def run_audit(
+@dataclass
+class Classified:
+    """A DuckDB connection holding every step's table, with what went into it."""
+
+    con: duckdb.DuckDBPyConnection
+    pack: Pack
+    files: dict[str, InputFile]
+    findings: list[Finding]
+    pipeline: PipelineResult
+
+
+def classify(
     input_dir: Path,
-    out_dir: Path,
     settings: Settings,
     period_from: date | None = None,
     period_to: date | None = None,
     on_step: Callable[[int, int, str, float], None] | None = None,
-) -> RunResult:
-    """Run the whole audit; raise a UserError for anything the user can fix."""
+) -> Classified:
+    """Load the pack and the inputs and run every SQL step; write nothing."""
     if period_from and period_to and period_from > period_to:
         raise InputError(f"--from {period_from} is after --to {period_to}")
     pack: Pack = resolve_pack(settings.pack)
@@ -184,9 +194,27 @@ def run_audit(
         files = load_inputs(con, Path(input_dir))
         params = step_parameters(settings, pack, period_from, period_to)
         pipeline = run_steps(con, params, on_step=on_step)
+    except BaseException:
+        con.close()
+        raise
+    return Classified(con=con, pack=pack, files=files, findings=findings, pipeline=pipeline)
+
+
+def run_audit(
+    input_dir: Path,
+    out_dir: Path,
+    settings: Settings,
+    period_from: date | None = None,
+    period_to: date | None = None,
+    on_step: Callable[[int, int, str, float], None] | None = None,
+) -> RunResult:
+    """Run the whole audit; raise a UserError for anything the user can fix."""
+    classified = classify(input_dir, settings, period_from, period_to, on_step)
+    try:
         tmp = _prepare_out_dir(Path(out_dir))
         try:
-            result = _write_outputs(con, tmp, files, settings, pack, findings, pipeline,
+            result = _write_outputs(classified.con, tmp, classified.files, settings,
+                                    classified.pack, classified.findings, classified.pipeline,
                                     period_from, period_to)
             _move_into_place(tmp, Path(out_dir))
         except BaseException:
@@ -195,7 +223,7 @@ def run_audit(
         result.out_dir = Path(out_dir)
         return result
     finally:
-        con.close()
+        classified.con.close()
 
 
 def _write_outputs(

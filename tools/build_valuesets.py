@@ -6,6 +6,9 @@ against the CDC FY2026 tabular list (PyPI ``simple-icd-10-cm==1.5.0``) and commi
 so the audit joins on exact codes. Retired codes that still appear in history are added by hand
 with their valid_to date and source.
 
+The categories each set names are data too (``icd10cm_categories.csv`` in the pack), as are the
+codes with validity dates (``icd10cm_retired.csv``).
+
 Run: ``.venv/bin/python tools/build_valuesets.py`` (rewrites
 ``audit/packs/bmj2025_spine/valuesets/diagnoses_icd10cm.csv``).
 """
@@ -17,51 +20,39 @@ from pathlib import Path
 
 import simple_icd_10_cm as cm
 
-OUT = (
-    Path(__file__).resolve().parents[1]
-    / "audit/packs/bmj2025_spine/valuesets/diagnoses_icd10cm.csv"
-)
+
 SOURCE = "CDC ICD-10-CM FY2026 tabular list (simple-icd-10-cm 1.5.0); measure spec section 4"
 SPEC = "measure spec section 3.5"
 
-# value set -> (roots taken with all descendants, codes excluded with their descendants)
-DEFINITIONS: dict[str, tuple[list[str], list[str]]] = {
-    "AXIAL": (
-        [
-            "M54.2", "M54.5", "M54.6", "M54.89", "M54.9", "M47.81", "M47.89", "M47.9",
-            "M50.2", "M50.3", "M51.2", "M51.3", "M51.9", "M53.2", "M53.3", "M53.8",
-            "M53.9", "M43.1", "M48.0", "M46.1", "M96.1", "M62.830",
-        ],
-        ["M48.062"],
-    ),
-    "RADICULAR": (["M54.1", "M54.3", "M54.4", "M50.1", "M51.1", "M47.2", "M48.062"], []),
-    "CHRONIC_PAIN": (["G89.2", "G89.4"], []),
-    "CLINICAL_TRIAL": (["Z00.6"], []),
-    "CANCER": (["__RANGE__C00-C96"], ["C44"]),
-    "SPINE_METASTASIS": (["C79.4", "C79.5"], []),
-    "INFLAMMATORY_ARTHROPATHY": (
-        ["M02", "M05", "M06", "M07", "M08", "M45", "M46.0", "M46.8", "M46.9", "L40.5"],
-        [],
-    ),
-    "VERTEBRAL_FRACTURE": (["S12", "S22.0", "S32.0", "S32.1", "M48.5", "M80.08"], []),
-    "SPINAL_INFECTION": (["M46.2", "M46.3", "M46.4", "M46.5", "G06.1", "A18.01"], []),
-    "CAUDA_EQUINA": (["G83.4"], []),
-    "PREGNANCY": (["__CHAPTER__O", "Z33.1", "Z34", "Z37"], []),
-}
+PACK = Path(__file__).resolve().parents[1] / "audit/packs/bmj2025_spine"
 
-# Codes billable in an earlier release, retired since; history still holds them.
-RETIRED = {
-    "M54.5": ("2021-09-30", "CMS FY2022 ICD-10-CM addenda: M54.5 expanded to M54.50, M54.51, M54.59"),
-    "M51.36": ("2024-09-30", "CMS FY2025 ICD-10-CM addenda: M51.36 expanded to M51.360-M51.369"),
-    "M51.37": ("2024-09-30", "CMS FY2025 ICD-10-CM addenda: M51.37 expanded to M51.370-M51.379"),
-}
-# Codes created in a release after FY2016; valid_from is the first day of that fiscal year.
-NEW_FROM = {
-    "M54.50": "2021-10-01", "M54.51": "2021-10-01", "M54.59": "2021-10-01",
-    "M51.360": "2024-10-01", "M51.361": "2024-10-01", "M51.362": "2024-10-01",
-    "M51.369": "2024-10-01", "M51.370": "2024-10-01", "M51.371": "2024-10-01",
-    "M51.372": "2024-10-01", "M51.379": "2024-10-01",
-}
+
+def _read(name: str) -> list[dict[str, str]]:
+    with (PACK / name).open(encoding="utf-8", newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
+def definitions() -> dict[str, tuple[list[str], list[str]]]:
+    """value set -> (roots taken with all descendants, subtrees excluded), from the pack's
+    icd10cm_categories.csv (modes: include, include_range 'C00-C96', include_chapter 'O')."""
+    out: dict[str, tuple[list[str], list[str]]] = {}
+    for row in _read("icd10cm_categories.csv"):
+        roots, excluded = out.setdefault(row["value_set"], ([], []))
+        mode, category = row["mode"], row["category"]
+        if mode == "exclude":
+            excluded.append(category)
+        elif mode == "include_range":
+            roots.append(f"__RANGE__{category}")
+        elif mode == "include_chapter":
+            roots.append(f"__CHAPTER__{category}")
+        else:
+            roots.append(category)
+    return out
+
+
+def dated_codes() -> dict[str, dict[str, str]]:
+    """Codes with a valid_from or valid_to (retired, or created after FY2016)."""
+    return {row["code"]: row for row in _read("icd10cm_retired.csv")}
 
 
 def _codes_in_category_range(lo: str, hi: str) -> list[str]:
@@ -124,13 +115,15 @@ def short_description(code: str) -> str:
 
 
 def main() -> None:
+    out = PACK / "valuesets" / "diagnoses_icd10cm.csv"
+    dated = dated_codes()
     rows = []
-    for value_set, (roots, excluded) in DEFINITIONS.items():
+    for value_set, (roots, excluded) in definitions().items():
         for code in expand(roots, excluded):
-            valid_from, valid_to, source = NEW_FROM.get(code, ""), "", SOURCE
-            if code in RETIRED:
-                valid_to, note = RETIRED[code]
-                source = f"{SOURCE}; {note}"
+            valid_from, valid_to, source = "", "", SOURCE
+            if code in dated:
+                valid_from, valid_to = dated[code]["valid_from"], dated[code]["valid_to"]
+                source = f"{SOURCE}; {dated[code]['source']}"
             rows.append(
                 {
                     "value_set": value_set,
@@ -146,11 +139,11 @@ def main() -> None:
                 }
             )
     rows.sort(key=lambda r: (r["value_set"], r["code"]))
-    with OUT.open("w", newline="", encoding="utf-8") as fh:
+    with out.open("w", newline="", encoding="utf-8") as fh:
         w = csv.DictWriter(fh, fieldnames=list(rows[0]), lineterminator="\n")
         w.writeheader()
         w.writerows(rows)
-    print(f"wrote {len(rows)} rows to {OUT}")
+    print(f"wrote {len(rows)} rows to {out}")
 
 
 if __name__ == "__main__":
