@@ -65,17 +65,39 @@ class Progress:
 
 
 def _add_run_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--from", dest="period_from", type=_iso_date, metavar="DATE",
-                   help="first session date of the audit period (the lookback reaches before)")
-    p.add_argument("--to", dest="period_to", type=_iso_date, metavar="DATE",
-                   help="last session date of the audit period")
-    p.add_argument("--config", type=Path, metavar="FILE",
-                   help="TOML settings file (see docs/measure.md for every setting)")
+    p.add_argument(
+        "--from",
+        dest="period_from",
+        type=_iso_date,
+        metavar="DATE",
+        help="first session date of the audit period (the lookback reaches before)",
+    )
+    p.add_argument(
+        "--to",
+        dest="period_to",
+        type=_iso_date,
+        metavar="DATE",
+        help="last session date of the audit period",
+    )
+    p.add_argument(
+        "--config",
+        type=Path,
+        metavar="FILE",
+        help="TOML settings file (see docs/measure.md for every setting)",
+    )
     p.add_argument("--pack", help="guideline pack name or folder (default bmj2025_spine)")
-    p.add_argument("--suppression", choices=SUPPRESSION_PROFILES,
-                   help="disclosure control for published counts (default cms)")
-    p.add_argument("--as-of", dest="as_of_date", type=_iso_date, metavar="DATE",
-                   help="dates after this are impossible (default: today)")
+    p.add_argument(
+        "--suppression",
+        choices=SUPPRESSION_PROFILES,
+        help="disclosure control for published counts (default cms)",
+    )
+    p.add_argument(
+        "--as-of",
+        dest="as_of_date",
+        type=_iso_date,
+        metavar="DATE",
+        help="dates after this are impossible (default: today)",
+    )
     p.add_argument("--threads", type=int, help="DuckDB threads (default: all cores)")
     p.add_argument("--memory-limit", help="DuckDB memory limit, e.g. 2GB")
     p.add_argument("--temp-dir", help="folder DuckDB may spill to")
@@ -90,26 +112,39 @@ def build_parser() -> argparse.ArgumentParser:
         "interventional procedures for chronic non-cancer spine pain.",
     )
     parser.add_argument("--version", action="version", version=f"spine-audit {__version__}")
-    parser.add_argument("--debug", action="store_true",
-                        help="show a traceback on internal errors")
+    parser.add_argument("--debug", action="store_true", help="show a traceback on internal errors")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
-    run = sub.add_parser("run", help="audit an extract in the canonical model",
-                         description="Audit a folder holding patients, diagnoses, procedures "
-                         "(and optional sites, coverage) as CSV or Parquet files.")
+    run = sub.add_parser(
+        "run",
+        help="audit an extract in the canonical model",
+        description="Audit a folder holding patients, diagnoses, procedures "
+        "(and optional sites, coverage) as CSV or Parquet files.",
+    )
     run.add_argument("input_dir", type=Path, metavar="INPUT_DIR")
-    run.add_argument("--out", type=Path, required=True, metavar="OUT_DIR",
-                     help="output folder (replaced if it holds an earlier audit)")
+    run.add_argument(
+        "--out",
+        type=Path,
+        required=True,
+        metavar="OUT_DIR",
+        help="output folder (replaced if it holds an earlier audit)",
+    )
     _add_run_options(run)
 
-    demo = sub.add_parser("demo", help="audit the bundled synthetic sample into out/",
-                          description="Run the audit on sample_data/ and write reports to out/.")
+    demo = sub.add_parser(
+        "demo",
+        help="audit the bundled synthetic sample into out/",
+        description="Run the audit on sample_data/ and write reports to out/.",
+    )
     demo.add_argument("--out", type=Path, default=Path("out"), metavar="OUT_DIR")
     _add_run_options(demo)
 
-    gen = sub.add_parser("generate", help="write a seeded synthetic extract",
-                         description="Write realistic synthetic canonical data (multi-site, "
-                         "multi-year) that exercises every rule of the measure.")
+    gen = sub.add_parser(
+        "generate",
+        help="write a seeded synthetic extract",
+        description="Write realistic synthetic canonical data (multi-site, "
+        "multi-year) that exercises every rule of the measure.",
+    )
     gen.add_argument("out_dir", type=Path, metavar="OUT_DIR")
     gen.add_argument("--patients", type=int, default=3000)
     gen.add_argument("--sites", type=int, default=12)
@@ -117,9 +152,12 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--format", choices=("csv", "parquet"), default="csv")
     gen.add_argument("-q", "--quiet", action="store_true")
 
-    vs = sub.add_parser("valuesets", help="list every code of a guideline pack for review",
-                        description="List every code of the pack with its value set, dates, "
-                        "source and confidence, for clinical review.")
+    vs = sub.add_parser(
+        "valuesets",
+        help="list every code of a guideline pack for review",
+        description="List every code of the pack with its value set, dates, "
+        "source and confidence, for clinical review.",
+    )
     vs.add_argument("--pack", default="bmj2025_spine", help="pack name or folder")
     vs.add_argument("--format", choices=("csv", "md"), default="csv")
     return parser
@@ -143,8 +181,9 @@ def _cmd_run(args: argparse.Namespace, input_dir: Path) -> int:
     settings = _settings_from(args)
     progress = Progress(args.verbose, args.quiet)
     progress.message(f"spine-audit {__version__}: auditing {input_dir}")
-    result = run_audit(input_dir, args.out, settings, args.period_from, args.period_to,
-                       on_step=progress.step)
+    result = run_audit(
+        input_dir, args.out, settings, args.period_from, args.period_to, on_step=progress.step
+    )
     for finding in result.findings:
         progress.message(f"  {finding.level}: {finding.message}")
     outcome_text = ", ".join(f"{k} {v}" for k, v in result.outcomes.items()) or "none"
@@ -161,8 +200,14 @@ def _cmd_generate(args: argparse.Namespace) -> int:
     if args.patients < 1 or args.sites < 1:
         raise UserError("--patients and --sites must be at least 1")
     log = None if args.quiet else (lambda text: print(text, file=sys.stderr))
-    counts = generate(args.out_dir, patients=args.patients, sites=args.sites, seed=args.seed,
-                      fmt=args.format, progress=log)
+    counts = generate(
+        args.out_dir,
+        patients=args.patients,
+        sites=args.sites,
+        seed=args.seed,
+        fmt=args.format,
+        progress=log,
+    )
     if not args.quiet:
         rows = ", ".join(f"{t} {n}" for t, n in counts.items())
         print(f"wrote {args.out_dir}: {rows}", file=sys.stderr)
@@ -205,8 +250,11 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:  # noqa: BLE001 - the last line of defence: no traceback by default
         if args.debug or os.environ.get("SPINE_AUDIT_DEBUG"):
             traceback.print_exc()
-        print(f"spine-audit: internal error: {type(exc).__name__}: {exc} "
-              "(rerun with --debug for a traceback)", file=sys.stderr)
+        print(
+            f"spine-audit: internal error: {type(exc).__name__}: {exc} "
+            "(rerun with --debug for a traceback)",
+            file=sys.stderr,
+        )
         return EXIT_INTERNAL
     return EXIT_USAGE
 

@@ -75,7 +75,9 @@ def _coerce(name: str, value: Any) -> Any:
         if name == "non_counting_statuses":
             if isinstance(value, str) or not all(isinstance(v, str) for v in value):
                 raise ValueError
-            return tuple(sorted({v.strip().lower() for v in value if v.strip()}))
+            return tuple(
+                sorted({v.strip().lower().replace(" ", "_").replace("-", "_") for v in value})
+            )
         if name == "as_of_date":
             return value if isinstance(value, date) else date.fromisoformat(str(value))
         if name == "suppression":

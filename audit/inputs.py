@@ -33,8 +33,18 @@ CANONICAL: dict[str, dict] = {
     "procedures": {
         "required": True,
         "columns": (
-            "patient_id", "event_date", "code", "code_system", "site_id", "source_id",
-            "line_number", "modifiers", "units", "allowed_amount", "status", "provider_id",
+            "patient_id",
+            "event_date",
+            "code",
+            "code_system",
+            "site_id",
+            "source_id",
+            "line_number",
+            "modifiers",
+            "units",
+            "allowed_amount",
+            "status",
+            "provider_id",
         ),
         "required_columns": ("patient_id", "event_date", "code", "site_id"),
         "one_of": (),
@@ -120,8 +130,9 @@ def _file_columns(con: duckdb.DuckDBPyConnection, f: InputFile) -> list[str]:
     assert f.path is not None
     try:
         if f.fmt == "parquet":
-            desc = con.execute("SELECT * FROM read_parquet($path) LIMIT 0",
-                               {"path": str(f.path)}).description
+            desc = con.execute(
+                "SELECT * FROM read_parquet($path) LIMIT 0", {"path": str(f.path)}
+            ).description
         else:
             desc = con.execute(
                 "SELECT * FROM read_csv($path, all_varchar = true, header = true, "
@@ -148,9 +159,7 @@ def check_columns(table: str, f: InputFile, present: list[str]) -> None:
             raise InputError(f"{f.path.name}: required column {column!r} missing{extra}")
     for group in spec["one_of"]:
         if not any(c in present for c in group):
-            raise InputError(
-                f"{f.path.name}: needs at least one of the columns {', '.join(group)}"
-            )
+            raise InputError(f"{f.path.name}: needs at least one of the columns {', '.join(group)}")
 
 
 def load_inputs(con: duckdb.DuckDBPyConnection, folder: Path) -> dict[str, InputFile]:
@@ -167,17 +176,17 @@ def load_inputs(con: duckdb.DuckDBPyConnection, folder: Path) -> dict[str, Input
             present = _file_columns(con, f)
             check_columns(table, f, present)
             present_by_table[table] = present
-    con.execute(
-        "CREATE OR REPLACE TABLE input_files (table_name VARCHAR, file_name VARCHAR)"
-    )
+    con.execute("CREATE OR REPLACE TABLE input_files (table_name VARCHAR, file_name VARCHAR)")
     for table, f in files.items():
         spec = CANONICAL[table]
         columns = spec["columns"]
         present = present_by_table.get(table, [])
         f.columns_used = [c for c in columns if c in present]
         f.extra_columns = [c for c in present if c not in columns]
-        con.execute("INSERT INTO input_files VALUES ($t, $f)",
-                    {"t": table, "f": f.path.name if f.path else f"{table} (absent)"})
+        con.execute(
+            "INSERT INTO input_files VALUES ($t, $f)",
+            {"t": table, "f": f.path.name if f.path else f"{table} (absent)"},
+        )
         if f.path is None:
             cols = ", ".join(f'"{c}" VARCHAR' for c in columns)
             con.execute(f"CREATE OR REPLACE TABLE input_{table} (src_row BIGINT, {cols})")

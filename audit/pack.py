@@ -21,8 +21,16 @@ from audit.resources import packs_dir
 PACK_TABLES: dict[str, tuple[str, tuple[str, ...]]] = {
     "pack_recommendations": (
         "recommendations.csv",
-        ("recommendation_id", "pain_type", "family", "priority", "direction", "strength",
-         "summary", "citation"),
+        (
+            "recommendation_id",
+            "pain_type",
+            "family",
+            "priority",
+            "direction",
+            "strength",
+            "summary",
+            "citation",
+        ),
     ),
     "pack_session_merges": ("session_merges.csv", ("family", "merges_into", "preference")),
     "pack_exclusion_rules": (
@@ -35,8 +43,16 @@ PACK_TABLES: dict[str, tuple[str, tuple[str, ...]]] = {
     ),
 }
 VALUE_SET_COLUMNS = (
-    "value_set", "code_system", "code", "description", "region", "billable", "valid_from",
-    "valid_to", "source", "confidence",
+    "value_set",
+    "code_system",
+    "code",
+    "description",
+    "region",
+    "billable",
+    "valid_from",
+    "valid_to",
+    "source",
+    "confidence",
 )
 # Column types for the small pack tables (everything else is text).
 _TYPES = {
@@ -102,12 +118,14 @@ def resolve_pack(name_or_path: str) -> Pack:
         digest.update(file.relative_to(path).as_posix().encode())
         digest.update(b"\0")
         digest.update(file.read_bytes())
-    return Pack(name=str(meta.get("name", path.name)), path=path, meta=meta,
-                version_hash=digest.hexdigest())
+    return Pack(
+        name=str(meta.get("name", path.name)), path=path, meta=meta, version_hash=digest.hexdigest()
+    )
 
 
-def _load_csv(con: duckdb.DuckDBPyConnection, table: str, path: Path,
-              columns: tuple[str, ...]) -> None:
+def _load_csv(
+    con: duckdb.DuckDBPyConnection, table: str, path: Path, columns: tuple[str, ...]
+) -> None:
     if not path.is_file():
         raise PackError(f"{path}: pack file missing")
     header = con.execute(
@@ -118,7 +136,8 @@ def _load_csv(con: duckdb.DuckDBPyConnection, table: str, path: Path,
     if missing:
         raise PackError(f"{path}: missing column(s) {', '.join(missing)}")
     select = ", ".join(
-        f'TRY_CAST(NULLIF(TRIM("{c}"), \'\') AS {_TYPES[c]}) AS "{c}"' if c in _TYPES
+        f'TRY_CAST(NULLIF(TRIM("{c}"), \'\') AS {_TYPES[c]}) AS "{c}"'
+        if c in _TYPES
         else f'NULLIF(TRIM("{c}"), \'\') AS "{c}"'
         for c in columns
     )
@@ -163,14 +182,16 @@ def definition_check(con: duckdb.DuckDBPyConnection) -> list[Finding]:
         "SELECT DISTINCT value_set FROM pack_value_set_rows WHERE value_set NOT IN "
         "(SELECT value_set FROM pack_value_set_definitions) ORDER BY 1"
     ):
-        findings.append(Finding("error", "undefined_value_set",
-                                f"value set {vs} has codes but no definition"))
+        findings.append(
+            Finding("error", "undefined_value_set", f"value set {vs} has codes but no definition")
+        )
     for vs, code_system, code, n in rows(
         "SELECT value_set, code_system, UPPER(REPLACE(code, '.', '')), COUNT(*) "
         "FROM pack_value_set_rows GROUP BY ALL HAVING COUNT(*) > 1 ORDER BY ALL"
     ):
-        findings.append(Finding("error", "duplicate_code",
-                                f"{code_system} {code} appears {n} times in {vs}"))
+        findings.append(
+            Finding("error", "duplicate_code", f"{code_system} {code} appears {n} times in {vs}")
+        )
     for code_system, code, sets in rows(
         "SELECT r.code_system, UPPER(REPLACE(r.code, '.', '')), "
         "STRING_AGG(DISTINCT r.value_set, ' and ' ORDER BY r.value_set) "
@@ -179,29 +200,39 @@ def definition_check(con: duckdb.DuckDBPyConnection) -> list[Finding]:
         "GROUP BY r.code_system, UPPER(REPLACE(r.code, '.', '')), d.role "
         "HAVING COUNT(DISTINCT r.value_set) > 1 ORDER BY 1, 2"
     ):
-        findings.append(Finding("error", "conflicting_sets",
-                                f"{code_system} {code} is in {sets}"))
+        findings.append(Finding("error", "conflicting_sets", f"{code_system} {code} is in {sets}"))
     for vs, role in rows(
         "SELECT d.value_set, d.role FROM pack_value_set_definitions d "
         "LEFT JOIN pack_value_set_rows r USING (value_set) WHERE r.value_set IS NULL "
         "ORDER BY 1"
     ):
-        findings.append(Finding("warning", "empty_value_set",
-                                f"value set {vs} ({role}) has no codes"))
+        findings.append(
+            Finding("warning", "empty_value_set", f"value set {vs} ({role}) has no codes")
+        )
     for rec, fam in rows(
         "SELECT DISTINCT r.recommendation_id, r.family FROM pack_recommendations r "
         "LEFT JOIN pack_value_set_rows v ON v.value_set = r.family "
         "WHERE v.value_set IS NULL ORDER BY 1, 2"
     ):
-        findings.append(Finding("warning", "family_without_codes",
-                                f"recommendation {rec} names family {fam}, which has no codes: "
-                                "it can never be triggered"))
+        findings.append(
+            Finding(
+                "warning",
+                "family_without_codes",
+                f"recommendation {rec} names family {fam}, which has no codes: "
+                "it can never be triggered",
+            )
+        )
     for vs, code, valid_from, valid_to in rows(
         "SELECT value_set, code, valid_from, valid_to FROM pack_value_set_rows "
         "WHERE TRY_CAST(valid_from AS DATE) > TRY_CAST(valid_to AS DATE) ORDER BY 1, 2"
     ):
-        findings.append(Finding("error", "inverted_validity",
-                                f"{vs} {code}: valid_from {valid_from} is after valid_to {valid_to}"))
+        findings.append(
+            Finding(
+                "error",
+                "inverted_validity",
+                f"{vs} {code}: valid_from {valid_from} is after valid_to {valid_to}",
+            )
+        )
     for table, column in (
         ("pack_recommendations", "family"),
         ("pack_session_merges", "family"),
@@ -212,6 +243,11 @@ def definition_check(con: duckdb.DuckDBPyConnection) -> list[Finding]:
             f"SELECT DISTINCT {column} FROM {table} WHERE {column} NOT IN "
             "(SELECT value_set FROM pack_value_set_definitions) ORDER BY 1"
         ):
-            findings.append(Finding("error", "unknown_reference",
-                                    f"{table}.{column} names {name}, which is not defined"))
+            findings.append(
+                Finding(
+                    "error",
+                    "unknown_reference",
+                    f"{table}.{column} names {name}, which is not defined",
+                )
+            )
     return findings

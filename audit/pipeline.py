@@ -64,8 +64,9 @@ class PipelineResult:
     timings: list[StepTiming] = field(default_factory=list)
 
 
-def step_parameters(settings: Settings, pack: Pack, period_from: date | None,
-                    period_to: date | None) -> dict[str, Any]:
+def step_parameters(
+    settings: Settings, pack: Pack, period_from: date | None, period_to: date | None
+) -> dict[str, Any]:
     """Every value a SQL step may bind."""
     return {
         "chronic_days": settings.chronic_days,

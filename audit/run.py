@@ -86,16 +86,23 @@ def connect(settings: Settings) -> duckdb.DuckDBPyConnection:
 
 
 def _csv_safe_sql(column: str) -> str:
-    starts = ", ".join(f"'{c}'" if c not in ("\t", "\r") else f"CHR({ord(c)})"
-                       for c in _FORMULA_START)
+    starts = ", ".join(
+        f"'{c}'" if c not in ("\t", "\r") else f"CHR({ord(c)})" for c in _FORMULA_START
+    )
     return (
         f"CASE WHEN LEFT(CAST({column} AS VARCHAR), 1) IN ({starts}) "
         f"THEN '''' || CAST({column} AS VARCHAR) ELSE CAST({column} AS VARCHAR) END AS {column}"
     )
 
 
-def _write_csv(con: duckdb.DuckDBPyConnection, table: str, columns: tuple[str, ...],
-               text_columns: tuple[str, ...], path: Path, order: str) -> None:
+def _write_csv(
+    con: duckdb.DuckDBPyConnection,
+    table: str,
+    columns: tuple[str, ...],
+    text_columns: tuple[str, ...],
+    path: Path,
+    order: str,
+) -> None:
     select = ", ".join(_csv_safe_sql(c) if c in text_columns else c for c in columns)
     con.execute(
         f"COPY (SELECT {select} FROM {table} ORDER BY {order}) TO $p (FORMAT csv, HEADER true)",
@@ -103,20 +110,24 @@ def _write_csv(con: duckdb.DuckDBPyConnection, table: str, columns: tuple[str, .
     )
 
 
-def _reconciliation(con: duckdb.DuckDBPyConnection,
-                    files: dict[str, InputFile]) -> dict[str, Any]:
+def _reconciliation(con: duckdb.DuckDBPyConnection, files: dict[str, InputFile]) -> dict[str, Any]:
     rows = con.execute(
         "SELECT table_name, disposition, detail, row_count FROM input_reconciliation"
     ).fetchall()
     out: dict[str, Any] = {}
     for table, f in files.items():
-        entry: dict[str, Any] = {"input_rows": f.rows, "counted": {}, "not_counting_status": {},
-                                 "quarantined": {}}
+        entry: dict[str, Any] = {
+            "input_rows": f.rows,
+            "counted": {},
+            "not_counting_status": {},
+            "quarantined": {},
+        }
         for t, disposition, detail, n in rows:
             if t == table:
                 entry[disposition][detail if detail is not None else "(blank)"] = n
-        total = sum(sum(entry[k].values()) for k in ("counted", "not_counting_status",
-                                                     "quarantined"))
+        total = sum(
+            sum(entry[k].values()) for k in ("counted", "not_counting_status", "quarantined")
+        )
         entry["accounted_rows"] = total
         entry["balanced"] = total == f.rows
         out[table] = entry
@@ -188,8 +199,10 @@ def classify(
         findings = definition_check(con)
         errors = [f for f in findings if f.level == "error"]
         if errors:
-            raise PackError(f"pack {pack.name}: {errors[0].message}"
-                            + (f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""))
+            raise PackError(
+                f"pack {pack.name}: {errors[0].message}"
+                + (f" (and {len(errors) - 1} more)" if len(errors) > 1 else "")
+            )
         load_settings_tables(con, settings)
         files = load_inputs(con, Path(input_dir))
         params = step_parameters(settings, pack, period_from, period_to)
@@ -213,9 +226,17 @@ def run_audit(
     try:
         tmp = _prepare_out_dir(Path(out_dir))
         try:
-            result = _write_outputs(classified.con, tmp, classified.files, settings,
-                                    classified.pack, classified.findings, classified.pipeline,
-                                    period_from, period_to)
+            result = _write_outputs(
+                classified.con,
+                tmp,
+                classified.files,
+                settings,
+                classified.pack,
+                classified.findings,
+                classified.pipeline,
+                period_from,
+                period_to,
+            )
             _move_into_place(tmp, Path(out_dir))
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
@@ -244,22 +265,38 @@ def _write_outputs(
     )
     (tmp / "quarantine").mkdir()
     text = ("table_name", "file_name", "column_name", "reason", "value")
-    _write_csv(con, "quarantine", QUARANTINE_COLUMNS, text, tmp / "quarantine" / "quarantine.csv",
-               "table_name, row_number")
-    _write_csv(con, "value_issues", QUARANTINE_COLUMNS, text,
-               tmp / "quarantine" / "value_issues.csv", "table_name, row_number")
+    _write_csv(
+        con,
+        "quarantine",
+        QUARANTINE_COLUMNS,
+        text,
+        tmp / "quarantine" / "quarantine.csv",
+        "table_name, row_number",
+    )
+    _write_csv(
+        con,
+        "value_issues",
+        QUARANTINE_COLUMNS,
+        text,
+        tmp / "quarantine" / "value_issues.csv",
+        "table_name, row_number",
+    )
 
     reconciliation = _reconciliation(con, files)
     unbalanced = [t for t, r in reconciliation.items() if not r["balanced"]]
     if unbalanced:  # a bug, never the user's input: fail loudly rather than publish
         raise RuntimeError(f"reconciliation does not balance for {', '.join(unbalanced)}")
-    outcomes = dict(con.execute(
-        "SELECT outcome, COUNT(*) FROM session_outcomes GROUP BY outcome ORDER BY outcome"
-    ).fetchall())
-    reasons = dict(con.execute(
-        "SELECT COALESCE(reason, recommendation, outcome), COUNT(*) FROM session_outcomes "
-        "GROUP BY ALL ORDER BY 1"
-    ).fetchall())
+    outcomes = dict(
+        con.execute(
+            "SELECT outcome, COUNT(*) FROM session_outcomes GROUP BY outcome ORDER BY outcome"
+        ).fetchall()
+    )
+    reasons = dict(
+        con.execute(
+            "SELECT COALESCE(reason, recommendation, outcome), COUNT(*) FROM session_outcomes "
+            "GROUP BY ALL ORDER BY 1"
+        ).fetchall()
+    )
     data_quality = [
         {"check": c, "domain": d, "code": code, "rows": n}
         for c, d, code, n in con.execute(
@@ -321,5 +358,12 @@ def _write_outputs(
     (tmp / MANIFEST_NAME).write_text(
         json.dumps(manifest, indent=2, sort_keys=False, default=str) + "\n", encoding="utf-8"
     )
-    return RunResult(out_dir=tmp, sessions=sessions, outcomes=outcomes, quarantined=quarantined,
-                     findings=findings, pipeline=pipeline, manifest=manifest)
+    return RunResult(
+        out_dir=tmp,
+        sessions=sessions,
+        outcomes=outcomes,
+        quarantined=quarantined,
+        findings=findings,
+        pipeline=pipeline,
+        manifest=manifest,
+    )

@@ -10,8 +10,19 @@ import duckdb
 
 from audit.pack import Pack, load_pack
 
-COLUMNS = ("value_set", "domain", "role", "code_system", "code", "description", "region",
-           "valid_from", "valid_to", "confidence", "source")
+COLUMNS = (
+    "value_set",
+    "domain",
+    "role",
+    "code_system",
+    "code",
+    "description",
+    "region",
+    "valid_from",
+    "valid_to",
+    "confidence",
+    "source",
+)
 
 
 def value_set_rows(pack: Pack) -> list[dict[str, str]]:
@@ -101,7 +112,8 @@ def render_markdown(pack: Pack) -> str:
             lines += [f"Source of every row: {_md(common)}", ""]
         lines += [
             "| system | code | description | region | valid from | valid to | confidence"
-            + ("" if common else " | source") + " |",
+            + ("" if common else " | source")
+            + " |",
             "|---|---|---|---|---|---|---" + ("" if common else "|---") + "|",
         ]
         for r in members:

@@ -4,7 +4,8 @@
 --   quarantine rules of the core issue: empty patient_id, unknown patient, missing or
 --   unparseable event_date, impossible dates, missing code, missing site_id (required), unknown
 --   code system, and numbers that cannot be read (units, allowed_amount, line_number).
---   Amounts may carry a currency sign or thousands separators ("$1,200.50").
+--   Amounts may carry a currency sign or thousands separators ("$1,200.50"). Status is compared
+--   in lower case with blanks and hyphens read as underscores ("Entered in error").
 WITH parsed_procedures AS (
     SELECT
         src_row,
@@ -29,7 +30,8 @@ WITH parsed_procedures AS (
         TRY_CAST(
             REPLACE(REPLACE(TRIM(CAST(allowed_amount AS VARCHAR)), '$', ''), ',', '') AS DECIMAL(18, 2)
         ) AS allowed_amount,
-        NULLIF(LOWER(TRIM(CAST(status AS VARCHAR))), '') AS status,
+        NULLIF(REPLACE(REPLACE(LOWER(TRIM(CAST(status AS VARCHAR))), ' ', '_'), '-', '_'), '')
+            AS status,
         NULLIF(TRIM(CAST(provider_id AS VARCHAR)), '') AS provider_id
     FROM input_procedures
 ),

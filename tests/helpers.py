@@ -68,8 +68,10 @@ def test_pack(tmp: Path, extra_value_set_rows: Iterable[str] = ()) -> str:
     rows = list(extra_value_set_rows)
     if rows:
         with (target / "valuesets" / "zz_test_rows.csv").open("w", encoding="utf-8") as fh:
-            fh.write("value_set,code_system,code,description,region,billable,valid_from,"
-                     "valid_to,source,confidence\n")
+            fh.write(
+                "value_set,code_system,code,description,region,billable,valid_from,"
+                "valid_to,source,confidence\n"
+            )
             fh.write("\n".join(rows) + "\n")
     return str(target)
 
@@ -90,8 +92,9 @@ def audit_sessions(folder: Path, settings: Settings | None = None, **run: Any) -
         classified.con.close()
 
 
-def audit_table(folder: Path, table: str, settings: Settings | None = None,
-                **run: Any) -> list[dict]:
+def audit_table(
+    folder: Path, table: str, settings: Settings | None = None, **run: Any
+) -> list[dict]:
     """Any step table of an in-process run, as dicts."""
     settings = settings or load_settings()
     settings = replace(settings, as_of_date=settings.as_of_date or _fixed_as_of())

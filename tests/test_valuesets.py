@@ -106,7 +106,10 @@ def test_spec_facts_hold_in_the_pack():
     assert "M45.A0" in by_set["INFLAMMATORY_ARTHROPATHY"]
     assert "M46.1" in by_set["AXIAL"] and "M46.1" not in by_set["INFLAMMATORY_ARTHROPATHY"]
     assert "Z00.6" in by_set["CLINICAL_TRIAL"]
-    assert len([c for c in by_set["VERTEBRAL_FRACTURE"] if c.startswith("S12") and cm.is_leaf(c)]) == 420
+    assert (
+        len([c for c in by_set["VERTEBRAL_FRACTURE"] if c.startswith("S12") and cm.is_leaf(c)])
+        == 420
+    )
 
 
 def test_a_stale_list_fails(tmp_path):
@@ -127,7 +130,9 @@ def test_committed_valuesets_doc_is_current():
 def test_valuesets_command_lists_every_code_as_csv():
     out = subprocess.run(
         [sys.executable, "-m", "audit.cli", "valuesets", "--format", "csv"],
-        capture_output=True, text=True, check=True,
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout
     lines = out.strip().splitlines()
     assert lines[0].startswith("value_set,domain,role,code_system,code,")

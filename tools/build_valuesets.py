@@ -20,7 +20,6 @@ from pathlib import Path
 
 import simple_icd_10_cm as cm
 
-
 SOURCE = "CDC ICD-10-CM FY2026 tabular list (simple-icd-10-cm 1.5.0); measure spec section 4"
 SPEC = "measure spec section 3.5"
 
@@ -100,8 +99,16 @@ def region(code: str) -> str:
         return ""
     if "cervicothoracic" in d:
         return "cervical_thoracic"
-    for word in ("lumbosacral", "lumbar", "sacrococcygeal", "sacroil", "sacral", "low back",
-                 "lumbago", "sciatica"):
+    for word in (
+        "lumbosacral",
+        "lumbar",
+        "sacrococcygeal",
+        "sacroil",
+        "sacral",
+        "low back",
+        "lumbago",
+        "sciatica",
+    ):
         if word in d:
             return "lumbar_sacral"
     for word in ("cervic", "thoracic", "occipito", "neck"):

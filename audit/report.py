@@ -1,0 +1,896 @@
+"""Aggregate outputs: site_summary.parquet/.csv, index.html and one page per site.
+
+Why one module: every number a reader sees goes through one disclosure pass
+(:func:`disclose`), so the index, the site pages, the charts and the site summary print the
+same published value for the same cell, and complementary suppression holds across all of them
+(a network total minus the published sites, a whole-period figure minus the published months,
+an attrition step minus the published reasons). Templates only format what this module hands
+them; they never compute.
+
+Input frames (unsuppressed, from the SQL engine): ``site_period_counts``,
+``site_outcome_counts``, ``recommendations``; see :func:`write_aggregate_outputs`.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import math
+import re
+import unicodedata
+from collections.abc import Hashable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from functools import lru_cache
+from pathlib import Path, PurePosixPath, PureWindowsPath
+from typing import Any
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, Template
+from markupsafe import Markup
+
+from audit.charts import bar_chart, rate_chart
+from audit.disclosure import (
+    HIDDEN,
+    Profile,
+    concordance,
+    is_number,
+    resolve_profile,
+    suppress_cells,
+)
+from audit.resources import reports_dir
+
+PATIENT_COLUMNS = ["in_population_patients", "discordant_patients"]
+SESSION_COLUMNS = [
+    "sessions_total",
+    "sessions_discordant",
+    "sessions_clinical_trial",
+    "sessions_not_addressed",
+    "sessions_out_of_population",
+]
+SUMMARY_COLUMNS = [
+    "site_id",
+    "site_name",
+    "site_group",
+    "period_type",
+    "period_start",
+    "period_end",
+    "in_population_patients",
+    "discordant_patients",
+    "concordance",
+    "concordance_ci_low",
+    "concordance_ci_high",
+    *SESSION_COLUMNS,
+    "allowed_amount_discordant",
+    "suppression_profile",
+    "cells_suppressed",
+    "suppression_threshold",
+    "suppression_rounding",
+]
+SUMMARY_SCHEMA = pa.schema(
+    [
+        ("site_id", pa.string()),
+        ("site_name", pa.string()),
+        ("site_group", pa.string()),
+        ("period_type", pa.string()),
+        ("period_start", pa.date32()),
+        ("period_end", pa.date32()),
+        ("in_population_patients", pa.int64()),
+        ("discordant_patients", pa.int64()),
+        ("concordance", pa.float64()),
+        ("concordance_ci_low", pa.float64()),
+        ("concordance_ci_high", pa.float64()),
+        *[(c, pa.int64()) for c in SESSION_COLUMNS],
+        ("allowed_amount_discordant", pa.float64()),
+        ("suppression_profile", pa.string()),
+        ("cells_suppressed", pa.int64()),
+        ("suppression_threshold", pa.int64()),
+        ("suppression_rounding", pa.int64()),
+    ]
+)
+RATE_DECIMALS = 4
+AMOUNT_DECIMALS = 2
+
+# Measure 3.5 rules 1-7, in rule order (acute before insufficient_history, both rule 7).
+REASONS: list[tuple[int, str, str]] = [
+    (1, "age_under_18", "under 18 on the session date"),
+    (2, "age_unknown", "age unknown (no birth date or year)"),
+    (3, "no_spine_indication", "no axial or radicular indication"),
+    (4, "cancer", "cancer"),
+    (5, "inflammatory_arthropathy", "inflammatory arthropathy"),
+    (
+        6,
+        "other_specific_cause",
+        "other specific cause (fracture, infection, cauda equina, pregnancy)",
+    ),
+    (7, "acute", "acute (not yet chronic)"),
+    (7, "insufficient_history", "insufficient history to judge chronicity"),
+]
+FAMILY_LABELS = {
+    "EPIDURAL": "epidural injection",
+    "FACET_INJ": "facet joint injection / medial branch block",
+    "SI_INJ": "sacroiliac joint injection",
+    "FACET_RFA": "facet (medial branch) radiofrequency ablation",
+    "SI_RFA": "sacroiliac (lateral branch) radiofrequency ablation",
+    "TRIGGER_POINT": "trigger point injection",
+    "DRG_RF": "dorsal root ganglion radiofrequency",
+}
+_WINDOWS_RESERVED = {"con", "prn", "aux", "nul"} | {
+    f"{p}{i}" for p in ("com", "lpt") for i in range(10)
+}
+
+
+# ----------------------------------------------------------------------------- templates, files
+@lru_cache(maxsize=1)
+def environment() -> Environment:
+    """The one Jinja2 environment: autoescape on everywhere, undefined names are errors."""
+    env = Environment(
+        loader=FileSystemLoader(str(reports_dir())),
+        autoescape=True,
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        auto_reload=False,
+    )
+    env.filters.update(count=fmt_count, amount=fmt_amount, conc=fmt_concordance, ci=fmt_ci)
+    return env
+
+
+def _template(name: str) -> Template:
+    return environment().get_template(name)
+
+
+def slugify(site_id: str) -> str:
+    """Lower-case ``[a-z0-9-]`` form of an id (may be empty); see :func:`site_slugs`."""
+    text = unicodedata.normalize("NFKD", str(site_id)).encode("ascii", "ignore").decode()
+    text = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+    return text[:60].strip("-")
+
+
+def _short_hash(text: str, length: int = 8) -> str:
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:length]
+
+
+def site_slugs(site_ids: Iterable[str]) -> dict[str, str]:
+    """File-name slug per site id: unique, stable, safe on every file system.
+
+    A stable hash of the id is appended only when needed: the plain slug is empty, a reserved
+    device name, or shared by another id (``"A B"`` and ``"a-b"``, ``"X"`` and ``"x"``).
+    """
+    ids = sorted(set(map(str, site_ids)))
+    bases = {sid: slugify(sid) for sid in ids}
+    seen: dict[str, int] = {}
+    for b in bases.values():
+        seen[b] = seen.get(b, 0) + 1
+    slugs: dict[str, str] = {}
+    for sid in ids:
+        b = bases[sid]
+        if not b or b in _WINDOWS_RESERVED or seen[b] > 1:
+            b = f"{b or 'site'}-{_short_hash(sid)}"
+        slugs[sid] = b
+    if len(set(slugs.values())) != len(slugs):  # pathological: a hash met a plain slug
+        slugs = {sid: f"{bases[sid] or 'site'}-{_short_hash(sid, 16)}" for sid in ids}
+    return slugs
+
+
+def safe_output_path(out_dir: Path, relative: str) -> Path:
+    """``out_dir / relative``, refusing anything that could land outside ``out_dir``.
+
+    Why: file names derive from ids in the input; ``..``, absolute paths (POSIX or Windows)
+    and NUL bytes are rejected, and the resolved path must stay inside the resolved folder.
+    """
+    if not isinstance(relative, str) or not relative or "\x00" in relative:
+        raise ValueError(f"unsafe output path {relative!r}")
+    posix, windows = PurePosixPath(relative), PureWindowsPath(relative)
+    if posix.is_absolute() or windows.is_absolute() or windows.drive or windows.root:
+        raise ValueError(f"unsafe output path {relative!r}: absolute")
+    if ".." in posix.parts or ".." in windows.parts:
+        raise ValueError(f"unsafe output path {relative!r}: parent reference")
+    root = Path(out_dir).resolve()
+    target = (root / relative).resolve()
+    if not target.is_relative_to(root) or target == root:
+        raise ValueError(f"unsafe output path {relative!r}: outside {root}")
+    return target
+
+
+def csv_safe(text: str) -> str:
+    """Prefix ``'`` to a string cell a spreadsheet would run as a formula."""
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+# ----------------------------------------------------------------------------- formatting
+_HID = Markup('<span class="hid" title="hidden (disclosure control)">*</span>')
+_NA = Markup('<span class="na" title="not available">&ndash;</span>')
+_NODATA = Markup('<span class="na" title="no patients in the denominator">no data</span>')
+
+
+def fmt_count(value: Any) -> Markup | str:
+    """Published count with thousands separators; ``*`` hidden; dash when not available."""
+    if value is HIDDEN:
+        return _HID
+    if not is_number(value):
+        return _NA
+    return f"{int(value):,}"
+
+
+def fmt_amount(value: Any) -> Markup | str:
+    """Published amount, two decimals with thousands separators."""
+    if value is HIDDEN:
+        return _HID
+    if not is_number(value):
+        return _NA
+    return f"{float(value):,.2f}"
+
+
+def fmt_concordance(value: Any) -> Markup | str:
+    """Concordance rate as a percentage; ``no data`` when there is no denominator."""
+    if value is HIDDEN:
+        return _HID
+    if not isinstance(value, tuple):
+        return _NODATA
+    return f"{value[0]:.1%}"
+
+
+def fmt_ci(value: Any) -> str:
+    """The 95% interval of a concordance tuple, empty otherwise."""
+    if not isinstance(value, tuple):
+        return ""
+    return f"({value[1] * 100:.1f}\u2013{value[2] * 100:.1f})"
+
+
+# ----------------------------------------------------------------------------- inputs
+def _as_date(value: Any) -> date | None:
+    if value is None or (not isinstance(value, date) and pd.isna(value)):
+        return None
+    return pd.Timestamp(value).date()
+
+
+def _text(value: Any) -> str | None:
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return None
+    return str(value)
+
+
+def _int(value: Any) -> int:
+    return 0 if value is None or pd.isna(value) else int(value)
+
+
+def _amount(value: Any) -> float | None:
+    if value is None or pd.isna(value):
+        return None
+    return round(float(value), AMOUNT_DECIMALS) + 0.0  # +0.0 turns -0.0 into 0.0
+
+
+@dataclass
+class _Row:
+    """One site x period row of site_period_counts, normalised."""
+
+    site_id: str
+    period_type: str
+    period_start: date | None
+    period_end: date | None
+    counts: dict[str, int]
+    amount_discordant: float | None
+
+    @property
+    def key(self) -> tuple[str, str, str]:
+        start = self.period_start.isoformat() if self.period_start else ""
+        return (self.site_id, self.period_type, start)
+
+
+@dataclass
+class _Site:
+    site_id: str
+    name: str
+    group: str | None
+    slug: str = ""
+    all_row: _Row | None = None
+    months: list[_Row] = field(default_factory=list)
+
+
+def _read_frames(
+    frames: Mapping[str, pd.DataFrame],
+) -> tuple[list[_Site], list[_Row], pd.DataFrame, pd.DataFrame]:
+    counts = frames.get("site_period_counts")
+    counts = pd.DataFrame() if counts is None else counts
+    outcomes = frames.get("site_outcome_counts")
+    outcomes = pd.DataFrame() if outcomes is None else outcomes
+    recs = frames.get("recommendations")
+    recs = pd.DataFrame() if recs is None else recs
+
+    rows: list[_Row] = []
+    sites: dict[str, _Site] = {}
+    for rec in counts.to_dict("records"):
+        sid = str(rec["site_id"])
+        row = _Row(
+            site_id=sid,
+            period_type=str(rec["period_type"]),
+            period_start=_as_date(rec.get("period_start")),
+            period_end=_as_date(rec.get("period_end")),
+            counts={c: _int(rec.get(c)) for c in (*PATIENT_COLUMNS, *SESSION_COLUMNS)},
+            amount_discordant=_amount(rec.get("allowed_amount_discordant")),
+        )
+        rows.append(row)
+        if sid not in sites:
+            sites[sid] = _Site(
+                sid, _text(rec.get("site_name")) or sid, _text(rec.get("site_group"))
+            )
+        if row.period_type == "all":
+            if sites[sid].all_row is not None:
+                raise ValueError(f"site_period_counts: two 'all' rows for site {sid!r}")
+            sites[sid].all_row = row
+        elif row.period_type == "month":
+            sites[sid].months.append(row)
+    keys = [r.key for r in rows]
+    if len(set(keys)) != len(keys):
+        raise ValueError("site_period_counts: duplicate site_id x period_type x period_start rows")
+    rows.sort(key=lambda r: r.key)
+    ordered = [sites[s] for s in sorted(sites)]
+    slugs = site_slugs(sites)
+    for site in ordered:
+        site.slug = slugs[site.site_id]
+        site.months.sort(key=lambda r: r.key)
+    return ordered, rows, outcomes, recs
+
+
+# ----------------------------------------------------------------------------- disclosure
+@dataclass
+class Disclosed:
+    """Published values of every aggregate cell, with the inputs needed to lay out pages."""
+
+    profile: Profile
+    patient_level: bool
+    sites: list[_Site]
+    rows: list[_Row]
+    rec_rows: list[tuple[str, str, str]]  # (recommendation_id, family, summary)
+    extra_reasons: list[str]
+    rec_amounts: dict[tuple[str, str, str], float | None]
+    published: dict[Hashable, int | None]
+    network_amount: float | None
+
+    views: dict[tuple[str, str, str], dict[str, Any]] = field(default_factory=dict)
+
+    def get(self, key: Hashable) -> int | None | Any:
+        """Published count: an int, HIDDEN, or None when the cell does not exist."""
+        if key not in self.published:
+            return None
+        value = self.published[key]
+        return HIDDEN if value is None else value
+
+    def row_view(self, row: _Row) -> dict[str, Any]:
+        """Published view of one site x period row, computed once for every output."""
+        view = self.views.get(row.key)
+        if view is None:
+            view = self.views[row.key] = _row_view(self, ("sp", *row.key), row.amount_discordant)
+        return view
+
+
+def profile_of(context: Mapping[str, Any]) -> Profile:
+    """The profile of a run: ``context["suppression"]``, else ``settings["suppression"]``."""
+    spec = context.get("suppression") or (context.get("settings") or {}).get("suppression")
+    return resolve_profile(spec)
+
+
+def _row_cols(patient_level: bool) -> list[str]:
+    return [*PATIENT_COLUMNS, *SESSION_COLUMNS] if patient_level else list(SESSION_COLUMNS)
+
+
+@dataclass
+class _Tally:
+    """Sessions, patients and allowed amount of one outcome-detail cell, summed over rows."""
+
+    sessions: int = 0
+    patients: int = 0
+    amount: float | None = 0.0  # None once any contributing amount is missing
+
+
+def _outcome_detail(
+    outcomes: pd.DataFrame, site_ids: set[str], rec_rows: list[tuple[str, str, str]]
+) -> tuple[dict[tuple[str, ...], _Tally], list[str]]:
+    """Whole-period outcome counts keyed as the cells of :func:`disclose`; extra reasons.
+
+    Keys: ``("reason", site, reason)``, ``("rec", site, rec, family, "d"|"ct")`` and
+    ``("ctnorec", site)`` for trial sessions no recommendation covers. A recommendation x
+    family missing from the pack table is appended to ``rec_rows`` so it is still shown.
+    """
+    tallies: dict[tuple[str, ...], _Tally] = {}
+    extra: list[str] = []
+    if not len(outcomes):
+        return tallies, extra
+    keep = (outcomes["period_type"] == "all") & outcomes["site_id"].astype(str).isin(site_ids)
+    known = {r for _, r, _ in REASONS}
+    rec_keys = {(a, b) for a, b, _ in rec_rows}
+    for r in outcomes[keep].to_dict("records"):
+        sid, outcome = str(r["site_id"]), str(r["outcome"])
+        rec_id, fam = _text(r.get("recommendation")), _text(r.get("family")) or ""
+        if outcome == "out_of_population":
+            reason = _text(r.get("reason")) or "unspecified"
+            if reason not in known and reason not in extra:
+                extra.append(reason)
+            key: tuple[str, ...] = ("reason", sid, reason)
+        elif outcome in ("discordant", "clinical_trial") and rec_id:
+            if (rec_id, fam) not in rec_keys:
+                rec_keys.add((rec_id, fam))
+                rec_rows.append((rec_id, fam, ""))
+            key = ("rec", sid, rec_id, fam, "d" if outcome == "discordant" else "ct")
+        elif outcome == "clinical_trial":
+            key = ("ctnorec", sid)
+        else:
+            continue
+        tally = tallies.setdefault(key, _Tally())
+        tally.sessions += _int(r.get("sessions"))
+        tally.patients += _int(r.get("patients"))
+        amount = _amount(r.get("allowed_amount"))
+        tally.amount = None if amount is None or tally.amount is None else tally.amount + amount
+    return tallies, sorted(extra)
+
+
+def disclose(frames: Mapping[str, pd.DataFrame], context: Mapping[str, Any]) -> Disclosed:
+    """Apply the suppression profile to every count that any aggregate output shows.
+
+    Cells: each site x period count; the network total (sum over sites, whole period) of each
+    count; per site (whole period) the sessions of each out-of-population reason, the
+    in-population sessions, and by recommendation x family the discordant sessions,
+    discordant patients and clinical-trial sessions. Groups (additive relations): each row's
+    sessions (total = four outcomes); each count column over sites with its network total; each
+    session column over a site's months with its whole-period value; out of population = sum
+    of reasons; in population = trial + not addressed + discordant; total = out + in; site
+    discordant (trial) sessions = sum over recommendation rows. Patient counts are distinct
+    counts, not additive over months or recommendations, so only the network sum ties them.
+    """
+    profile = profile_of(context)
+    patient_level = bool(context.get("diagnoses_have_site_ids", True))
+    sites, rows, outcomes, recs = _read_frames(frames)
+    cols = _row_cols(patient_level)
+    rec_rows = [
+        (str(r["recommendation_id"]), str(r["family"]), _text(r.get("summary")) or "")
+        for r in (recs.to_dict("records") if len(recs) else [])
+    ]
+    tallies, extra_reasons = _outcome_detail(outcomes, {s.site_id for s in sites}, rec_rows)
+
+    values: dict[Hashable, int] = {}
+    groups: list[list[Hashable]] = []
+
+    def sp(row: _Row, col: str) -> tuple[str, ...]:
+        return ("sp", *row.key, col)
+
+    for row in rows:
+        for col in cols:
+            values[sp(row, col)] = row.counts[col]
+        groups.append([sp(row, c) for c in SESSION_COLUMNS])
+    whole = [(s, s.all_row) for s in sites if s.all_row is not None]
+    for site, all_row in whole:
+        for col in SESSION_COLUMNS if site.months else []:
+            groups.append([sp(all_row, col), *(sp(m, col) for m in site.months)])
+    for col in cols if whole else []:
+        values[("net", col)] = sum(r.counts[col] for _, r in whole)
+        groups.append([("net", col), *(sp(r, col) for _, r in whole)])
+
+    reasons = [r for _, r, _ in REASONS] + extra_reasons
+    rec_amounts: dict[tuple[str, str, str], float | None] = {}
+    for site, all_row in whole:
+        sid = site.site_id
+        reason_keys = [("reason", sid, r) for r in reasons]
+        values.update({k: tallies.get(k, _Tally()).sessions for k in reason_keys})
+        in_pop_parts = [
+            sp(all_row, c)
+            for c in ("sessions_clinical_trial", "sessions_not_addressed", "sessions_discordant")
+        ]
+        values[("inpop", sid)] = sum(values[k] for k in in_pop_parts)
+        oop = sp(all_row, "sessions_out_of_population")
+        groups += [
+            [oop, *reason_keys],
+            [("inpop", sid), *in_pop_parts],
+            [sp(all_row, "sessions_total"), oop, ("inpop", sid)],
+        ]
+        values[("ctnorec", sid)] = tallies.get(("ctnorec", sid), _Tally()).sessions
+        d_keys, ct_keys = [], [("ctnorec", sid)]
+        for rec_id, fam, _ in rec_rows:
+            disc = tallies.get(("rec", sid, rec_id, fam, "d"), _Tally())
+            values[("rec", sid, rec_id, fam, "d")] = disc.sessions
+            values[("rec", sid, rec_id, fam, "p")] = disc.patients
+            values[("rec", sid, rec_id, fam, "ct")] = tallies.get(
+                ("rec", sid, rec_id, fam, "ct"), _Tally()
+            ).sessions
+            rec_amounts[(sid, rec_id, fam)] = (
+                None if disc.amount is None else round(disc.amount, AMOUNT_DECIMALS)
+            )
+            d_keys.append(("rec", sid, rec_id, fam, "d"))
+            ct_keys.append(("rec", sid, rec_id, fam, "ct"))
+        groups += [
+            [sp(all_row, "sessions_discordant"), *d_keys],
+            [sp(all_row, "sessions_clinical_trial"), *ct_keys],
+        ]
+
+    amounts = [r.amount_discordant for _, r in whole]
+    network_amount = (
+        None
+        if not amounts or any(a is None for a in amounts)
+        else round(sum(a for a in amounts if a is not None), AMOUNT_DECIMALS)
+    )
+    return Disclosed(
+        profile=profile,
+        patient_level=patient_level,
+        sites=sites,
+        rows=rows,
+        rec_rows=rec_rows,
+        extra_reasons=extra_reasons,
+        rec_amounts=rec_amounts,
+        published=suppress_cells(values, groups, profile),
+        network_amount=network_amount,
+    )
+
+
+# ----------------------------------------------------------------------------- views
+def _row_view(d: Disclosed, prefix: tuple[Hashable, ...], amount: float | None) -> dict[str, Any]:
+    """Published counts, concordance and amount of one site/period row (or the network)."""
+    view: dict[str, Any] = {c: d.get((*prefix, c)) for c in (*PATIENT_COLUMNS, *SESSION_COLUMNS)}
+    if d.patient_level:
+        view["concordance"] = concordance(
+            view["discordant_patients"], view["in_population_patients"]
+        )
+    else:
+        view["concordance"] = None
+    disc = view["sessions_discordant"]
+    view["allowed_amount_discordant"] = (
+        HIDDEN if disc is HIDDEN else (amount if disc is not None else None)
+    )
+    view["cells_suppressed"] = sum(view[c] is HIDDEN for c in (*PATIENT_COLUMNS, *SESSION_COLUMNS))
+    return view
+
+
+def build_site_summary(d: Disclosed) -> pd.DataFrame:
+    """site_summary as a frame: published counts (``<NA>`` when hidden), typed columns."""
+    names = {s.site_id: s for s in d.sites}
+    records = []
+    for row in d.rows:
+        view = d.row_view(row)
+        conc = view["concordance"]
+        rate = conc if isinstance(conc, tuple) else (None, None, None)
+        site = names[row.site_id]
+        rec: dict[str, Any] = {
+            "site_id": row.site_id,
+            "site_name": site.name,
+            "site_group": site.group,
+            "period_type": row.period_type,
+            "period_start": row.period_start,
+            "period_end": row.period_end,
+        }
+        for c in (*PATIENT_COLUMNS, *SESSION_COLUMNS):
+            rec[c] = view[c] if is_number(view[c]) else None
+        rec["concordance"], rec["concordance_ci_low"], rec["concordance_ci_high"] = (
+            None if x is None else round(float(x), RATE_DECIMALS) for x in rate
+        )
+        amount = view["allowed_amount_discordant"]
+        rec["allowed_amount_discordant"] = amount if is_number(amount) else None
+        rec["suppression_profile"] = d.profile.name
+        rec["cells_suppressed"] = view["cells_suppressed"]
+        rec["suppression_threshold"] = d.profile.threshold
+        rec["suppression_rounding"] = d.profile.rounding
+        records.append(rec)
+    dtypes = {
+        f.name: (
+            "Int64"
+            if pa.types.is_integer(f.type)
+            else "Float64"
+            if pa.types.is_floating(f.type)
+            else "object"
+        )
+        for f in SUMMARY_SCHEMA
+    }
+    frame = pd.DataFrame(
+        {c: pd.Series([r[c] for r in records], dtype=dtypes[c]) for c in SUMMARY_COLUMNS}
+    )
+    return frame
+
+
+def _write_parquet(frame: pd.DataFrame, path: Path) -> None:
+    table = pa.Table.from_pandas(frame, schema=SUMMARY_SCHEMA, preserve_index=False)
+    pq.write_table(table, path, compression="zstd")
+
+
+def _csv_text(frame: pd.DataFrame) -> str:
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(SUMMARY_COLUMNS)
+    kinds = {f.name: f.type for f in SUMMARY_SCHEMA}
+    for rec in frame.to_dict("records"):
+        line = []
+        for c in SUMMARY_COLUMNS:
+            v = rec[c]
+            if v is None or v is pd.NA or (isinstance(v, float) and math.isnan(v)):
+                line.append("")
+            elif pa.types.is_string(kinds[c]):
+                line.append(csv_safe(str(v)))
+            elif pa.types.is_date(kinds[c]):
+                line.append(v.isoformat())
+            elif pa.types.is_integer(kinds[c]):
+                line.append(str(int(v)))
+            elif c == "allowed_amount_discordant":
+                line.append(f"{float(v):.{AMOUNT_DECIMALS}f}")
+            else:
+                line.append(f"{float(v):.{RATE_DECIMALS}f}")
+        writer.writerow(line)
+    return buf.getvalue()
+
+
+def _month_starts(sites: Sequence[_Site]) -> list[date]:
+    """Every calendar month from the first to the last month row of the network."""
+    starts = [m.period_start for s in sites for m in s.months if m.period_start]
+    if not starts:
+        return []
+    first, last = min(starts), max(starts)
+    out, y, m = [], first.year, first.month
+    while (y, m) <= (last.year, last.month):
+        out.append(date(y, m, 1))
+        y, m = (y + 1, 1) if m == 12 else (y, m + 1)
+    return out
+
+
+def _period_label(context: Mapping[str, Any], sites: Sequence[_Site]) -> str:
+    start = context.get("period_from") or context.get("period_start")
+    end = context.get("period_to") or context.get("period_end")
+    if not start or not end:
+        rows = [s.all_row for s in sites if s.all_row is not None]
+        starts = [r.period_start for r in rows if r.period_start]
+        ends = [r.period_end for r in rows if r.period_end]
+        start = start or (min(starts).isoformat() if starts else None)
+        end = end or (max(ends).isoformat() if ends else None)
+    if not start and not end:
+        return "all records in the extract"
+    return f"{start or 'first record'} to {end or 'last record'}"
+
+
+def _setting_text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if value is None:
+        return "not set"
+    if isinstance(value, list | tuple):
+        return ", ".join(_setting_text(v) for v in value)
+    if isinstance(value, dict):
+        return json.dumps(value, sort_keys=True, default=str)
+    return str(value)
+
+
+def _flatten(prefix: str, value: Any) -> list[tuple[str, Any]]:
+    if isinstance(value, Mapping):
+        out: list[tuple[str, Any]] = []
+        for k, v in value.items():
+            out.extend(_flatten(f"{prefix} / {k}" if prefix else str(k), v))
+        return out
+    return [(prefix, value)]
+
+
+_RECON_TOTALS = {"input_rows", "accounted_rows"}
+
+
+def _is_count(value: Any) -> bool:
+    return is_number(value) and float(value) == int(value) and int(value) >= 0
+
+
+def _quality_views(context: Mapping[str, Any], profile: Profile) -> tuple[list, list]:
+    """Data-quality checks and input reconciliation, with counts through the profile.
+
+    Checks are independent counts: primary suppression and rounding only. A reconciliation
+    table's figures are tied in ways this layer does not track (input = counted + not counting
+    + quarantined, each the sum of its details), so when any of its figures is hidden, every
+    non-zero figure of that table except its totals (``input_rows``, ``accounted_rows``) is
+    hidden too. Flags (``balanced``) are not shown; manifest.json keeps the exact, internal
+    reconciliation.
+    """
+
+    def one(v: Any) -> Any:
+        if not _is_count(v):
+            return None
+        return HIDDEN if profile.hides(int(v)) else profile.round(int(v))
+
+    checks = [
+        {
+            "check": (_text(c.get("check")) or "").replace("_", " "),
+            "code": _text(c.get("code")) or "",
+            "count": one(c.get("count", c.get("rows"))),
+            "note": _text(c.get("note")) or _text(c.get("domain")) or "",
+        }
+        for c in context.get("data_quality") or []
+    ]
+    recon = []
+    for table, info in (context.get("reconciliation") or {}).items():
+        items = [(k, v) for k, v in _flatten("", info) if _is_count(v)]
+        any_hidden = any(profile.hides(int(v)) for _, v in items)
+        for item, v in items:
+            shown = one(v)
+            if any_hidden and item not in _RECON_TOTALS and int(v) != 0:
+                shown = HIDDEN
+            recon.append({"table": str(table), "item": item.replace("_", " "), "value": shown})
+    return checks, recon
+
+
+def _page_common(context: Mapping[str, Any], d: Disclosed) -> dict[str, Any]:
+    pack = dict(context.get("pack") or {})
+    return {
+        "tool_version": str(context.get("tool_version") or ""),
+        "pack": {
+            k: _text(pack.get(k)) or ""
+            for k in ("name", "version", "title", "citation", "citation_url")
+        },
+        "period": _period_label(context, d.sites),
+        "profile": d.profile,
+        "legend": d.profile.legend(),
+        "patient_level": d.patient_level,
+    }
+
+
+def _site_view(d: Disclosed, site: _Site, months: list[date]) -> dict[str, Any]:
+    sid = site.site_id
+    all_row = site.all_row
+    summary = d.row_view(all_row) if all_row else None
+    by_month = {m.period_start: m for m in site.months}
+    labels, bars, rates = [], [], []
+    for start in months:
+        labels.append(f"{start:%Y-%m}")
+        row = by_month.get(start)
+        if row is None:  # no row: nothing happened at this site that month
+            bars.append(0)
+            rates.append(None)
+            continue
+        view = d.row_view(row)
+        bars.append(view["sessions_discordant"])
+        rates.append(view["concordance"])
+    charts: dict[str, Any] = {"sessions": None, "concordance": None, "hidden": False}
+    if labels:
+        charts["sessions"] = bar_chart(
+            labels,
+            bars,
+            title=f"Discordant sessions per month, {site.name}",
+            unit="discordant sessions",
+        )
+        charts["hidden"] = any(v is HIDDEN for v in bars + rates)
+        if d.patient_level:
+            charts["concordance"] = rate_chart(
+                labels,
+                rates,
+                title=f"Patient concordance per month, {site.name}",
+                unit="concordance",
+            )
+    recs = []
+    for rec_id, fam, summary_text in d.rec_rows:
+        sessions = d.get(("rec", sid, rec_id, fam, "d"))
+        amount = d.rec_amounts.get((sid, rec_id, fam))
+        recs.append(
+            {
+                "id": rec_id,
+                "family": FAMILY_LABELS.get(fam, fam),
+                "summary": summary_text,
+                "sessions": sessions,
+                "patients": d.get(("rec", sid, rec_id, fam, "p")),
+                "amount": HIDDEN
+                if sessions is HIDDEN
+                else (amount if sessions is not None else None),
+                "trial": d.get(("rec", sid, rec_id, fam, "ct")),
+            }
+        )
+    ct_norec = d.get(("ctnorec", sid))
+    attrition = []
+    if summary is not None:
+        attrition.append(
+            {
+                "kind": "start",
+                "label": "All counting sessions",
+                "rule": "",
+                "value": summary["sessions_total"],
+            }
+        )
+        labels_by_reason = {r: (n, text) for n, r, text in REASONS}
+        for reason in [r for _, r, _ in REASONS] + d.extra_reasons:
+            rule, text = labels_by_reason.get(reason, ("", reason.replace("_", " ")))
+            attrition.append(
+                {
+                    "kind": "minus",
+                    "label": f"out of population: {text}",
+                    "rule": str(rule),
+                    "value": d.get(("reason", sid, reason)),
+                }
+            )
+        attrition += [
+            {
+                "kind": "subtotal",
+                "label": "In the guideline population",
+                "rule": "",
+                "value": d.get(("inpop", sid)),
+            },
+            {
+                "kind": "minus",
+                "label": "clinical trial (modifier Q0/Q1 or Z00.6)",
+                "rule": "8",
+                "value": summary["sessions_clinical_trial"],
+            },
+            {
+                "kind": "minus",
+                "label": "not addressed by a recommendation",
+                "rule": "10",
+                "value": summary["sessions_not_addressed"],
+            },
+            {
+                "kind": "end",
+                "label": "Discordant with a strong recommendation against",
+                "rule": "9",
+                "value": summary["sessions_discordant"],
+            },
+        ]
+    return {
+        "site_id": sid,
+        "name": site.name,
+        "group": site.group,
+        "slug": site.slug,
+        "href": f"sites/{site.slug}.html",
+        "summary": summary,
+        "charts": charts,
+        "recs": recs,
+        # Shown only when some trial session had no recommendation (a zero is just omitted).
+        "trial_no_rec": ct_norec if ct_norec is HIDDEN or ct_norec else None,
+        "attrition": attrition,
+    }
+
+
+# ----------------------------------------------------------------------------- entry point
+def write_aggregate_outputs(
+    out_dir: Path, frames: dict[str, pd.DataFrame], context: dict
+) -> list[Path]:
+    """Apply disclosure control, write site_summary.parquet + site_summary.csv, index.html and
+    sites/<slug>.html; return the paths written (relative order deterministic).
+
+    Why one call: every output must print the same published value for a cell, so they are
+    produced from one :func:`disclose` pass. Files are written in place; the caller writes
+    into a temporary folder and moves it into place, so a failure leaves nothing that looks
+    complete. Nothing here reads a clock: the same inputs give byte-identical files.
+    """
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    d = disclose(frames, context)
+    written: list[Path] = []
+
+    summary = build_site_summary(d)
+    path = safe_output_path(out_dir, "site_summary.parquet")
+    _write_parquet(summary, path)
+    written.append(path)
+    path = safe_output_path(out_dir, "site_summary.csv")
+    path.write_text(_csv_text(summary), encoding="utf-8", newline="")
+    written.append(path)
+
+    common = _page_common(context, d)
+    months = _month_starts(d.sites)
+    site_views = [_site_view(d, s, months) for s in d.sites]
+    checks, recon = _quality_views(context, d.profile)
+    network = None
+    if any(s.all_row is not None for s in d.sites):
+        network = _row_view(d, ("net",), d.network_amount)
+    index_html = _template("index.html.j2").render(
+        **common,
+        root="",
+        sites=site_views,
+        network=network,
+        has_groups=any(s["group"] for s in site_views),
+        settings=[(str(k), _setting_text(v)) for k, v in (context.get("settings") or {}).items()],
+        generated_from=[str(x) for x in context.get("generated_from") or []],
+        checks=checks,
+        recon=recon,
+    )
+    path = safe_output_path(out_dir, "index.html")
+    path.write_text(index_html, encoding="utf-8", newline="")
+    written.append(path)
+
+    site_template = _template("site.html.j2")
+    if site_views:
+        safe_output_path(out_dir, "sites/x.html").parent.mkdir(exist_ok=True)
+    for view in site_views:
+        html = site_template.render(**common, root="../", site=view)
+        path = safe_output_path(out_dir, view["href"])
+        path.write_text(html, encoding="utf-8", newline="")
+        written.append(path)
+    return written
