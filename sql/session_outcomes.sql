@@ -70,7 +70,7 @@ SELECT
         ELSE r.recommendation_id
     END AS recommendation,
     s.codes,
-    s.allowed_amount,
+    CAST(s.allowed_amount AS DECIMAL(18, 2)) AS allowed_amount,
     s.age,
     CASE
         WHEN s.population_rule IS NOT NULL THEN s.population_rule
