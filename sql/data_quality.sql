@@ -16,19 +16,22 @@ WITH retired_procedure_codes AS (
     GROUP BY code
 ),
 early_procedure_codes AS (
-    SELECT 'code_used_before_valid_from', 'procedure', code, COUNT(*)
+    SELECT 'code_used_before_valid_from' AS check_name, 'procedure' AS domain, code,
+        COUNT(*) AS row_count
     FROM index_lines
     WHERE valid_from IS NOT NULL AND event_date < valid_from
     GROUP BY code
 ),
 retired_diagnosis_codes AS (
-    SELECT 'retired_code_used_after_retirement', 'diagnosis', code, COUNT(DISTINCT src_row)
+    SELECT 'retired_code_used_after_retirement' AS check_name, 'diagnosis' AS domain, code,
+        COUNT(DISTINCT src_row) AS row_count
     FROM dx_of_interest
     WHERE valid_to IS NOT NULL AND event_date > valid_to
     GROUP BY code
 ),
 early_diagnosis_codes AS (
-    SELECT 'code_used_before_valid_from', 'diagnosis', code, COUNT(DISTINCT src_row)
+    SELECT 'code_used_before_valid_from' AS check_name, 'diagnosis' AS domain, code,
+        COUNT(DISTINCT src_row) AS row_count
     FROM dx_of_interest
     WHERE valid_from IS NOT NULL AND event_date < valid_from
     GROUP BY code
@@ -41,8 +44,8 @@ unlisted_lines AS (
     WHERE p.reject_reason IS NULL AND p.counts
 ),
 unlisted_with_spine_indication AS (
-    SELECT 'unlisted_nervous_system_procedure_possible_drg_rf', 'procedure', u.code,
-        COUNT(DISTINCT u.src_row)
+    SELECT 'unlisted_nervous_system_procedure_possible_drg_rf' AS check_name,
+        'procedure' AS domain, u.code, COUNT(DISTINCT u.src_row) AS row_count
     FROM unlisted_lines AS u
     WHERE EXISTS (
         SELECT 1
@@ -54,13 +57,15 @@ unlisted_with_spine_indication AS (
     GROUP BY u.code
 ),
 other_counting_statuses AS (
-    SELECT 'status_value_counted', 'procedure', status, COUNT(*)
+    SELECT 'status_value_counted' AS check_name, 'procedure' AS domain, status AS code,
+        COUNT(*) AS row_count
     FROM procedures_checked
     WHERE reject_reason IS NULL AND counts AND status IS NOT NULL
     GROUP BY status
 ),
 unmatched_code_systems AS (
-    SELECT 'diagnosis_code_system_without_value_sets', 'diagnosis', code_system, COUNT(*)
+    SELECT 'diagnosis_code_system_without_value_sets' AS check_name, 'diagnosis' AS domain,
+        code_system AS code, COUNT(*) AS row_count
     FROM diagnoses_checked
     WHERE reject_reason IS NULL
         AND match_system NOT IN (
@@ -69,10 +74,16 @@ unmatched_code_systems AS (
     GROUP BY code_system
 )
 SELECT check_name, domain, code, row_count FROM retired_procedure_codes
-UNION ALL SELECT * FROM early_procedure_codes
-UNION ALL SELECT * FROM retired_diagnosis_codes
-UNION ALL SELECT * FROM early_diagnosis_codes
-UNION ALL SELECT * FROM unlisted_with_spine_indication
-UNION ALL SELECT * FROM other_counting_statuses
-UNION ALL SELECT * FROM unmatched_code_systems
+UNION ALL
+SELECT check_name, domain, code, row_count FROM early_procedure_codes
+UNION ALL
+SELECT check_name, domain, code, row_count FROM retired_diagnosis_codes
+UNION ALL
+SELECT check_name, domain, code, row_count FROM early_diagnosis_codes
+UNION ALL
+SELECT check_name, domain, code, row_count FROM unlisted_with_spine_indication
+UNION ALL
+SELECT check_name, domain, code, row_count FROM other_counting_statuses
+UNION ALL
+SELECT check_name, domain, code, row_count FROM unmatched_code_systems
 ORDER BY check_name, domain, code
