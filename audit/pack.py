@@ -185,13 +185,35 @@ def definition_check(con: duckdb.DuckDBPyConnection) -> list[Finding]:
         findings.append(
             Finding("error", "undefined_value_set", f"value set {vs} has codes but no definition")
         )
-    for vs, code_system, code, n in rows(
-        "SELECT value_set, code_system, UPPER(REPLACE(code, '.', '')), COUNT(*) "
-        "FROM pack_value_set_rows GROUP BY ALL HAVING COUNT(*) > 1 ORDER BY ALL"
+    for vs, code_system, code, windows, overlapping in rows(
+        "WITH coded AS (SELECT value_set, code_system, UPPER(REPLACE(code, '.', '')) AS code, "
+        "COALESCE(TRY_CAST(valid_from AS DATE), DATE '0001-01-01') AS lo, "
+        "COALESCE(TRY_CAST(valid_to AS DATE), DATE '9999-12-31') AS hi FROM pack_value_set_rows) "
+        "SELECT a.value_set, a.code_system, a.code, "
+        "STRING_AGG(DISTINCT CAST(a.lo AS VARCHAR) || '..' || CAST(a.hi AS VARCHAR), ', '), "
+        "BOOL_OR(EXISTS (SELECT 1 FROM coded b WHERE b.value_set = a.value_set "
+        "AND b.code_system = a.code_system AND b.code = a.code AND b.lo <= a.hi AND a.lo <= b.hi "
+        "AND (b.lo <> a.lo OR b.hi <> a.hi))) OR COUNT(*) > COUNT(DISTINCT a.lo || a.hi) "
+        "FROM coded a GROUP BY ALL HAVING COUNT(*) > 1 ORDER BY ALL"
     ):
-        findings.append(
-            Finding("error", "duplicate_code", f"{code_system} {code} appears {n} times in {vs}")
-        )
+        if overlapping:
+            findings.append(
+                Finding(
+                    "error",
+                    "overlapping_validity",
+                    f"{code_system} {code} is in {vs} more than once with overlapping "
+                    f"validity windows ({windows})",
+                )
+            )
+        else:
+            findings.append(
+                Finding(
+                    "error",
+                    "duplicate_code",
+                    f"{code_system} {code} is in {vs} more than once ({windows}); keep one "
+                    "row per code and widen its window",
+                )
+            )
     for code_system, code, sets in rows(
         "SELECT r.code_system, UPPER(REPLACE(r.code, '.', '')), "
         "STRING_AGG(DISTINCT r.value_set, ' and ' ORDER BY r.value_set) "

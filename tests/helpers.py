@@ -76,6 +76,9 @@ def test_pack(tmp: Path, extra_value_set_rows: Iterable[str] = ()) -> str:
     return str(target)
 
 
+test_pack.__test__ = False  # a helper, not a test, wherever it is imported
+
+
 def audit_sessions(folder: Path, settings: Settings | None = None, **run: Any) -> list[dict]:
     """Classify an extract in process; the sessions as dicts, in output order."""
     settings = settings or load_settings()
