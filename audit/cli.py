@@ -150,6 +150,20 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--sites", type=int, default=12)
     gen.add_argument("--seed", type=int, default=20250101)
     gen.add_argument("--format", choices=("csv", "parquet"), default="csv")
+    gen.add_argument(
+        "--start",
+        type=_iso_date,
+        default=date(2019, 1, 1),
+        metavar="DATE",
+        help="first date of the generated history (default 2019-01-01)",
+    )
+    gen.add_argument(
+        "--end",
+        type=_iso_date,
+        default=date(2025, 12, 31),
+        metavar="DATE",
+        help="last date of the generated history (default 2025-12-31)",
+    )
     gen.add_argument("-q", "--quiet", action="store_true")
 
     vs = sub.add_parser(
@@ -200,14 +214,19 @@ def _cmd_generate(args: argparse.Namespace) -> int:
     if args.patients < 1 or args.sites < 1:
         raise UserError("--patients and --sites must be at least 1")
     log = None if args.quiet else (lambda text: print(text, file=sys.stderr))
-    counts = generate(
-        args.out_dir,
-        patients=args.patients,
-        sites=args.sites,
-        seed=args.seed,
-        fmt=args.format,
-        progress=log,
-    )
+    try:
+        counts = generate(
+            args.out_dir,
+            patients=args.patients,
+            sites=args.sites,
+            seed=args.seed,
+            fmt=args.format,
+            start=args.start,
+            end=args.end,
+            progress=log,
+        )
+    except ValueError as exc:
+        raise UserError(str(exc)) from None
     if not args.quiet:
         rows = ", ".join(f"{t} {n}" for t, n in counts.items())
         print(f"wrote {args.out_dir}: {rows}", file=sys.stderr)
