@@ -118,8 +118,6 @@ def find_input_files(folder: Path) -> dict[str, InputFile]:
 
 
 def _reader(fmt: str) -> str:
-    if fmt == "parquet":
-        return "read_parquet($path)"
     return (
         "read_csv($path, all_varchar = true, header = true, delim = ',', quote = '\"', "
         "escape = '\"', auto_detect = false, columns = $columns)"
@@ -194,24 +192,28 @@ def load_inputs(con: duckdb.DuckDBPyConnection, folder: Path) -> dict[str, Input
         select = ", ".join(
             f'"{c}"' if c in present else f'CAST(NULL AS VARCHAR) AS "{c}"' for c in columns
         )
-        params: dict[str, object] = {"path": str(f.path)}
-        if f.fmt == "csv":
-            params["columns"] = {c: "VARCHAR" for c in present}
         try:
-            con.execute(
-                f"CREATE OR REPLACE TABLE raw_{table} AS SELECT {select} FROM {_reader(f.fmt)}",
-                params,
-            )
+            if f.fmt == "parquet":
+                # read in place: a view over the file, never a copy (issue 5: bounded memory)
+                relation = con.read_parquet(str(f.path), file_row_number=True).project(
+                    f"file_row_number + 1 AS src_row, {select}"
+                )
+                relation.create_view(f"input_{table}", replace=True)
+                f.rows = con.execute(f"SELECT COUNT(*) FROM input_{table}").fetchone()[0]
+            else:
+                # CSV has no row numbers of its own: a copy read in file order keeps them
+                con.execute(
+                    f"CREATE OR REPLACE TABLE raw_{table} AS SELECT {select} FROM {_reader(f.fmt)}",
+                    {"path": str(f.path), "columns": {c: "VARCHAR" for c in present}},
+                )
+                # the header is row 1, so the first record is row 2
+                con.execute(
+                    f"CREATE OR REPLACE VIEW input_{table} AS SELECT rowid + 2 AS src_row, "
+                    + ", ".join(f'"{c}"' for c in columns)
+                    + f" FROM raw_{table}"
+                )
+                f.rows = con.execute(f"SELECT COUNT(*) FROM raw_{table}").fetchone()[0]
         except duckdb.Error as exc:
             raise InputError(f"{f.path.name}: cannot read file: {_first_line(exc)}") from None
-        # CSV: the header is row 1, so the first record is row 2; Parquet: first record is row 1
-        offset = 2 if f.fmt == "csv" else 1
-        con.execute(
-            f"CREATE OR REPLACE VIEW input_{table} AS "
-            f"SELECT rowid + {offset} AS src_row, "
-            + ", ".join(f'"{c}"' for c in columns)
-            + f" FROM raw_{table}"
-        )
-        f.rows = con.execute(f"SELECT COUNT(*) FROM raw_{table}").fetchone()[0]
         f.sha256 = _sha256(f.path)
     return files

@@ -27,6 +27,10 @@ STEPS: tuple[str, ...] = (
     "procedures_checked",
     "coverage_checked",
     "sites_checked",
+    "diagnoses_kept",
+    "diagnoses_summary",
+    "procedures_kept",
+    "procedures_summary",
     "quarantine",
     "value_issues",
     "index_lines",
@@ -48,6 +52,8 @@ STEPS: tuple[str, ...] = (
     "input_reconciliation",
     "data_quality",
 )
+# Steps read by later steps a few times but too large to hold: views, scanned where read.
+VIEW_STEPS = frozenset({"diagnoses_checked", "procedures_checked"})
 _PARAM = re.compile(r"\$([a-z_][a-z0-9_]*)")
 _COMMENT = re.compile(r"--[^\n]*")
 
@@ -79,7 +85,10 @@ def step_parameters(
 
 
 def load_settings_tables(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
-    """Settings that are lists or switches become small tables the SQL joins to."""
+    """Settings that are lists or switches become small tables the SQL joins to; so does the
+    as-of date, which views (which cannot bind parameters) read."""
+    con.execute("CREATE OR REPLACE TABLE run_settings (as_of_date DATE)")
+    con.execute("INSERT INTO run_settings VALUES ($d)", {"d": settings.resolved_as_of()})
     con.execute("CREATE OR REPLACE TABLE non_counting_statuses (status VARCHAR)")
     con.executemany(
         "INSERT INTO non_counting_statuses VALUES (?)",
@@ -110,9 +119,15 @@ def run_steps(
         code = _COMMENT.sub("", sql)
         used = {name: params[name] for name in sorted(set(_PARAM.findall(code)))}
         started = time.perf_counter()
-        con.execute(f"CREATE OR REPLACE TABLE {step} AS {sql}", used)
+        if step in VIEW_STEPS:
+            if used:
+                raise ValueError(f"view step {step} cannot bind parameters: {sorted(used)}")
+            con.execute(f"CREATE OR REPLACE VIEW {step} AS {sql}")
+            rows = -1
+        else:
+            con.execute(f"CREATE OR REPLACE TABLE {step} AS {sql}", used)
+            rows = con.execute(f"SELECT COUNT(*) FROM {step}").fetchone()[0]
         seconds = time.perf_counter() - started
-        rows = con.execute(f"SELECT COUNT(*) FROM {step}").fetchone()[0]
         result.timings.append(StepTiming(step, seconds, rows))
         if on_step is not None:
             on_step(index, len(steps), step, seconds)

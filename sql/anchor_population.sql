@@ -32,8 +32,6 @@ anchor_age_years AS (
 indication_summary AS (
     SELECT
         anchor_id,
-        LIST_SORT(LIST(DISTINCT value_set) FILTER (WHERE role = 'pain_type')) AS pain_types,
-        LIST_SORT(LIST(DISTINCT code) FILTER (WHERE role = 'pain_type')) AS indication_codes,
         COUNT(*) FILTER (WHERE role = 'pain_type') > 0 AS has_pain_type,
         COUNT(DISTINCT region) FILTER (WHERE role = 'pain_type') AS region_count,
         MIN(region) FILTER (WHERE role = 'pain_type') AS some_region,
@@ -64,19 +62,50 @@ exclusion_evidence AS (
         ORDER BY r.rule_order, d.event_date DESC, d.code
     ) = 1
 ),
+timeline_events AS (
+    -- anchors and spine-pain diagnoses on one time line per patient; a diagnosis is placed
+    -- $chronic_days after its date, so "at or before the anchor" on this line means "at least
+    -- $chronic_days days before the anchor" (a running maximum, not a join of every pair). The
+    -- key 'YYYY-MM-DD CODE' keeps the latest date, ties broken by the highest code.
+    SELECT
+        patient_id,
+        DATE_DIFF('day', DATE '1970-01-01', anchor_date) AS line_day,
+        1 AS event_kind,
+        anchor_id,
+        anchor_date,
+        CAST(NULL AS VARCHAR) AS evidence_key
+    FROM anchors
+    UNION ALL
+    SELECT
+        patient_id,
+        DATE_DIFF('day', DATE '1970-01-01', event_date) + $chronic_days AS line_day,
+        0 AS event_kind,
+        CAST(NULL AS BIGINT) AS anchor_id,
+        CAST(NULL AS DATE) AS anchor_date,
+        CAST(event_date AS VARCHAR) || ' ' || code AS evidence_key
+    FROM dx_of_interest
+    WHERE role = 'pain_type'
+),
+latest_chronic_evidence AS (
+    SELECT
+        anchor_id,
+        anchor_date,
+        MAX(evidence_key) OVER (
+            PARTITION BY patient_id
+            ORDER BY line_day, event_kind
+            ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
+        ) AS evidence_key
+    FROM timeline_events
+),
 chronic_evidence AS (
     SELECT
-        a.anchor_id,
-        d.code,
-        d.event_date
-    FROM anchors AS a
-    JOIN dx_of_interest AS d ON d.patient_id = a.patient_id AND d.role = 'pain_type'
-    WHERE DATE_DIFF('day', d.event_date, a.anchor_date) >= $chronic_days
-        AND DATE_DIFF('day', d.event_date, a.anchor_date) <= $lookback_days
-    QUALIFY ROW_NUMBER() OVER (
-        PARTITION BY a.anchor_id
-        ORDER BY d.event_date DESC, d.code
-    ) = 1
+        anchor_id,
+        SUBSTRING(evidence_key, 12) AS code,
+        CAST(LEFT(evidence_key, 10) AS DATE) AS event_date
+    FROM latest_chronic_evidence
+    WHERE anchor_id IS NOT NULL
+        AND evidence_key IS NOT NULL
+        AND DATE_DIFF('day', CAST(LEFT(evidence_key, 10) AS DATE), anchor_date) <= $lookback_days
 ),
 patients_with_coverage AS (
     SELECT DISTINCT patient_id FROM coverage_spans
@@ -106,8 +135,6 @@ anchor_facts AS (
         a.family,
         y.age,
         COALESCE(i.has_pain_type, FALSE) AS has_pain_type,
-        COALESCE(i.pain_types, []) AS pain_types,
-        COALESCE(i.indication_codes, []) AS indication_codes,
         CASE
             WHEN i.region_count = 1 THEN i.some_region
             WHEN i.region_count > 1 THEN 'multiple'
@@ -136,8 +163,6 @@ SELECT
     anchor_date,
     family,
     age,
-    pain_types,
-    indication_codes,
     indication_region,
     has_chronic_code,
     has_trial_diagnosis,

@@ -37,11 +37,9 @@ early_diagnosis_codes AS (
     GROUP BY code
 ),
 unlisted_lines AS (
-    SELECT p.src_row, p.patient_id, p.event_date, p.source_id, p.code
-    FROM procedures_checked AS p
-    JOIN value_set_codes AS v
-        ON v.code_system = p.match_system AND v.code = p.code AND v.role = 'data_quality'
-    WHERE p.reject_reason IS NULL AND p.counts
+    SELECT src_row, patient_id, event_date, source_id, code
+    FROM procedures_kept
+    WHERE reject_reason IS NULL AND counts AND role = 'data_quality'
 ),
 unlisted_with_spine_indication AS (
     SELECT 'unlisted_nervous_system_procedure_possible_drg_rf' AS check_name,
@@ -58,16 +56,17 @@ unlisted_with_spine_indication AS (
 ),
 other_counting_statuses AS (
     SELECT 'status_value_counted' AS check_name, 'procedure' AS domain, status AS code,
-        COUNT(*) AS row_count
-    FROM procedures_checked
-    WHERE reject_reason IS NULL AND counts AND status IS NOT NULL
+        CAST(SUM(row_count) AS BIGINT) AS row_count
+    FROM procedures_summary
+    WHERE summary_level = 'disposition' AND reject_reason IS NULL AND counts
+        AND status IS NOT NULL
     GROUP BY status
 ),
 unmatched_code_systems AS (
     SELECT 'diagnosis_code_system_without_value_sets' AS check_name, 'diagnosis' AS domain,
-        code_system AS code, COUNT(*) AS row_count
-    FROM diagnoses_checked
-    WHERE reject_reason IS NULL
+        code_system AS code, CAST(SUM(row_count) AS BIGINT) AS row_count
+    FROM diagnoses_summary
+    WHERE summary_level = 'disposition' AND reject_reason IS NULL
         AND match_system NOT IN (
             SELECT code_system FROM value_set_codes WHERE domain = 'diagnosis'
         )

@@ -9,10 +9,10 @@ WITH rejected_rows AS (
     FROM patients_checked WHERE reject_reason IS NOT NULL
     UNION ALL
     SELECT 'diagnoses', src_row, reject_column, reject_value, reject_reason
-    FROM diagnoses_checked WHERE reject_reason IS NOT NULL
+    FROM diagnoses_kept WHERE reject_reason IS NOT NULL
     UNION ALL
     SELECT 'procedures', src_row, reject_column, reject_value, reject_reason
-    FROM procedures_checked WHERE reject_reason IS NOT NULL
+    FROM procedures_kept WHERE reject_reason IS NOT NULL
     UNION ALL
     SELECT 'coverage', src_row, reject_column, reject_value, reject_reason
     FROM coverage_checked WHERE reject_reason IS NOT NULL

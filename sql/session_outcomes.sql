@@ -6,7 +6,17 @@
 --   recommendation the pack gives for the family and the pain types present (lowest priority
 --   number first: EPIDURAL is RAD-EPI when RADICULAR is present, else AX-EPI); 10 not_addressed.
 --   Region (3.2): from the codes where they say so, else from the indication diagnoses.
-WITH session_facts AS (
+WITH session_indication_lists AS (
+    SELECT
+        i.anchor_id,
+        LIST_SORT(LIST(DISTINCT i.value_set)) AS pain_types,
+        LIST_SORT(LIST(DISTINCT i.code)) AS indication_codes
+    FROM anchor_indications AS i
+    JOIN anchors AS a ON a.anchor_id = i.anchor_id AND a.anchor_type = 'session'
+    WHERE i.role = 'pain_type'
+    GROUP BY i.anchor_id
+),
+session_facts AS (
     SELECT
         p.anchor_id,
         p.patient_id,
@@ -14,8 +24,8 @@ WITH session_facts AS (
         p.anchor_date AS session_date,
         p.family,
         p.age,
-        p.pain_types,
-        p.indication_codes,
+        COALESCE(il.pain_types, []) AS pain_types,
+        COALESCE(il.indication_codes, []) AS indication_codes,
         p.indication_region,
         p.has_trial_diagnosis,
         p.exclusion_code,
@@ -32,6 +42,7 @@ WITH session_facts AS (
         b.code_region,
         b.has_trial_modifier
     FROM anchor_population AS p
+    LEFT JOIN session_indication_lists AS il ON il.anchor_id = p.anchor_id
     JOIN sessions_base AS b
         ON b.patient_id = p.patient_id
         AND b.site_id = p.site_id
