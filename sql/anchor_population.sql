@@ -7,8 +7,10 @@
 --   4-6 the pack's exclusion rules (value set, window in days before the anchor date, switch),
 --   7 chronicity: an AXIAL or RADICULAR diagnosis from $lookback_days to $chronic_days days
 --   before, or a chronic-pain code among the indications; otherwise insufficient_history when the
---   history (coverage span holding the date, else first record) starts fewer than $chronic_days
---   days before, else acute. 3.6 reads the same table for visits.
+--   history starts fewer than $chronic_days days before, else acute. History starts at the
+--   coverage span holding the date; for a patient with coverage rows but none holding the date,
+--   at the date itself (nothing before it is observed); for a patient without coverage rows, at
+--   the first record of any kind. 3.6 reads the same table for visits.
 WITH anchor_ages AS (
     SELECT
         a.anchor_id,
