@@ -18,16 +18,16 @@ demo: $(STAMP)
 	$(BIN)/spine-audit demo
 
 test: $(STAMP)
-	$(BIN)/ruff check audit tests tools
-	$(BIN)/ruff format --check audit tests tools
+	$(BIN)/ruff check audit tests tools benchmarks
+	$(BIN)/ruff format --check audit tests tools benchmarks
 	$(BIN)/python -m pytest
 
 lint: $(STAMP)
-	$(BIN)/ruff check audit tests tools
+	$(BIN)/ruff check audit tests tools benchmarks
 
 format: $(STAMP)
-	$(BIN)/ruff format audit tests tools
-	$(BIN)/ruff check --fix audit tests tools
+	$(BIN)/ruff format audit tests tools benchmarks
+	$(BIN)/ruff check --fix audit tests tools benchmarks
 
 clean:
 	rm -rf $(VENV) out build dist .pytest_cache .ruff_cache
