@@ -99,7 +99,9 @@ def _add_run_options(p: argparse.ArgumentParser) -> None:
         help="dates after this are impossible (default: today)",
     )
     p.add_argument("--threads", type=int, help="DuckDB threads (default: all cores)")
-    p.add_argument("--memory-limit", help="DuckDB memory limit, e.g. 2GB")
+    p.add_argument(
+        "--memory-limit", help="DuckDB memory limit (default 1536MB; past it, spill to disk)"
+    )
     p.add_argument("--temp-dir", help="folder DuckDB may spill to")
     p.add_argument("-v", "--verbose", action="store_true", help="print the stage table")
     p.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors")

@@ -42,9 +42,11 @@ class Settings:
     as_of_date: date | None = None
     # disclosure control for everything published (privacy.md): cms, opensafely, nhs or none
     suppression: str = "cms"
-    # DuckDB resources (recorded; they never change results)
+    # DuckDB resources (recorded; they never change results). The memory limit keeps a 100M-row
+    # run under 2 GiB of resident memory; past it DuckDB spills to temp_dir (default: a fresh
+    # folder in the system temporary folder, removed at the end of the run).
     threads: int | None = None
-    memory_limit: str | None = None
+    memory_limit: str = "1536MB"
     temp_dir: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 

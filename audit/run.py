@@ -7,8 +7,10 @@ end, so a failed run never leaves a half-written report that looks complete.
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import tempfile
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
@@ -71,14 +73,21 @@ class RunResult:
 
 
 def connect(settings: Settings) -> duckdb.DuckDBPyConnection:
-    """An in-memory DuckDB with the run's resource settings."""
-    config: dict[str, Any] = {"preserve_insertion_order": True}
-    if settings.threads:
-        config["threads"] = settings.threads
+    """An in-memory DuckDB with the run's resource settings.
+
+    Memory is bounded by default (Settings.memory_limit): past it DuckDB spills to a folder that
+    it creates on demand and removes when the connection closes — by default a fresh name in the
+    system temporary folder, so nothing is left in the working folder.
+    """
+    config: dict[str, Any] = {
+        "preserve_insertion_order": True,
+        "temp_directory": settings.temp_dir
+        or os.path.join(tempfile.gettempdir(), f"spine-audit-spill-{uuid.uuid4().hex}"),
+    }
     if settings.memory_limit:
         config["memory_limit"] = settings.memory_limit
-    if settings.temp_dir:
-        config["temp_directory"] = settings.temp_dir
+    if settings.threads:
+        config["threads"] = settings.threads
     try:
         return duckdb.connect(":memory:", config=config)
     except duckdb.Error as exc:
