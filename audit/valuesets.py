@@ -32,7 +32,7 @@ def value_set_rows(pack: Pack) -> list[dict[str, str]]:
         load_pack(con, pack)
         rel = con.execute(
             "SELECT r.value_set, d.domain, d.role, r.code_system, r.code, r.description, "
-            "r.region, r.valid_from, r.valid_to, r.confidence, r.source "
+            "r.region, r.billable, r.valid_from, r.valid_to, r.confidence, r.source "
             "FROM pack_value_set_rows AS r "
             "JOIN pack_value_set_definitions AS d ON d.value_set = r.value_set "
             "ORDER BY d.domain, r.value_set, r.code_system, r.code"
@@ -86,7 +86,9 @@ def render_markdown(pack: Pack) -> str:
         "Confidence: `verified` = seen in a primary or official-derived source; `provisional` = "
         "secondary sources only. Descriptions are our own words (never AMA CPT descriptor "
         "text). Categories are stored expanded (the code and all its descendants), so matching "
-        "is exact.",
+        "is exact; `billable` says whether the code is billable in the ICD-10-CM FY2026 release "
+        "(category headers are listed too, because the measure reads 'M47.81x' as the code and "
+        "all its descendants and EHR extracts do record headers).",
         "",
         "| value set | domain | role | codes | definition |",
         "|---|---|---|---|---|",
@@ -111,15 +113,14 @@ def render_markdown(pack: Pack) -> str:
         if common:
             lines += [f"Source of every row: {_md(common)}", ""]
         lines += [
-            "| system | code | description | region | valid from | valid to | confidence"
-            + ("" if common else " | source")
-            + " |",
-            "|---|---|---|---|---|---|---" + ("" if common else "|---") + "|",
+            "| system | code | description | region | billable | valid from | valid to "
+            "| confidence" + ("" if common else " | source") + " |",
+            "|---|---|---|---|---|---|---|---" + ("" if common else "|---") + "|",
         ]
         for r in members:
             lines.append(
                 f"| {r['code_system']} | {r['code']} | {_md(r['description'])} | {r['region']} "
-                f"| {r['valid_from']} | {r['valid_to']} | {r['confidence']}"
+                f"| {r['billable']} | {r['valid_from']} | {r['valid_to']} | {r['confidence']}"
                 + ("" if common else f" | {_md(r['source'])}")
                 + " |"
             )
