@@ -18,6 +18,7 @@ COLUMNS = (
     "code",
     "description",
     "region",
+    "billable",
     "valid_from",
     "valid_to",
     "confidence",
