@@ -55,22 +55,34 @@ unlisted_with_spine_indication AS (
     GROUP BY u.code
 ),
 other_counting_statuses AS (
-    SELECT 'status_value_counted' AS check_name, 'procedure' AS domain, status AS code,
-        CAST(SUM(row_count) AS BIGINT) AS row_count
-    FROM procedures_summary
-    WHERE summary_level = 'disposition' AND reject_reason IS NULL AND counts
-        AND status IS NOT NULL
-    GROUP BY status
+    SELECT 'status_value_counted' AS check_name, 'procedure' AS domain, s.status AS code,
+        CAST(s.row_count - COALESCE(r.rejected, 0) AS BIGINT) AS row_count
+    FROM procedures_summary AS s
+    LEFT JOIN (
+        SELECT status, COUNT(*) AS rejected
+        FROM procedures_kept
+        WHERE reject_reason IS NOT NULL
+        GROUP BY status
+    ) AS r ON r.status = s.status
+    WHERE s.status IS NOT NULL
+        AND s.status NOT IN (SELECT status FROM non_counting_statuses)
+        AND s.row_count > COALESCE(r.rejected, 0)
 ),
 unmatched_code_systems AS (
     SELECT 'diagnosis_code_system_without_value_sets' AS check_name, 'diagnosis' AS domain,
-        code_system AS code, CAST(SUM(row_count) AS BIGINT) AS row_count
-    FROM diagnoses_summary
-    WHERE summary_level = 'disposition' AND reject_reason IS NULL
-        AND match_system NOT IN (
+        s.code_system AS code, CAST(s.row_count - COALESCE(r.rejected, 0) AS BIGINT) AS row_count
+    FROM diagnoses_summary AS s
+    JOIN input_code_systems AS c ON c.code_system = s.code_system AND c.domain = 'diagnosis'
+    LEFT JOIN (
+        SELECT code_system, COUNT(DISTINCT src_row) AS rejected
+        FROM diagnoses_kept
+        WHERE reject_reason IS NOT NULL
+        GROUP BY code_system
+    ) AS r ON r.code_system = s.code_system
+    WHERE c.match_system NOT IN (
             SELECT code_system FROM value_set_codes WHERE domain = 'diagnosis'
         )
-    GROUP BY code_system
+        AND s.row_count > COALESCE(r.rejected, 0)
 )
 SELECT check_name, domain, code, row_count FROM retired_procedure_codes
 UNION ALL

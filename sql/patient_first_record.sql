@@ -1,17 +1,33 @@
 -- patient_first_record
--- Grain: one row per patient with at least one accepted diagnosis or procedure row.
+-- Grain: one row per patient with an anchor and no coverage rows, with the date of their
+--   earliest record of any kind.
 -- Implements: measure spec section 2 (coverage): for a patient with no coverage rows, history
---   starts at the patient's earliest record of any kind (any diagnosis, any procedure line,
---   counting or not).
-WITH record_dates AS (
-    SELECT patient_id, first_accepted_date
-    FROM diagnoses_summary
-    WHERE summary_level = 'patient' AND first_accepted_date IS NOT NULL
+--   starts at the patient's earliest record of any kind — any diagnosis, any procedure line,
+--   counting or not, quarantined for another reason or not — whose date is itself valid (read,
+--   from 1900 on, not after the as-of date, not before birth). Only the patients whose history
+--   can matter are looked up, so the scan reads two columns and keeps no per-patient state for
+--   the rest of the extract.
+WITH wanted_patients AS (
+    SELECT DISTINCT a.patient_id, p.birth_date, p.birth_year
+    FROM anchors AS a
+    JOIN patients_checked AS p ON p.patient_id = a.patient_id AND p.reject_reason IS NULL
+    WHERE a.patient_id NOT IN (SELECT patient_id FROM coverage_spans)
+),
+raw_records AS (
+    SELECT NULLIF(TRIM(CAST(patient_id AS VARCHAR)), '') AS patient_id,
+        TRY_CAST(event_date AS DATE) AS event_date
+    FROM input_diagnoses
     UNION ALL
-    SELECT patient_id, first_accepted_date
-    FROM procedures_summary
-    WHERE summary_level = 'patient' AND first_accepted_date IS NOT NULL
+    SELECT NULLIF(TRIM(CAST(patient_id AS VARCHAR)), '') AS patient_id,
+        TRY_CAST(event_date AS DATE) AS event_date
+    FROM input_procedures
 )
-SELECT patient_id, MIN(first_accepted_date) AS first_record_date
-FROM record_dates
-GROUP BY patient_id
+SELECT w.patient_id, MIN(r.event_date) AS first_record_date
+FROM raw_records AS r
+JOIN wanted_patients AS w ON w.patient_id = r.patient_id
+CROSS JOIN run_settings AS s
+WHERE r.event_date >= DATE '1900-01-01'
+    AND r.event_date <= s.as_of_date
+    AND (w.birth_date IS NULL OR r.event_date >= w.birth_date)
+    AND (w.birth_year IS NULL OR w.birth_date IS NOT NULL OR YEAR(r.event_date) >= w.birth_year)
+GROUP BY w.patient_id

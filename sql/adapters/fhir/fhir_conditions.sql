@@ -1,0 +1,85 @@
+-- fhir_conditions
+-- Grain: one row per non-blank line of Condition.ndjson.
+-- Implements: issue 4, FHIR adapter -> canonical diagnoses: code = the Condition.code coding of
+--   the best-ranked system (ICD-10-CM, ICD-10, SNOMED CT, ICD-9-CM; fhir_code_systems), its
+--   system named by URI; event_date = the date of the Condition's Encounter, else recordedDate,
+--   else onsetDateTime; source_id = the Encounter id; site_id = the Encounter's serviceProvider.
+--   Not counted (disposition): invalid_json, wrong_resource_type, duplicate_resource, and a
+--   verificationStatus of entered-in-error (condition_entered_in_error) or refuted
+--   (condition_refuted): such a condition was never the patient's.
+WITH parsed_conditions AS (
+    SELECT
+        src_row,
+        valid_json,
+        r.resourceType AS resource_type,
+        NULLIF(TRIM(r.id), '') AS resource_id,
+        r.meta.lastUpdated AS last_updated,
+        REGEXP_EXTRACT(
+            REGEXP_REPLACE(r.subject.reference, '/_history/.*$', ''), '([^/:]+)$', 1
+        ) AS patient_ref,
+        NULLIF(TRIM(r.subject.identifier.value), '') AS patient_identifier,
+        REGEXP_EXTRACT(
+            REGEXP_REPLACE(r.encounter.reference, '/_history/.*$', ''), '([^/:]+)$', 1
+        ) AS encounter_id,
+        SUBSTRING(NULLIF(TRIM(r.recordedDate), ''), 1, 10) AS recorded_date,
+        SUBSTRING(NULLIF(TRIM(r.onsetDateTime), ''), 1, 10) AS onset_date,
+        LOWER(r.verificationStatus.coding[1].code) AS verification,
+        r.code.coding AS codings
+    FROM adapter_src_condition
+),
+judged_conditions AS (
+    SELECT
+        *,
+        CASE
+            WHEN NOT valid_json THEN 'invalid_json'
+            WHEN COALESCE(resource_type, '') <> 'Condition' THEN 'wrong_resource_type'
+        END AS parse_problem
+    FROM parsed_conditions
+),
+numbered_conditions AS (
+    SELECT
+        *,
+        ROW_NUMBER() OVER (
+            PARTITION BY CASE WHEN parse_problem IS NULL THEN resource_id END
+            ORDER BY last_updated DESC NULLS LAST, src_row
+        ) AS id_seq
+    FROM judged_conditions
+),
+condition_codings AS (
+    SELECT src_row, UNNEST(codings) AS coding
+    FROM numbered_conditions
+    WHERE parse_problem IS NULL
+),
+picked_codings AS (
+    SELECT
+        c.src_row,
+        TRIM(c.coding.code) AS code,
+        COALESCE(s.code_system, c.coding.system) AS code_system,
+        ROW_NUMBER() OVER (
+            PARTITION BY c.src_row
+            ORDER BY COALESCE(s.diagnosis_rank, 99), c.coding.system, c.coding.code
+        ) AS pick
+    FROM condition_codings AS c
+    LEFT JOIN fhir_code_systems AS s ON s.system_uri = c.coding.system
+    WHERE NULLIF(TRIM(c.coding.code), '') IS NOT NULL
+)
+SELECT
+    n.src_row,
+    COALESCE(NULLIF(n.patient_ref, ''), n.patient_identifier) AS patient_id,
+    COALESCE(e.encounter_date, n.recorded_date, n.onset_date) AS event_date,
+    p.code,
+    p.code_system,
+    NULLIF(n.encounter_id, '') AS source_id,
+    e.site_id,
+    COALESCE(
+        n.parse_problem,
+        CASE WHEN n.resource_id IS NOT NULL AND n.id_seq > 1 THEN 'duplicate_resource' END,
+        CASE
+            WHEN n.verification = 'entered-in-error' THEN 'condition_entered_in_error'
+            WHEN n.verification = 'refuted' THEN 'condition_refuted'
+        END
+    ) AS disposition
+FROM numbered_conditions AS n
+LEFT JOIN picked_codings AS p ON p.src_row = n.src_row AND p.pick = 1
+LEFT JOIN fhir_encounters AS e ON e.encounter_id = n.encounter_id AND e.disposition IS NULL
+ORDER BY n.src_row

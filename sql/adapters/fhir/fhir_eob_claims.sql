@@ -1,0 +1,166 @@
+-- fhir_eob_claims
+-- Grain: one row per non-blank line of ExplanationOfBenefit.ndjson (one adjudicated claim).
+-- Implements: issue 4, FHIR adapter (CARIN Blue Button): only the final version of a claim
+--   counts. An EOB that another EOB names under related with relationship 'prior' (by id or by
+--   an identifier value), or that names its own 'replacedby', is superseded_claim_version;
+--   status cancelled is voided_claim, entered-in-error claim_entered_in_error, draft
+--   claim_draft; also invalid_json, wrong_resource_type and duplicate_resource. The site is the
+--   EOB's facility, else its (billing) provider - as for claim files, so the professional and
+--   the institutional claim of one procedure share a site; the rendering clinician is the
+--   careTeam member with role performing or rendering.
+WITH parsed_claims AS (
+    SELECT
+        src_row,
+        valid_json,
+        r.resourceType AS resource_type,
+        NULLIF(TRIM(r.id), '') AS resource_id,
+        r.meta.lastUpdated AS last_updated,
+        LOWER(TRIM(r.status)) AS status,
+        LOWER(TRIM(r.type.coding[1].code)) AS claim_type,
+        COALESCE(
+            NULLIF(
+                REGEXP_EXTRACT(
+                    REGEXP_REPLACE(r.patient.reference, '/_history/.*$', ''), '([^/:]+)$', 1
+                ),
+                ''
+            ),
+            NULLIF(TRIM(r.patient.identifier.value), '')
+        ) AS patient_id,
+        SUBSTRING(NULLIF(TRIM(r.billablePeriod.start), ''), 1, 10) AS billable_start,
+        COALESCE(
+            NULLIF(
+                REGEXP_EXTRACT(
+                    REGEXP_REPLACE(r.facility.reference, '/_history/.*$', ''), '([^/:]+)$', 1
+                ),
+                ''
+            ),
+            NULLIF(TRIM(r.facility.identifier.value), ''),
+            NULLIF(
+                REGEXP_EXTRACT(
+                    REGEXP_REPLACE(r.provider.reference, '/_history/.*$', ''), '([^/:]+)$', 1
+                ),
+                ''
+            ),
+            NULLIF(TRIM(r.provider.identifier.value), '')
+        ) AS site_id,
+        r.identifier AS identifiers,
+        r.related AS related,
+        r.careTeam AS care_team,
+        r.item AS items,
+        r.diagnosis AS diagnoses
+    FROM adapter_src_eob
+),
+judged_claims AS (
+    SELECT
+        *,
+        CASE
+            WHEN NOT valid_json THEN 'invalid_json'
+            WHEN COALESCE(resource_type, '') <> 'ExplanationOfBenefit' THEN 'wrong_resource_type'
+        END AS parse_problem
+    FROM parsed_claims
+),
+numbered_claims AS (
+    SELECT
+        *,
+        ROW_NUMBER() OVER (
+            PARTITION BY CASE WHEN parse_problem IS NULL THEN resource_id END
+            ORDER BY last_updated DESC NULLS LAST, src_row
+        ) AS id_seq
+    FROM judged_claims
+),
+usable_claims AS (
+    SELECT src_row, resource_id, identifiers, related, care_team
+    FROM numbered_claims
+    WHERE parse_problem IS NULL AND NOT (resource_id IS NOT NULL AND id_seq > 1)
+),
+claim_identifiers AS (
+    SELECT src_row, UNNEST(identifiers) AS ident
+    FROM usable_claims
+),
+claim_numbers AS (
+    SELECT src_row, resource_id AS claim_number
+    FROM usable_claims
+    WHERE resource_id IS NOT NULL
+    UNION
+    SELECT src_row, TRIM(ident.value) AS claim_number
+    FROM claim_identifiers
+    WHERE NULLIF(TRIM(ident.value), '') IS NOT NULL
+),
+claim_relations AS (
+    SELECT src_row, UNNEST(related) AS rel
+    FROM usable_claims
+),
+relations AS (
+    SELECT
+        src_row,
+        LOWER(TRIM(rel.relationship.coding[1].code)) AS relationship,
+        COALESCE(
+            NULLIF(TRIM(rel.reference.value), ''),
+            NULLIF(
+                REGEXP_EXTRACT(
+                    REGEXP_REPLACE(rel.claim.reference, '/_history/.*$', ''), '([^/:]+)$', 1
+                ),
+                ''
+            )
+        ) AS other_number
+    FROM claim_relations
+),
+superseded_claims AS (
+    SELECT n.src_row
+    FROM relations AS r
+    JOIN claim_numbers AS n ON n.claim_number = r.other_number
+    WHERE r.relationship = 'prior' AND n.src_row <> r.src_row
+    UNION
+    SELECT src_row
+    FROM relations
+    WHERE relationship = 'replacedby'
+),
+claim_team AS (
+    SELECT src_row, UNNEST(care_team) AS member
+    FROM usable_claims
+),
+rendering_providers AS (
+    SELECT
+        src_row,
+        COALESCE(
+            NULLIF(
+                REGEXP_EXTRACT(
+                    REGEXP_REPLACE(member.provider.reference, '/_history/.*$', ''),
+                    '([^/:]+)$',
+                    1
+                ),
+                ''
+            ),
+            NULLIF(TRIM(member.provider.identifier.value), '')
+        ) AS provider_id,
+        ROW_NUMBER() OVER (
+            PARTITION BY src_row ORDER BY TRY_CAST(member.sequence AS INTEGER), member.sequence
+        ) AS pick
+    FROM claim_team
+    WHERE LOWER(member.role.coding[1].code) IN ('performing', 'rendering')
+)
+SELECT
+    n.src_row,
+    n.resource_id AS claim_id,
+    n.patient_id,
+    n.claim_type,
+    n.billable_start,
+    n.site_id,
+    p.provider_id,
+    n.status,
+    n.items,
+    n.diagnoses,
+    COALESCE(
+        n.parse_problem,
+        CASE WHEN n.resource_id IS NOT NULL AND n.id_seq > 1 THEN 'duplicate_resource' END,
+        CASE
+            WHEN s.src_row IS NOT NULL THEN 'superseded_claim_version'
+            WHEN n.status = 'cancelled' THEN 'voided_claim'
+            WHEN n.status = 'entered-in-error' THEN 'claim_entered_in_error'
+            WHEN n.status = 'draft' THEN 'claim_draft'
+        END
+    ) AS claim_disposition
+FROM numbered_claims AS n
+LEFT JOIN (SELECT DISTINCT src_row FROM superseded_claims) AS s ON s.src_row = n.src_row
+LEFT JOIN rendering_providers AS p ON p.src_row = n.src_row AND p.pick = 1
+ORDER BY n.src_row

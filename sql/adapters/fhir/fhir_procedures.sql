@@ -1,0 +1,104 @@
+-- fhir_procedures
+-- Grain: one row per non-blank line of Procedure.ndjson.
+-- Implements: issue 4, FHIR adapter -> canonical procedures: code = the Procedure.code coding of
+--   the best-ranked system (CPT/HCPCS, ICD-10-PCS, SNOMED CT; fhir_code_systems); event_date =
+--   performedDateTime, else performedPeriod.start, else the Encounter's date; site_id = the
+--   Encounter's serviceProvider, else the first performer's onBehalfOf organisation, else the
+--   location; source_id = the Encounter id; provider_id = the first performer's actor; status as
+--   given (entered-in-error then does not count, measure 3.1). Not counted (disposition):
+--   invalid_json, wrong_resource_type, duplicate_resource, status not-done
+--   (procedure_not_done) and preparation / on-hold (procedure_not_performed): such a procedure
+--   did not happen.
+WITH parsed_procedures AS (
+    SELECT
+        src_row,
+        valid_json,
+        r.resourceType AS resource_type,
+        NULLIF(TRIM(r.id), '') AS resource_id,
+        r.meta.lastUpdated AS last_updated,
+        LOWER(TRIM(r.status)) AS status,
+        REGEXP_EXTRACT(
+            REGEXP_REPLACE(r.subject.reference, '/_history/.*$', ''), '([^/:]+)$', 1
+        ) AS patient_ref,
+        NULLIF(TRIM(r.subject.identifier.value), '') AS patient_identifier,
+        REGEXP_EXTRACT(
+            REGEXP_REPLACE(r.encounter.reference, '/_history/.*$', ''), '([^/:]+)$', 1
+        ) AS encounter_id,
+        SUBSTRING(
+            COALESCE(NULLIF(TRIM(r.performedDateTime), ''), NULLIF(TRIM(r.performedPeriod.start), '')),
+            1,
+            10
+        ) AS performed_date,
+        REGEXP_EXTRACT(
+            REGEXP_REPLACE(r.performer[1].onBehalfOf.reference, '/_history/.*$', ''),
+            '([^/:]+)$',
+            1
+        ) AS performer_organization,
+        REGEXP_EXTRACT(
+            REGEXP_REPLACE(r.location.reference, '/_history/.*$', ''), '([^/:]+)$', 1
+        ) AS location_id,
+        REGEXP_EXTRACT(
+            REGEXP_REPLACE(r.performer[1].actor.reference, '/_history/.*$', ''), '([^/:]+)$', 1
+        ) AS performer_id,
+        r.code.coding AS codings
+    FROM adapter_src_procedure
+),
+judged_procedures AS (
+    SELECT
+        *,
+        CASE
+            WHEN NOT valid_json THEN 'invalid_json'
+            WHEN COALESCE(resource_type, '') <> 'Procedure' THEN 'wrong_resource_type'
+        END AS parse_problem
+    FROM parsed_procedures
+),
+numbered_procedures AS (
+    SELECT
+        *,
+        ROW_NUMBER() OVER (
+            PARTITION BY CASE WHEN parse_problem IS NULL THEN resource_id END
+            ORDER BY last_updated DESC NULLS LAST, src_row
+        ) AS id_seq
+    FROM judged_procedures
+),
+procedure_codings AS (
+    SELECT src_row, UNNEST(codings) AS coding
+    FROM numbered_procedures
+    WHERE parse_problem IS NULL
+),
+picked_codings AS (
+    SELECT
+        c.src_row,
+        TRIM(c.coding.code) AS code,
+        COALESCE(s.code_system, c.coding.system) AS code_system,
+        ROW_NUMBER() OVER (
+            PARTITION BY c.src_row
+            ORDER BY COALESCE(s.procedure_rank, 99), c.coding.system, c.coding.code
+        ) AS pick
+    FROM procedure_codings AS c
+    LEFT JOIN fhir_code_systems AS s ON s.system_uri = c.coding.system
+    WHERE NULLIF(TRIM(c.coding.code), '') IS NOT NULL
+)
+SELECT
+    n.src_row,
+    COALESCE(NULLIF(n.patient_ref, ''), n.patient_identifier) AS patient_id,
+    COALESCE(n.performed_date, e.encounter_date) AS event_date,
+    p.code,
+    p.code_system,
+    COALESCE(e.site_id, NULLIF(n.performer_organization, ''), NULLIF(n.location_id, ''))
+        AS site_id,
+    NULLIF(n.encounter_id, '') AS source_id,
+    n.status,
+    NULLIF(n.performer_id, '') AS provider_id,
+    COALESCE(
+        n.parse_problem,
+        CASE WHEN n.resource_id IS NOT NULL AND n.id_seq > 1 THEN 'duplicate_resource' END,
+        CASE
+            WHEN n.status = 'not-done' THEN 'procedure_not_done'
+            WHEN n.status IN ('preparation', 'on-hold') THEN 'procedure_not_performed'
+        END
+    ) AS disposition
+FROM numbered_procedures AS n
+LEFT JOIN picked_codings AS p ON p.src_row = n.src_row AND p.pick = 1
+LEFT JOIN fhir_encounters AS e ON e.encounter_id = n.encounter_id AND e.disposition IS NULL
+ORDER BY n.src_row

@@ -1,0 +1,67 @@
+-- input_procedures
+-- Grain: one row per row of procedure_occurrence.
+-- Implements: issue 4, OMOP adapter -> canonical procedures: code = procedure_source_value, its
+--   code_system from the vocabulary of procedure_source_concept_id when the concept table has
+--   it (CPT4 -> HCPCS, ICD10PCS, SNOMED, OPCS4), else HCPCS; where the source value is empty,
+--   the concept_code and vocabulary of procedure_source_concept_id, else procedure_concept_id.
+--   event_date = procedure_date (or the date of procedure_datetime); site_id = the visit's
+--   care_site_id; source_id = visit_occurrence_id; modifiers = modifier_source_value (else the
+--   modifier concept's code); units = quantity; allowed_amount = the sum of cost.amount_allowed
+--   over the procedure's cost rows (cost_domain_id 'Procedure'). OMOP holds resolved facts:
+--   every row counts (no status).
+WITH procedures AS (
+    SELECT
+        src_row,
+        NULLIF(TRIM(procedure_occurrence_id), '') AS procedure_id,
+        NULLIF(TRIM(person_id), '') AS person_id,
+        COALESCE(NULLIF(TRIM(procedure_date), ''), NULLIF(TRIM(procedure_datetime), ''))
+            AS date_text,
+        NULLIF(TRIM(procedure_source_value), '') AS source_value,
+        NULLIF(TRIM(procedure_source_concept_id), '') AS source_concept_id,
+        NULLIF(TRIM(procedure_concept_id), '') AS concept_id,
+        NULLIF(TRIM(modifier_source_value), '') AS modifier_source_value,
+        NULLIF(TRIM(modifier_concept_id), '') AS modifier_concept_id,
+        NULLIF(TRIM(quantity), '') AS quantity,
+        NULLIF(TRIM(visit_occurrence_id), '') AS visit_id,
+        NULLIF(TRIM(provider_id), '') AS provider_id
+    FROM adapter_src_procedure_occurrence
+),
+procedure_costs AS (
+    SELECT
+        NULLIF(TRIM(cost_event_id), '') AS procedure_id,
+        SUM(
+            TRY_CAST(REPLACE(REPLACE(TRIM(amount_allowed), '$', ''), ',', '') AS DECIMAL(18, 2))
+        ) AS allowed_amount
+    FROM adapter_src_cost
+    WHERE cost_domain_id IS NULL OR LOWER(TRIM(cost_domain_id)) = 'procedure'
+    GROUP BY NULLIF(TRIM(cost_event_id), '')
+)
+SELECT
+    CAST(p.src_row AS BIGINT) AS src_row,
+    p.person_id AS patient_id,
+    CASE
+        WHEN REGEXP_MATCHES(p.date_text, '^[0-9]{4}-[0-9]{2}-[0-9]{2}[T ]')
+            THEN SUBSTRING(p.date_text, 1, 10)
+        ELSE p.date_text
+    END AS event_date,
+    COALESCE(p.source_value, sc.concept_code, sd.concept_code) AS code,
+    CASE
+        WHEN p.source_value IS NOT NULL THEN COALESCE(sc.code_system, 'HCPCS')
+        WHEN sc.concept_code IS NOT NULL THEN sc.code_system
+        ELSE sd.code_system
+    END AS code_system,
+    v.care_site_id AS site_id,
+    p.visit_id AS source_id,
+    CAST(NULL AS VARCHAR) AS line_number,
+    COALESCE(p.modifier_source_value, mc.concept_code) AS modifiers,
+    p.quantity AS units,
+    CAST(k.allowed_amount AS VARCHAR) AS allowed_amount,
+    CAST(NULL AS VARCHAR) AS status,
+    p.provider_id
+FROM procedures AS p
+LEFT JOIN omop_concepts AS sc ON sc.concept_id = p.source_concept_id
+LEFT JOIN omop_concepts AS sd ON sd.concept_id = p.concept_id
+LEFT JOIN omop_concepts AS mc ON mc.concept_id = p.modifier_concept_id
+LEFT JOIN omop_visits AS v ON v.visit_occurrence_id = p.visit_id
+LEFT JOIN procedure_costs AS k ON k.procedure_id = p.procedure_id
+ORDER BY p.src_row
