@@ -14,6 +14,7 @@ from datetime import date
 from pathlib import Path
 
 from audit import __version__
+from audit.adapters import FORMATS
 from audit.config import SUPPRESSION_PROFILES, load_settings
 from audit.errors import UserError
 
@@ -65,6 +66,13 @@ class Progress:
 
 
 def _add_run_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--format",
+        dest="input_format",
+        choices=("auto", *FORMATS),
+        default="auto",
+        help="input format (default: detected from the file names; see docs/inputs-formats.md)",
+    )
     p.add_argument(
         "--from",
         dest="period_from",
@@ -119,9 +127,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     run = sub.add_parser(
         "run",
-        help="audit an extract in the canonical model",
-        description="Audit a folder holding patients, diagnoses, procedures "
-        "(and optional sites, coverage) as CSV or Parquet files.",
+        help="audit an extract (canonical, claims, OMOP CDM or FHIR)",
+        description="Audit a folder holding patients, diagnoses, procedures (and optional "
+        "sites, coverage) as CSV or Parquet files, or a claims, OMOP CDM or FHIR bulk extract "
+        "(--format; detected from the file names by default).",
     )
     run.add_argument("input_dir", type=Path, metavar="INPUT_DIR")
     run.add_argument(
@@ -198,7 +207,13 @@ def _cmd_run(args: argparse.Namespace, input_dir: Path) -> int:
     progress = Progress(args.verbose, args.quiet)
     progress.message(f"spine-audit {__version__}: auditing {input_dir}")
     result = run_audit(
-        input_dir, args.out, settings, args.period_from, args.period_to, on_step=progress.step
+        input_dir,
+        args.out,
+        settings,
+        args.period_from,
+        args.period_to,
+        on_step=progress.step,
+        fmt=None if args.input_format == "auto" else args.input_format,
     )
     for finding in result.findings:
         progress.message(f"  {finding.level}: {finding.message}")

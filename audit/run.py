@@ -20,9 +20,9 @@ from typing import Any
 import duckdb
 
 from audit import __version__
+from audit.adapters import AdapterResult, load_adapter
 from audit.config import Settings
 from audit.errors import InputError, PackError
-from audit.inputs import InputFile, load_inputs
 from audit.pack import Finding, Pack, definition_check, load_pack, resolve_pack
 from audit.pipeline import PipelineResult, load_settings_tables, run_steps, step_parameters
 
@@ -119,14 +119,15 @@ def _write_csv(
     )
 
 
-def _reconciliation(con: duckdb.DuckDBPyConnection, files: dict[str, InputFile]) -> dict[str, Any]:
+def _reconciliation(con: duckdb.DuckDBPyConnection, table_rows: dict[str, int]) -> dict[str, Any]:
+    """Per canonical table: rows read = counted + not counting by status + quarantined."""
     rows = con.execute(
         "SELECT table_name, disposition, detail, row_count FROM input_reconciliation"
     ).fetchall()
     out: dict[str, Any] = {}
-    for table, f in files.items():
+    for table, n_rows in table_rows.items():
         entry: dict[str, Any] = {
-            "input_rows": f.rows,
+            "input_rows": n_rows,
             "counted": {},
             "not_counting_status": {},
             "quarantined": {},
@@ -138,7 +139,7 @@ def _reconciliation(con: duckdb.DuckDBPyConnection, files: dict[str, InputFile])
             sum(entry[k].values()) for k in ("counted", "not_counting_status", "quarantined")
         )
         entry["accounted_rows"] = total
-        entry["balanced"] = total == f.rows
+        entry["balanced"] = total == n_rows
         out[table] = entry
     return out
 
@@ -186,7 +187,7 @@ class Classified:
 
     con: duckdb.DuckDBPyConnection
     pack: Pack
-    files: dict[str, InputFile]
+    adapted: AdapterResult
     findings: list[Finding]
     pipeline: PipelineResult
 
@@ -197,8 +198,10 @@ def classify(
     period_from: date | None = None,
     period_to: date | None = None,
     on_step: Callable[[int, int, str, float], None] | None = None,
+    fmt: str | None = None,
 ) -> Classified:
-    """Load the pack and the inputs and run every SQL step; write nothing."""
+    """Load the pack and the inputs (canonical, or through an adapter: claims, omop, fhir;
+    None detects) and run every SQL step; write nothing."""
     if period_from and period_to and period_from > period_to:
         raise InputError(f"--from {period_from} is after --to {period_to}")
     pack: Pack = resolve_pack(settings.pack)
@@ -213,13 +216,13 @@ def classify(
                 + (f" (and {len(errors) - 1} more)" if len(errors) > 1 else "")
             )
         load_settings_tables(con, settings)
-        files = load_inputs(con, Path(input_dir))
+        adapted = load_adapter(con, Path(input_dir), fmt)
         params = step_parameters(settings, pack, period_from, period_to)
         pipeline = run_steps(con, params, on_step=on_step)
     except BaseException:
         con.close()
         raise
-    return Classified(con=con, pack=pack, files=files, findings=findings, pipeline=pipeline)
+    return Classified(con=con, pack=pack, adapted=adapted, findings=findings, pipeline=pipeline)
 
 
 def run_audit(
@@ -229,16 +232,17 @@ def run_audit(
     period_from: date | None = None,
     period_to: date | None = None,
     on_step: Callable[[int, int, str, float], None] | None = None,
+    fmt: str | None = None,
 ) -> RunResult:
     """Run the whole audit; raise a UserError for anything the user can fix."""
-    classified = classify(input_dir, settings, period_from, period_to, on_step)
+    classified = classify(input_dir, settings, period_from, period_to, on_step, fmt)
     try:
         tmp = _prepare_out_dir(Path(out_dir))
         try:
             result = _write_outputs(
                 classified.con,
                 tmp,
-                classified.files,
+                classified.adapted,
                 settings,
                 classified.pack,
                 classified.findings,
@@ -259,7 +263,7 @@ def run_audit(
 def _write_outputs(
     con: duckdb.DuckDBPyConnection,
     tmp: Path,
-    files: dict[str, InputFile],
+    adapted: AdapterResult,
     settings: Settings,
     pack: Pack,
     findings: list[Finding],
@@ -291,7 +295,7 @@ def _write_outputs(
         "table_name, row_number",
     )
 
-    reconciliation = _reconciliation(con, files)
+    reconciliation = _reconciliation(con, adapted.table_rows)
     unbalanced = [t for t, r in reconciliation.items() if not r["balanced"]]
     if unbalanced:  # a bug, never the user's input: fail loudly rather than publish
         raise RuntimeError(f"reconciliation does not balance for {', '.join(unbalanced)}")
@@ -331,7 +335,7 @@ def _write_outputs(
         "diagnoses_have_site_ids": diagnoses_with_site > 0,
         "data_quality": data_quality,
         "reconciliation": reconciliation,
-        "generated_from": [f.path.name for f in files.values() if f.path],
+        "generated_from": [e["file"] for e in adapted.files if e.get("file")],
     }
     from audit.report import write_aggregate_outputs  # imported late: heavier dependencies
 
@@ -347,7 +351,9 @@ def _write_outputs(
             "first_day": context["period_start"],
             "last_day": context["period_end"],
         },
-        "inputs": [f.manifest() for f in files.values()],
+        "input_format": adapted.fmt,
+        "inputs": adapted.files,
+        "adapter_dispositions": adapted.dispositions,
         "reconciliation": reconciliation,
         "quarantined_rows": quarantined,
         "value_issues": value_issues,

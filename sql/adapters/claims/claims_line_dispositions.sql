@@ -1,6 +1,7 @@
 -- claims_line_dispositions
--- Grain: one row per line of the claim-line file, with why it does not become a canonical
---   procedure row (disposition), or null when it does.
+-- Grain: one row per line of the claim-line file: whether its claim version is final or a
+--   void, and why the line does not become a canonical procedure row (disposition), or null
+--   when it does.
 -- Implements: issue 4, claims adapter ("only the final version of a claim counts"), first rule
 --   that applies: a line of a claim version that a later version of its chain supersedes:
 --   superseded_claim_version; a line of a void (frequency 8) that is the last version of its
@@ -9,13 +10,29 @@
 --   facility_line_without_hcpcs. Among the remaining lines a reversal (negative units or
 --   amount) cancels one positive line of the same member, date, HCPCS, modifiers, site and
 --   claim type (reversal_line and reversed_line, paired in file order); a reversal with nothing
---   left to cancel is unmatched_reversal.
-WITH versioned_lines AS (
+--   left to cancel is unmatched_reversal. Kept narrow on purpose: only lines sharing a line_key
+--   are compared column by column, and only pair_keys holding a reversal are paired.
+WITH line_versions AS (
     SELECT
-        l.*,
-        v.chain_key,
+        l.src_row,
+        l.pair_key,
+        l.is_negative,
+        l.claim_kind,
+        l.hcpcs,
         v.is_final,
-        v.is_void,
+        v.is_void
+    FROM claims_lines AS l
+    JOIN claims_versions AS v ON v.version_key = l.version_key
+),
+repeated_keys AS (
+    SELECT line_key
+    FROM claims_lines
+    GROUP BY line_key
+    HAVING COUNT(*) > 1
+),
+duplicate_copies AS (
+    SELECT
+        l.src_row,
         ROW_NUMBER() OVER (
             PARTITION BY
                 l.member_id,
@@ -74,81 +91,47 @@ WITH versioned_lines AS (
             ORDER BY l.src_row
         ) AS copy_seq
     FROM claims_lines AS l
-    JOIN claims_versions AS v ON v.version_key = l.version_key
+    JOIN repeated_keys AS k ON k.line_key = l.line_key
 ),
 version_dispositions AS (
     SELECT
-        *,
+        v.src_row,
+        v.pair_key,
+        v.is_negative,
+        v.is_final,
+        v.is_void,
         CASE
-            WHEN NOT is_final THEN 'superseded_claim_version'
-            WHEN is_void THEN 'voided_claim'
-            WHEN copy_seq > 1 THEN 'duplicate_line'
-            WHEN claim_kind = 'institutional' AND hcpcs IS NULL THEN 'facility_line_without_hcpcs'
+            WHEN NOT v.is_final THEN 'superseded_claim_version'
+            WHEN v.is_void THEN 'voided_claim'
+            WHEN d.copy_seq > 1 THEN 'duplicate_line'
+            WHEN v.claim_kind = 'institutional' AND v.hcpcs IS NULL
+                THEN 'facility_line_without_hcpcs'
         END AS version_disposition
-    FROM versioned_lines
+    FROM line_versions AS v
+    LEFT JOIN duplicate_copies AS d ON d.src_row = v.src_row
+),
+reversal_keys AS (
+    SELECT DISTINCT pair_key
+    FROM version_dispositions
+    WHERE version_disposition IS NULL AND is_negative
 ),
 reversal_pairs AS (
     SELECT
-        src_row,
-        is_negative,
+        d.src_row,
+        d.is_negative,
         ROW_NUMBER() OVER (
-            PARTITION BY member_id, event_date, hcpcs, modifiers, site_id, claim_kind, is_negative
-            ORDER BY src_row
+            PARTITION BY d.pair_key, d.is_negative ORDER BY d.src_row
         ) AS pair_seq,
-        SUM(CASE WHEN is_negative THEN 1 ELSE 0 END) OVER (
-            PARTITION BY member_id, event_date, hcpcs, modifiers, site_id, claim_kind
-        ) AS negative_lines,
-        SUM(CASE WHEN is_negative THEN 0 ELSE 1 END) OVER (
-            PARTITION BY member_id, event_date, hcpcs, modifiers, site_id, claim_kind
-        ) AS positive_lines
-    FROM version_dispositions
-    WHERE version_disposition IS NULL
+        SUM(CASE WHEN d.is_negative THEN 1 ELSE 0 END) OVER (PARTITION BY d.pair_key)
+            AS negative_lines,
+        SUM(CASE WHEN d.is_negative THEN 0 ELSE 1 END) OVER (PARTITION BY d.pair_key)
+            AS positive_lines
+    FROM version_dispositions AS d
+    JOIN reversal_keys AS k ON k.pair_key = d.pair_key
+    WHERE d.version_disposition IS NULL
 )
 SELECT
     d.src_row,
-    d.claim_key,
-    d.claim_id,
-    d.member_id,
-    d.event_date,
-    d.from_date,
-    d.service_date,
-    d.hcpcs,
-    d.modifiers,
-    d.units,
-    d.allowed_amount,
-    d.site_id,
-    d.line_number,
-    d.status,
-    d.rendering_provider,
-    d.claim_kind,
-    d.dx_version,
-    d.principal_dx,
-    d.dx1,
-    d.dx2,
-    d.dx3,
-    d.dx4,
-    d.dx5,
-    d.dx6,
-    d.dx7,
-    d.dx8,
-    d.dx9,
-    d.dx10,
-    d.dx11,
-    d.dx12,
-    d.dx13,
-    d.dx14,
-    d.dx15,
-    d.dx16,
-    d.dx17,
-    d.dx18,
-    d.dx19,
-    d.dx20,
-    d.dx21,
-    d.dx22,
-    d.dx23,
-    d.dx24,
-    d.dx25,
-    d.chain_key,
     d.is_final,
     d.is_void,
     COALESCE(
@@ -161,4 +144,3 @@ SELECT
     ) AS disposition
 FROM version_dispositions AS d
 LEFT JOIN reversal_pairs AS p ON p.src_row = d.src_row
-ORDER BY d.src_row

@@ -8,7 +8,9 @@
 --   professional and the facility claim of one procedure share a site; status is 'denied' when
 --   a denial code is present or the line status is D, else the line status as given; a line
 --   whose units or amounts are negative is a reversal. Lines without a claim id are each their
---   own claim.
+--   own claim. line_key (claim version, line number, HCPCS, date, modifiers) narrows the search
+--   for exact duplicates; pair_key (member, date, HCPCS, modifiers, site, claim type) is what a
+--   reversal must share with the line it cancels.
 WITH trimmed_lines AS (
     SELECT
         src_row,
@@ -83,28 +85,42 @@ typed_lines AS (
             ELSE LOWER(t.claim_type)
         END AS claim_kind,
         COALESCE(t.frequency_code, RIGHT(t.bill_type, 1)) AS frequency,
+        REPLACE(REPLACE(REPLACE(t.units, '$', ''), ',', ''), ' ', '') AS units_clean,
+        REPLACE(REPLACE(REPLACE(t.allowed_amount, '$', ''), ',', ''), ' ', '') AS allowed_clean,
+        REPLACE(REPLACE(REPLACE(t.paid_amount, '$', ''), ',', ''), ' ', '') AS paid_clean,
         CASE
             WHEN REGEXP_MATCHES(t.from_date, '^[0-9]{8}$')
-                THEN SUBSTRING(t.from_date, 1, 4) || '-' || SUBSTRING(t.from_date, 5, 2) || '-' || SUBSTRING(t.from_date, 7, 2)
-            WHEN REGEXP_MATCHES(t.from_date, '^[0-9]{4}-[0-9]{2}-[0-9]{2}[T ]') THEN SUBSTRING(t.from_date, 1, 10)
+                THEN SUBSTRING(t.from_date, 1, 4) || '-' || SUBSTRING(t.from_date, 5, 2) || '-'
+                    || SUBSTRING(t.from_date, 7, 2)
+            WHEN REGEXP_MATCHES(t.from_date, '^[0-9]{4}-[0-9]{2}-[0-9]{2}[T ]')
+                THEN SUBSTRING(t.from_date, 1, 10)
             ELSE t.from_date
         END AS from_day,
         CASE
             WHEN REGEXP_MATCHES(t.through_date, '^[0-9]{8}$')
-                THEN SUBSTRING(t.through_date, 1, 4) || '-' || SUBSTRING(t.through_date, 5, 2) || '-' || SUBSTRING(t.through_date, 7, 2)
-            WHEN REGEXP_MATCHES(t.through_date, '^[0-9]{4}-[0-9]{2}-[0-9]{2}[T ]') THEN SUBSTRING(t.through_date, 1, 10)
+                THEN SUBSTRING(t.through_date, 1, 4) || '-'
+                    || SUBSTRING(t.through_date, 5, 2) || '-'
+                    || SUBSTRING(t.through_date, 7, 2)
+            WHEN REGEXP_MATCHES(t.through_date, '^[0-9]{4}-[0-9]{2}-[0-9]{2}[T ]')
+                THEN SUBSTRING(t.through_date, 1, 10)
             ELSE t.through_date
         END AS through_day,
         CASE
             WHEN REGEXP_MATCHES(t.service_date, '^[0-9]{8}$')
-                THEN SUBSTRING(t.service_date, 1, 4) || '-' || SUBSTRING(t.service_date, 5, 2) || '-' || SUBSTRING(t.service_date, 7, 2)
-            WHEN REGEXP_MATCHES(t.service_date, '^[0-9]{4}-[0-9]{2}-[0-9]{2}[T ]') THEN SUBSTRING(t.service_date, 1, 10)
+                THEN SUBSTRING(t.service_date, 1, 4) || '-'
+                    || SUBSTRING(t.service_date, 5, 2) || '-'
+                    || SUBSTRING(t.service_date, 7, 2)
+            WHEN REGEXP_MATCHES(t.service_date, '^[0-9]{4}-[0-9]{2}-[0-9]{2}[T ]')
+                THEN SUBSTRING(t.service_date, 1, 10)
             ELSE t.service_date
         END AS service_day,
         CASE
             WHEN REGEXP_MATCHES(t.processed_date, '^[0-9]{8}$')
-                THEN SUBSTRING(t.processed_date, 1, 4) || '-' || SUBSTRING(t.processed_date, 5, 2) || '-' || SUBSTRING(t.processed_date, 7, 2)
-            WHEN REGEXP_MATCHES(t.processed_date, '^[0-9]{4}-[0-9]{2}-[0-9]{2}[T ]') THEN SUBSTRING(t.processed_date, 1, 10)
+                THEN SUBSTRING(t.processed_date, 1, 4) || '-'
+                    || SUBSTRING(t.processed_date, 5, 2) || '-'
+                    || SUBSTRING(t.processed_date, 7, 2)
+            WHEN REGEXP_MATCHES(t.processed_date, '^[0-9]{4}-[0-9]{2}-[0-9]{2}[T ]')
+                THEN SUBSTRING(t.processed_date, 1, 10)
             ELSE t.processed_date
         END AS processed_day
     FROM trimmed_lines AS t
@@ -142,6 +158,25 @@ SELECT
     bill_type,
     frequency,
     processed_day AS processed_date,
+    CONCAT_WS(
+        CHR(31),
+        COALESCE(claim_id, '(no claim id) row ' || CAST(src_row AS VARCHAR)),
+        COALESCE(frequency, ''),
+        COALESCE(processed_day, ''),
+        COALESCE(line_number, ''),
+        COALESCE(hcpcs, ''),
+        COALESCE(service_day, from_day, ''),
+        COALESCE(CONCAT_WS(',', modifier_1, modifier_2, modifier_3, modifier_4), '')
+    ) AS line_key,
+    CONCAT_WS(
+        CHR(31),
+        COALESCE(member_id, ''),
+        COALESCE(service_day, from_day, ''),
+        COALESCE(hcpcs, ''),
+        COALESCE(CONCAT_WS(',', modifier_1, modifier_2, modifier_3, modifier_4), ''),
+        COALESCE(facility_id, billing_provider, ''),
+        claim_kind
+    ) AS pair_key,
     line_status,
     denial_code,
     CASE
@@ -177,9 +212,10 @@ SELECT
     dx23,
     dx24,
     dx25,
-    (
-        COALESCE(TRY_CAST(REPLACE(REPLACE(REPLACE(units, '$', ''), ',', ''), ' ', '') AS DOUBLE) < 0 OR REPLACE(REPLACE(REPLACE(units, '$', ''), ',', ''), ' ', '') LIKE '(%)', FALSE)
-        OR COALESCE(TRY_CAST(REPLACE(REPLACE(REPLACE(allowed_amount, '$', ''), ',', ''), ' ', '') AS DOUBLE) < 0 OR REPLACE(REPLACE(REPLACE(allowed_amount, '$', ''), ',', ''), ' ', '') LIKE '(%)', FALSE)
-        OR COALESCE(TRY_CAST(REPLACE(REPLACE(REPLACE(paid_amount, '$', ''), ',', ''), ' ', '') AS DOUBLE) < 0 OR REPLACE(REPLACE(REPLACE(paid_amount, '$', ''), ',', ''), ' ', '') LIKE '(%)', FALSE)
+    COALESCE(
+        TRY_CAST(units_clean AS DOUBLE) < 0 OR units_clean LIKE '(%)'
+        OR TRY_CAST(allowed_clean AS DOUBLE) < 0 OR allowed_clean LIKE '(%)'
+        OR TRY_CAST(paid_clean AS DOUBLE) < 0 OR paid_clean LIKE '(%)',
+        FALSE
     ) AS is_negative
 FROM typed_lines

@@ -3,7 +3,9 @@
 --   canonical table), and rows consumed without a canonical row (by reason).
 -- Implements: issue 4 "nothing lost": claim lines = canonical procedure rows + dispositions;
 --   member rows = canonical patient rows + repeated_member_row.
-SELECT 'claims' AS source_key, 'canonical' AS outcome, 'procedures' AS detail, COUNT(*) AS unit_count
+SELECT
+    'claims' AS source_key, 'canonical' AS outcome, 'procedures' AS detail,
+    COUNT(*) AS unit_count
 FROM input_procedures
 UNION ALL
 SELECT 'claims', 'canonical', 'diagnoses', COUNT(*)

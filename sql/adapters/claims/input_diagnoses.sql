@@ -9,12 +9,14 @@
 --   claim's dx_version is 9, else ICD10CM. src_row = the first line carrying the code.
 WITH final_lines AS (
     SELECT
-        src_row, claim_key, claim_id, member_id, from_date, event_date, site_id, dx_version,
-        principal_dx,
-        dx1, dx2, dx3, dx4, dx5, dx6, dx7, dx8, dx9, dx10, dx11, dx12, dx13, dx14, dx15, dx16,
-        dx17, dx18, dx19, dx20, dx21, dx22, dx23, dx24, dx25
-    FROM claims_line_dispositions
-    WHERE is_final AND NOT is_void
+        l.src_row, l.claim_key, l.claim_id, l.member_id, l.from_date, l.event_date, l.site_id,
+        l.dx_version, l.principal_dx,
+        l.dx1, l.dx2, l.dx3, l.dx4, l.dx5, l.dx6, l.dx7, l.dx8, l.dx9, l.dx10, l.dx11, l.dx12,
+        l.dx13, l.dx14, l.dx15, l.dx16, l.dx17, l.dx18, l.dx19, l.dx20, l.dx21, l.dx22, l.dx23,
+        l.dx24, l.dx25
+    FROM claims_lines AS l
+    JOIN claims_line_dispositions AS d ON d.src_row = l.src_row
+    WHERE d.is_final AND NOT d.is_void
 ),
 claim_headers AS (
     SELECT

@@ -7,19 +7,20 @@
 --   drops denied lines by status, measure 3.1). Values stay text: the audit parses and
 --   quarantines them.
 SELECT
-    CAST(src_row AS BIGINT) AS src_row,
-    member_id AS patient_id,
-    event_date,
-    hcpcs AS code,
-    CASE WHEN hcpcs IS NULL THEN CAST(NULL AS VARCHAR) ELSE 'HCPCS' END AS code_system,
-    site_id,
-    claim_id AS source_id,
-    line_number,
-    modifiers,
-    units,
-    allowed_amount,
-    status,
-    rendering_provider AS provider_id
-FROM claims_line_dispositions
-WHERE disposition IS NULL
-ORDER BY src_row
+    CAST(l.src_row AS BIGINT) AS src_row,
+    l.member_id AS patient_id,
+    l.event_date,
+    l.hcpcs AS code,
+    CASE WHEN l.hcpcs IS NULL THEN CAST(NULL AS VARCHAR) ELSE 'HCPCS' END AS code_system,
+    l.site_id,
+    l.claim_id AS source_id,
+    l.line_number,
+    l.modifiers,
+    l.units,
+    l.allowed_amount,
+    l.status,
+    l.rendering_provider AS provider_id
+FROM claims_lines AS l
+JOIN claims_line_dispositions AS d ON d.src_row = l.src_row
+WHERE d.disposition IS NULL
+ORDER BY l.src_row

@@ -25,7 +25,10 @@ WITH parsed_procedures AS (
             REGEXP_REPLACE(r.encounter.reference, '/_history/.*$', ''), '([^/:]+)$', 1
         ) AS encounter_id,
         SUBSTRING(
-            COALESCE(NULLIF(TRIM(r.performedDateTime), ''), NULLIF(TRIM(r.performedPeriod.start), '')),
+            COALESCE(
+                NULLIF(TRIM(r.performedDateTime), ''),
+                NULLIF(TRIM(r.performedPeriod.start), '')
+            ),
             1,
             10
         ) AS performed_date,

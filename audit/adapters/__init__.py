@@ -1,0 +1,103 @@
+"""Input adapters: claims, OMOP CDM and FHIR bulk extracts mapped onto the canonical model.
+
+Analysts rarely hold extracts in the canonical shape (measure spec section 2). An adapter reads
+its format's files into DuckDB and builds, with SQL only, the relations the audit engine reads:
+``input_<table>`` (``src_row`` = row or line number in the source file, then exactly the
+canonical columns) for patients, diagnoses, procedures, sites and coverage, and
+``input_files(table_name, file_name)``. Source rows an adapter consumes without producing a
+canonical row (superseded claim versions, voids, reversals ...) are returned by reason so the
+manifest can reconcile every source row. See docs/inputs-formats.md.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+
+from audit.adapters._common import AdapterResult, list_folder, table_rows
+from audit.errors import InputError
+
+FORMATS: tuple[str, ...] = ("canonical", "claims", "omop", "fhir")
+
+__all__ = ["FORMATS", "AdapterResult", "detect_format", "load_adapter"]
+
+_TABLE_SUFFIXES = (".csv", ".csv.gz", ".parquet")
+_DB_SUFFIXES = (".duckdb", ".ddb")
+
+
+def _has(listing: dict[str, Path], stem: str, suffixes: tuple[str, ...] = _TABLE_SUFFIXES) -> bool:
+    return any(f"{stem}{s}" in listing for s in suffixes)
+
+
+def _signals(path: Path) -> list[str]:
+    """Every format whose defining files are in the folder."""
+    if path.is_file() and path.name.lower().endswith(_DB_SUFFIXES):
+        return ["omop"]
+    listing = list_folder(path)
+    found = []
+    # any canonical table is a signal, so a folder missing one of them is reported as such
+    if any(_has(listing, t) for t in ("patients", "diagnoses", "procedures")):
+        found.append("canonical")
+    if _has(listing, "claims"):
+        found.append("claims")
+    omop_tables = _has(listing, "person") and (
+        _has(listing, "condition_occurrence") or _has(listing, "procedure_occurrence")
+    )
+    omop_database = not found and any(n.endswith(_DB_SUFFIXES) for n in listing)
+    if omop_tables or omop_database:
+        found.append("omop")
+    if any(n.endswith((".ndjson", ".ndjson.gz")) for n in listing):
+        found.append("fhir")
+    return found
+
+
+def detect_format(folder: Path) -> str:
+    """The input format of a folder when exactly one format's files are present; otherwise an
+    InputError telling the user to pass --format."""
+    folder = Path(folder)
+    if not folder.exists():
+        raise InputError(f"{folder}: input folder not found")
+    found = _signals(folder)
+    if len(found) == 1:
+        return found[0]
+    choices = "|".join(FORMATS)
+    if not found:
+        raise InputError(
+            f"{folder}: no recognised input files (patients.csv, claims.csv, person.csv, "
+            f"*.ndjson ...); pass --format {choices}"
+        )
+    raise InputError(f"{folder}: input could be {' or '.join(found)}; pass --format {choices}")
+
+
+def load_adapter(
+    con: duckdb.DuckDBPyConnection, folder: Path, fmt: str | None = None
+) -> AdapterResult:
+    """Build input_<table> and input_files in ``con`` from ``folder`` in format ``fmt``
+    (None or "auto": detect). "canonical" is audit.inputs.load_inputs, unchanged."""
+    folder = Path(folder)
+    if fmt in (None, "auto"):
+        fmt = detect_format(folder)
+    if fmt not in FORMATS:
+        raise InputError(f"unknown input format {fmt!r}; choose one of {', '.join(FORMATS)}")
+    if fmt == "canonical":
+        from audit.inputs import load_inputs
+
+        files = load_inputs(con, folder)
+        return AdapterResult(
+            files=[f.manifest() for f in files.values()],
+            dispositions={},
+            fmt="canonical",
+            table_rows=table_rows(con),
+        )
+    if fmt == "claims":
+        from audit.adapters import claims
+
+        return claims.load(con, folder)
+    if fmt == "omop":
+        from audit.adapters import omop
+
+        return omop.load(con, folder)
+    from audit.adapters import fhir
+
+    return fhir.load(con, folder)
