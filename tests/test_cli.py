@@ -316,3 +316,26 @@ def test_usage_errors_exit_2():
     assert cli("run").returncode == 2
     assert cli("frobnicate").returncode == 2
     assert cli().returncode == 2
+
+
+def test_every_input_format_gives_the_same_sessions(tmp_path):
+    """The committed claims, OMOP and FHIR samples are twins of the canonical one."""
+    root = Path(__file__).resolve().parents[1] / "sample_data" / "formats"
+    digests = {}
+    for fmt in ("canonical", "claims", "omop", "fhir"):
+        out = tmp_path / fmt
+        result = cli("run", root / fmt, "--out", out, "--as-of", "2026-01-01")
+        assert result.returncode == 0, result.stderr
+        manifest = json.loads((out / "manifest.json").read_text())
+        assert manifest["input_format"] == fmt
+        assert all(entry["balanced"] for entry in manifest["reconciliation"].values())
+        digests[fmt] = (out / "sessions.parquet").read_bytes()
+    assert len(set(digests.values())) == 1
+
+
+def test_explicit_format_and_ambiguous_folder(tmp_path):
+    root = Path(__file__).resolve().parents[1] / "sample_data" / "formats"
+    out = tmp_path / "out"
+    assert cli("run", root / "claims", "--out", out, "--format", "claims").returncode == 0
+    line = _one_line_error(cli("run", root / "claims", "--out", out, "--format", "omop"))
+    assert "omop" in line.lower() or "person" in line.lower()
