@@ -177,6 +177,21 @@ def build_parser() -> argparse.ArgumentParser:
     )
     gen.add_argument("-q", "--quiet", action="store_true")
 
+    val = sub.add_parser(
+        "validate",
+        help="run the data-quality gate alone",
+        description="Check an extract (conformance, completeness, plausibility) and print a "
+        "summary; exit 2 when a check finds an error. See docs/data-quality.md.",
+    )
+    val.add_argument("input_dir", type=Path, metavar="INPUT_DIR")
+    val.add_argument(
+        "--out",
+        type=Path,
+        metavar="OUT_DIR",
+        help="also write data_quality/checks.csv and data_quality/offending_rows.csv",
+    )
+    _add_run_options(val)
+
     vs = sub.add_parser(
         "valuesets",
         help="list every code of a guideline pack for review",
@@ -223,6 +238,17 @@ def _cmd_run(args: argparse.Namespace, input_dir: Path) -> int:
         f"{result.quarantined} rows quarantined; reports in {args.out}/index.html"
     )
     return EXIT_OK
+
+
+def _cmd_validate(args: argparse.Namespace) -> int:
+    from audit.gate import validate, write_gate_outputs
+
+    fmt = None if args.input_format == "auto" else args.input_format
+    result = validate(args.input_dir, _settings_from(args), fmt=fmt)
+    print("\n".join(result.summary_lines()))
+    if args.out:
+        write_gate_outputs(args.out, result)
+    return EXIT_OK if result.ok else EXIT_USAGE
 
 
 def _cmd_generate(args: argparse.Namespace) -> int:
@@ -275,6 +301,8 @@ def main(argv: list[str] | None = None) -> int:
             return _cmd_run(args, sample_data_dir())
         if args.command == "generate":
             return _cmd_generate(args)
+        if args.command == "validate":
+            return _cmd_validate(args)
         if args.command == "valuesets":
             return _cmd_valuesets(args)
     except UserError as exc:

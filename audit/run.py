@@ -23,6 +23,7 @@ from audit import __version__
 from audit.adapters import AdapterResult, load_adapter
 from audit.config import Settings
 from audit.errors import InputError, PackError
+from audit.gate import GateResult, gate_html_context, run_gate, write_gate_outputs
 from audit.pack import Finding, Pack, definition_check, load_pack, resolve_pack
 from audit.pipeline import PipelineResult, load_settings_tables, run_steps, step_parameters
 
@@ -237,6 +238,8 @@ def run_audit(
     """Run the whole audit; raise a UserError for anything the user can fix."""
     classified = classify(input_dir, settings, period_from, period_to, on_step, fmt)
     try:
+        gate = run_gate(classified.con)
+        gate.raise_for_errors()  # DataQualityError, a UserError: exit 2, nothing written
         tmp = _prepare_out_dir(Path(out_dir))
         try:
             result = _write_outputs(
@@ -249,6 +252,7 @@ def run_audit(
                 classified.pipeline,
                 period_from,
                 period_to,
+                gate,
             )
             _move_into_place(tmp, Path(out_dir))
         except BaseException:
@@ -270,7 +274,9 @@ def _write_outputs(
     pipeline: PipelineResult,
     period_from: date | None,
     period_to: date | None,
+    gate: GateResult,
 ) -> RunResult:
+    gate_files = write_gate_outputs(tmp, gate)
     con.execute(
         f"COPY (SELECT {', '.join(SESSION_COLUMNS)} FROM session_outcomes "
         f"ORDER BY {SESSION_ORDER}) TO $p (FORMAT parquet, COMPRESSION zstd)",
@@ -333,7 +339,7 @@ def _write_outputs(
         "period_start": start.isoformat() if start else None,
         "period_end": end.isoformat() if end else None,
         "diagnoses_have_site_ids": diagnoses_with_site > 0,
-        "data_quality": data_quality,
+        "data_quality": data_quality + gate_html_context(gate),
         "reconciliation": reconciliation,
         "generated_from": [e["file"] for e in adapted.files if e.get("file")],
     }
@@ -359,6 +365,7 @@ def _write_outputs(
         "value_issues": value_issues,
         "definition_check": [f.as_dict() for f in findings],
         "data_quality": data_quality,
+        "data_quality_gate": gate.manifest(),
         "results": {
             "sessions": sessions,
             "sessions_by_outcome": outcomes,
@@ -366,7 +373,7 @@ def _write_outputs(
             "diagnoses_have_site_ids": context["diagnoses_have_site_ids"],
         },
         "outputs": sorted(
-            [p.relative_to(tmp).as_posix() for p in written]
+            [p.relative_to(tmp).as_posix() for p in [*written, *gate_files]]
             + ["sessions.parquet", "quarantine/quarantine.csv", "quarantine/value_issues.csv"]
         ),
     }

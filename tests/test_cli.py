@@ -339,3 +339,34 @@ def test_explicit_format_and_ambiguous_folder(tmp_path):
     assert cli("run", root / "claims", "--out", out, "--format", "claims").returncode == 0
     line = _one_line_error(cli("run", root / "claims", "--out", out, "--format", "omop"))
     assert "omop" in line.lower() or "person" in line.lower()
+
+
+def test_gate_error_stops_the_run_and_validate_explains(tmp_path):
+    folder = write_extract(
+        tmp_path / "in",
+        patients=PATIENTS,
+        diagnoses=DIAGNOSES,
+        procedures="""
+        patient_id | event_date | code  | site_id | source_id
+        P1         | 2023-31-01 | 64493 | S1      | C1
+        P1         | 2023-31-02 | 64493 | S1      | C1
+        P2         | 2023-04-01 | 64483 | S1      | C2
+        """,
+    )
+    out = tmp_path / "out"
+    line = _one_line_error(cli("run", folder, "--out", out))
+    assert "data-quality gate" in line and "date_parse" in line
+    assert not out.exists()
+    result = cli("validate", folder, "--out", tmp_path / "dq")
+    assert result.returncode == 2
+    assert "date_parse" in result.stdout
+    assert (tmp_path / "dq" / "data_quality" / "checks.csv").is_file()
+    assert cli("validate", "sample_data").returncode == 0
+
+
+def test_run_writes_the_gate_results(good, tmp_path):
+    out = tmp_path / "out"
+    assert cli("run", good, "--out", out).returncode == 0
+    assert (out / "data_quality" / "checks.csv").is_file()
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert "data_quality_gate" in manifest

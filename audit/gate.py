@@ -1,0 +1,535 @@
+"""The data-quality gate: checks run on the inputs before classification (issue 4, item 2).
+
+Checks come in the three kinds of OHDSI's DataQualityDashboard (Kahn et al. 2016):
+conformance (values have the form and relations the model demands), completeness (values are
+present) and plausibility (values are believable). Each check is one SQL file in
+``sql/checks/<name>.sql``: a single SELECT returning the OFFENDING rows as ``table_name,
+row_number, column_name, value, detail``, under a header::
+
+    -- check: <name>                    (the file's stem)
+    -- kind: conformance|completeness|plausibility
+    -- severity: error|warn
+    -- threshold: <fraction>            (optional: error only above this share of a table's rows)
+    -- tables: <input tables it judges> (the denominators of the threshold)
+    -- description: <what it means and what to do; continued on "--   " lines>
+
+The checks read the relations of the engine's steps up to ``procedures_summary`` (``input_*``,
+``*_checked``, ``*_kept``, ``value_set_codes``, ``run_settings``), so they judge values exactly
+as the engine normalised them. An ``error`` stops the run; a ``warn`` goes to the report. Errors
+are meant to be rare and unmistakable (most of a table unreadable, claims shared by patients).
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pandas as pd
+
+from audit.config import Settings
+from audit.errors import PackError, UserError
+from audit.resources import sql_dir
+
+KINDS: tuple[str, ...] = ("conformance", "completeness", "plausibility")
+SEVERITIES: tuple[str, ...] = ("error", "warn")
+# the tables a check may judge: the canonical input tables (audit.inputs.CANONICAL)
+INPUT_TABLES: tuple[str, ...] = ("patients", "diagnoses", "procedures", "coverage", "sites")
+RESULT_COLUMNS: tuple[str, ...] = ("table_name", "row_number", "column_name", "value", "detail")
+# the engine's steps the checks read: everything up to procedures_summary
+LAST_GATE_STEP = "procedures_summary"
+# CSV cells starting with these are prefixed with ' (spreadsheet formula injection; privacy.md)
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+# printed values of these columns are reduced to their shape (digits -> 9, letters -> X): the
+# console summary names no patient, claim or exact date (privacy.md, identifiers)
+_IDENTIFYING = re.compile(r"^(patient_id|source_id|provider_id)$|(^|_)date$")
+_ISO_DATE = re.compile(r"\b\d{4}-\d{2}-\d{2}\b")
+_HEADER = re.compile(r"^--\s*([a-z_]+):\s*(.*?)\s*$")
+_CONTINUATION = re.compile(r"^--\s{2,}(\S.*?)\s*$")
+
+
+class DataQualityError(UserError):
+    """The gate found an error-severity problem: the run stops before classifying (exit 2)."""
+
+    def __init__(self, result: GateResult) -> None:
+        self.result = result
+        names = ", ".join(c.name for c in result.errors)
+        super().__init__(
+            f"data-quality gate: {len(result.errors)} error(s) ({names}); "
+            "run `spine-audit validate INPUT` for details"
+        )
+
+
+@dataclass(frozen=True)
+class Check:
+    """One check as declared by its SQL file's header."""
+
+    name: str
+    kind: str
+    severity: str
+    threshold: float | None
+    tables: tuple[str, ...]
+    description: str
+    path: Path
+
+    @property
+    def sql(self) -> str:
+        return self.path.read_text(encoding="utf-8")
+
+
+def parse_header(text: str, path: Path) -> Check:
+    """The declared fields of a check; a ValueError names the file for a malformed header."""
+    fields: dict[str, str] = {}
+    last: str | None = None
+    for line in text.splitlines():
+        if not line.startswith("--"):
+            break
+        match = _HEADER.match(line)
+        if match and (last != "description" or not _CONTINUATION.match(line)):
+            last = match.group(1)
+            if last in fields:
+                raise ValueError(f"{path.name}: header field {last!r} given twice")
+            fields[last] = match.group(2)
+            continue
+        cont = _CONTINUATION.match(line)
+        if cont and last == "description":
+            fields["description"] += " " + cont.group(1)
+        else:
+            last = None  # free comment after the header fields
+    missing = [k for k in ("check", "kind", "severity", "tables", "description") if k not in fields]
+    if missing:
+        raise ValueError(f"{path.name}: header lacks {', '.join(missing)}")
+    if fields["check"] != path.stem:
+        raise ValueError(f"{path.name}: header names check {fields['check']!r}")
+    if fields["kind"] not in KINDS:
+        raise ValueError(f"{path.name}: kind {fields['kind']!r} is not one of {KINDS}")
+    if fields["severity"] not in SEVERITIES:
+        raise ValueError(f"{path.name}: severity {fields['severity']!r} is not one of {SEVERITIES}")
+    threshold: float | None = None
+    if fields.get("threshold"):
+        try:
+            threshold = float(fields["threshold"])
+        except ValueError:
+            raise ValueError(
+                f"{path.name}: threshold {fields['threshold']!r} is no number"
+            ) from None
+        if not 0 <= threshold < 1:
+            raise ValueError(f"{path.name}: threshold must be a fraction in [0, 1)")
+    tables = tuple(t.strip() for t in fields["tables"].split(",") if t.strip())
+    unknown = [t for t in tables if t not in INPUT_TABLES]
+    if not tables or unknown:
+        raise ValueError(f"{path.name}: tables must name input tables {INPUT_TABLES}")
+    return Check(
+        name=fields["check"],
+        kind=fields["kind"],
+        severity=fields["severity"],
+        threshold=threshold,
+        tables=tables,
+        description=fields["description"],
+        path=path,
+    )
+
+
+def checks_dir() -> Path:
+    """Folder holding the check SQL files (``sql/checks``; ``audit/_sql/checks`` in a wheel)."""
+    return sql_dir() / "checks"
+
+
+def discover_checks(folder: Path | None = None) -> tuple[Check, ...]:
+    """Every check in the folder, by kind (conformance, completeness, plausibility), then name."""
+    folder = folder or checks_dir()
+    checks = [parse_header(p.read_text(encoding="utf-8"), p) for p in folder.glob("*.sql")]
+    return tuple(sorted(checks, key=lambda c: (KINDS.index(c.kind), c.name)))
+
+
+CHECKS: tuple[Check, ...] = discover_checks()
+
+
+@dataclass
+class CheckResult:
+    """What one check found. ``severity`` is the decided one: the declared severity, lowered to
+    ``warn`` when a threshold is not passed; None when nothing offends."""
+
+    check: Check
+    severity: str | None
+    findings: int  # result rows (one per offending cell: a row may offend twice)
+    offending_rows: int  # distinct offending input rows, over the check's tables
+    table_rows: int  # rows of the check's tables
+    by_table: dict[str, tuple[int, int]]  # table -> (offending rows, rows)
+    sample: pd.DataFrame  # up to limit_rows findings, ordered by table and row
+    seconds: float = 0.0
+
+    @property
+    def name(self) -> str:
+        return self.check.name
+
+    @property
+    def kind(self) -> str:
+        return self.check.kind
+
+    @property
+    def status(self) -> str:
+        return self.severity or "pass"
+
+    @property
+    def share(self) -> float | None:
+        """Offending rows over the rows of the check's tables (None when they have no rows)."""
+        return self.offending_rows / self.table_rows if self.table_rows else None
+
+    def worst_table(self) -> tuple[str, float] | None:
+        """The table with the largest share of offending rows (what the threshold is held to)."""
+        shares = [(t, o / n) for t, (o, n) in self.by_table.items() if n and o]
+        return max(shares, key=lambda s: (s[1], s[0])) if shares else None
+
+
+@dataclass
+class GateResult:
+    """Every check's result, in CHECKS order."""
+
+    checks: list[CheckResult]
+    as_of_date: date | None = None
+    file_names: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def errors(self) -> list[CheckResult]:
+        return [c for c in self.checks if c.severity == "error"]
+
+    @property
+    def warnings(self) -> list[CheckResult]:
+        return [c for c in self.checks if c.severity == "warn"]
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    def __getitem__(self, name: str) -> CheckResult:
+        for c in self.checks:
+            if c.name == name:
+                return c
+        raise KeyError(name)
+
+    def raise_for_errors(self) -> None:
+        """Raise DataQualityError when any check decided ``error``."""
+        if self.errors:
+            raise DataQualityError(self)
+
+    def summary_lines(self) -> list[str]:
+        """A readable summary for the console: one line per check that found something, errors
+        first, with one example; identifiers and exact dates appear only as their shape."""
+        passed = len(self.checks) - len(self.errors) - len(self.warnings)
+        head = (
+            f"data-quality gate: {len(self.checks)} checks, {len(self.errors)} error(s), "
+            f"{len(self.warnings)} warning(s), {passed} passed"
+        )
+        if self.as_of_date:
+            head += f" (as-of date {self.as_of_date.isoformat()})"
+        lines = [head]
+        for result in self.errors + self.warnings:
+            lines.append(self._line(result))
+        return lines
+
+    def _line(self, r: CheckResult) -> str:
+        label = "ERROR" if r.severity == "error" else "warn "
+        parts = []
+        for table, (offending, rows) in r.by_table.items():
+            if offending:
+                parts.append(f"{table} {offending:,} of {rows:,} rows ({_pct(offending / rows)})")
+        text = f"{label} {r.name} ({r.kind}): " + "; ".join(parts)
+        if r.check.threshold is not None and r.check.severity == "error":
+            verb = "above" if r.severity == "error" else "within"
+            text += f" - {verb} the error threshold {_pct(r.check.threshold)}"
+        if len(r.sample):
+            first = r.sample.iloc[0]
+            where = self.file_names.get(str(first["table_name"]), str(first["table_name"]))
+            text += f"; e.g. {where} row {int(first['row_number'])}"
+            if _present(first["column_name"]):
+                text += f", {first['column_name']}"
+                if _present(first["value"]):
+                    text += f" {_shown(str(first['column_name']), str(first['value']))!r}"
+            if _present(first["detail"]):
+                detail = str(first["detail"])
+                if _IDENTIFYING.search(str(first["column_name"])):
+                    detail = _ISO_DATE.sub("9999-99-99", detail)  # e.g. the patient's birth
+                text += f": {detail}"
+        return text
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per check (data_quality/checks.csv; the manifest's list)."""
+        rows = []
+        for r in self.checks:
+            worst = r.worst_table()
+            rows.append(
+                {
+                    "check": r.name,
+                    "kind": r.kind,
+                    "declared_severity": r.check.severity,
+                    "threshold": r.check.threshold,
+                    "status": r.status,
+                    "offending_rows": r.offending_rows,
+                    "findings": r.findings,
+                    "table_rows": r.table_rows,
+                    "share": None if r.share is None else round(r.share, 6),
+                    "worst_table": worst[0] if worst else None,
+                    "worst_share": round(worst[1], 6) if worst else None,
+                    "tables": ",".join(r.check.tables),
+                    "description": r.check.description,
+                }
+            )
+        return pd.DataFrame(rows, columns=_CHECK_COLUMNS)
+
+    def offending_frame(self) -> pd.DataFrame:
+        """The samples of every check (data_quality/offending_rows.csv)."""
+        frames = []
+        for r in self.checks:
+            if len(r.sample):
+                frame = r.sample.copy()
+                frame.insert(0, "check", r.name)
+                frame.insert(1, "severity", r.status)
+                frame.insert(
+                    3, "file_name", [self.file_names.get(str(t)) for t in frame["table_name"]]
+                )
+                frames.append(frame)
+        if not frames:
+            return pd.DataFrame(columns=_OFFENDING_COLUMNS)
+        return pd.concat(frames, ignore_index=True)[list(_OFFENDING_COLUMNS)]
+
+    def manifest(self) -> list[dict[str, Any]]:
+        """The per-check list for manifest.json (counts only: no values, no identifiers)."""
+        return [
+            {
+                "check": r.name,
+                "kind": r.kind,
+                "declared_severity": r.check.severity,
+                "threshold": r.check.threshold,
+                "status": r.status,
+                "offending_rows": r.offending_rows,
+                "findings": r.findings,
+                "by_table": {
+                    t: {"offending_rows": o, "rows": n} for t, (o, n) in r.by_table.items()
+                },
+            }
+            for r in self.checks
+        ]
+
+
+_CHECK_COLUMNS = (
+    "check",
+    "kind",
+    "declared_severity",
+    "threshold",
+    "status",
+    "offending_rows",
+    "findings",
+    "table_rows",
+    "share",
+    "worst_table",
+    "worst_share",
+    "tables",
+    "description",
+)
+_OFFENDING_COLUMNS = (
+    "check",
+    "severity",
+    "table_name",
+    "file_name",
+    "row_number",
+    "column_name",
+    "value",
+    "detail",
+)
+
+
+def _pct(share: float) -> str:
+    return f"{share * 100:.1f}%" if share >= 0.001 or share == 0 else "<0.1%"
+
+
+def _present(value: Any) -> bool:
+    return not pd.isna(value) and str(value) != ""
+
+
+def _shown(column: str, value: str) -> str:
+    """A value fit for the console: identifiers and dates reduced to their shape."""
+    if _IDENTIFYING.search(column):
+        return re.sub(r"[A-Za-z]", "X", re.sub(r"[0-9]", "9", value))
+    return value
+
+
+def _table_rows(con: duckdb.DuckDBPyConnection, tables: Iterable[str]) -> dict[str, int]:
+    rows = {}
+    for table in tables:
+        assert table in INPUT_TABLES  # names from the allow-list only
+        rows[table] = con.execute(f"SELECT COUNT(*) FROM input_{table}").fetchone()[0]
+    return rows
+
+
+def _file_names(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
+    try:
+        return dict(con.execute("SELECT table_name, file_name FROM input_files").fetchall())
+    except duckdb.Error:
+        return {}
+
+
+def _decide(check: Check, by_table: dict[str, tuple[int, int]]) -> str | None:
+    if not any(o for o, _ in by_table.values()):
+        return None
+    if check.severity == "warn" or check.threshold is None:
+        return check.severity
+    over = any(n and o / n > check.threshold for o, n in by_table.values())
+    return "error" if over else "warn"
+
+
+def run_check(
+    con: duckdb.DuckDBPyConnection, check: Check, table_rows: dict[str, int], limit_rows: int
+) -> CheckResult:
+    """Run one check: counts per table in one pass, then (only when something offends) the first
+    ``limit_rows`` findings by table and row. An SQL failure is a bug: raised, naming the check."""
+    sql = check.sql
+    started = time.perf_counter()
+    try:
+        counts = con.execute(
+            "SELECT table_name, COUNT(*), COUNT(DISTINCT row_number) "
+            f"FROM (\n{sql}\n) AS offending GROUP BY table_name"
+        ).fetchall()
+        findings = sum(n for _, n, _ in counts)
+        if findings and limit_rows > 0:
+            sample = con.execute(
+                f"SELECT {', '.join(RESULT_COLUMNS)} FROM (\n{sql}\n) AS offending "
+                "ORDER BY table_name, row_number, column_name, value, detail LIMIT $n",
+                {"n": limit_rows},
+            ).df()
+        else:
+            sample = pd.DataFrame(columns=list(RESULT_COLUMNS))
+    except duckdb.Error as exc:
+        raise RuntimeError(f"data-quality check {check.name} failed: {exc}") from exc
+    strays = sorted({str(t) for t, _, _ in counts} - set(check.tables))
+    if strays:
+        raise RuntimeError(f"check {check.name} reports tables {strays} not in its header")
+    offending = {str(t): int(o) for t, _, o in counts}
+    by_table = {t: (offending.get(t, 0), table_rows[t]) for t in check.tables}
+    return CheckResult(
+        check=check,
+        severity=_decide(check, by_table),
+        findings=int(findings),
+        offending_rows=sum(o for o, _ in by_table.values()),
+        table_rows=sum(n for _, n in by_table.values()),
+        by_table=by_table,
+        sample=sample,
+        seconds=time.perf_counter() - started,
+    )
+
+
+def run_gate(
+    con: duckdb.DuckDBPyConnection,
+    limit_rows: int = 1000,
+    checks: Sequence[Check] = CHECKS,
+    on_check: Callable[[int, int, str, float], None] | None = None,
+) -> GateResult:
+    """Run every check on a connection where the engine's steps up to procedures_summary have
+    run (classify() or validate()); write nothing, raise nothing for what the data holds."""
+    rows = _table_rows(con, INPUT_TABLES)
+    as_of = con.execute("SELECT MAX(as_of_date) FROM run_settings").fetchone()[0]
+    results = []
+    for index, check in enumerate(checks, start=1):
+        result = run_check(con, check, rows, limit_rows)
+        results.append(result)
+        if on_check is not None:
+            on_check(index, len(checks), check.name, result.seconds)
+    return GateResult(checks=results, as_of_date=as_of, file_names=_file_names(con))
+
+
+def gate_steps() -> tuple[str, ...]:
+    """The engine's steps the checks need (pipeline.STEPS up to procedures_summary)."""
+    from audit.pipeline import STEPS
+
+    return STEPS[: STEPS.index(LAST_GATE_STEP) + 1]
+
+
+def validate(
+    input_dir: Path,
+    settings: Settings,
+    limit_rows: int = 1000,
+    fmt: str | None = None,
+) -> GateResult:
+    """``spine-audit validate INPUT``: load pack and inputs (``fmt``: canonical, claims, omop,
+    fhir; None detects, as ``run --format``), run the engine's steps up to procedures_summary and
+    then the gate; classify nothing, write nothing."""
+    from audit.adapters import load_adapter
+    from audit.pack import definition_check, load_pack, resolve_pack
+    from audit.pipeline import load_settings_tables, run_steps, step_parameters
+    from audit.run import connect
+
+    pack = resolve_pack(settings.pack)
+    con = connect(settings)
+    try:
+        load_pack(con, pack)
+        errors = [f for f in definition_check(con) if f.level == "error"]
+        if errors:
+            raise PackError(f"pack {pack.name}: {errors[0].message}")
+        load_settings_tables(con, settings)
+        load_adapter(con, Path(input_dir), fmt)
+        run_steps(con, step_parameters(settings, pack, None, None), steps=gate_steps())
+        return run_gate(con, limit_rows)
+    finally:
+        con.close()
+
+
+def _csv_cell(value: Any) -> Any:
+    """Text cells a spreadsheet would run as a formula get a leading '; numbers stay numbers."""
+    if pd.isna(value):
+        return ""
+    if isinstance(value, str) and value[:1] in _FORMULA_START:
+        return "'" + value
+    return value
+
+
+def _write_csv(frame: pd.DataFrame, path: Path) -> None:
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.writer(fh, lineterminator="\n")
+        writer.writerow(list(frame.columns))
+        for row in frame.itertuples(index=False, name=None):
+            writer.writerow([_csv_cell(v) for v in row])
+
+
+def write_gate_outputs(out_dir: Path, result: GateResult) -> list[Path]:
+    """Write ``data_quality/checks.csv`` (one row per check; counts only) and
+    ``data_quality/offending_rows.csv`` (the samples: holds identifiers, like quarantine.csv).
+    Returns the paths written."""
+    folder = Path(out_dir) / "data_quality"
+    folder.mkdir(parents=True, exist_ok=True)
+    checks_path = folder / "checks.csv"
+    rows_path = folder / "offending_rows.csv"
+    _write_csv(result.to_frame(), checks_path)
+    offending = result.offending_frame()
+    offending["row_number"] = offending["row_number"].astype("Int64")
+    _write_csv(offending, rows_path)
+    return [checks_path, rows_path]
+
+
+def gate_html_context(result: GateResult) -> list[dict[str, Any]]:
+    """One dict per check for the report's data-quality section. Counts are raw: the report
+    passes them through the disclosure profile (audit.report._quality_views) and derives any
+    share from the published count. No values, no row numbers. The keys check/code/rows/note
+    are those the existing data-quality table reads, so the list can extend
+    ``context["data_quality"]`` as is."""
+    return [
+        {
+            "check": r.name,
+            "code": "",
+            "rows": r.offending_rows,
+            "note": f"{r.kind}; {r.status}",
+            "kind": r.kind,
+            "severity": r.status,
+            "declared_severity": r.check.severity,
+            "threshold": r.check.threshold,
+            "table_rows": r.table_rows,
+            "tables": list(r.check.tables),
+            "description": r.check.description,
+        }
+        for r in result.checks
+    ]
