@@ -82,6 +82,7 @@ def connect(settings: Settings) -> duckdb.DuckDBPyConnection:
     """
     config: dict[str, Any] = {
         "preserve_insertion_order": True,
+        "enable_progress_bar": False,
         "temp_directory": settings.temp_dir
         or os.path.join(tempfile.gettempdir(), f"spine-audit-spill-{uuid.uuid4().hex}"),
     }

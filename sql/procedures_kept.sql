@@ -12,6 +12,7 @@ SELECT
     p.code_system,
     p.site_id,
     p.source_id,
+    p.line_number,
     p.modifiers,
     p.allowed_amount,
     p.status,

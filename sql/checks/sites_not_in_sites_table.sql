@@ -4,11 +4,16 @@
 -- tables: procedures
 -- description: A procedure line's site_id is not in the sites table, although the extract has
 --   one with rows. The site is reported under its id, with no name or group.
+-- Reads one raw column (input_procedures.site_id, trimmed as the engine trims it).
 WITH sites_given AS (
     SELECT COUNT(*) AS site_rows FROM input_sites
 ),
 known_sites AS (
     SELECT site_id FROM sites_checked WHERE reject_reason IS NULL
+),
+line_sites AS (
+    SELECT src_row, NULLIF(TRIM(CAST(site_id AS VARCHAR)), '') AS site_id
+    FROM input_procedures
 )
 SELECT
     'procedures' AS table_name,
@@ -16,7 +21,8 @@ SELECT
     'site_id' AS column_name,
     p.site_id AS value,
     'not in sites' AS detail
-FROM procedures_checked AS p
+FROM line_sites AS p
 CROSS JOIN sites_given AS g
-LEFT JOIN known_sites AS k ON k.site_id = p.site_id
-WHERE p.site_id IS NOT NULL AND k.site_id IS NULL AND g.site_rows > 0
+WHERE p.site_id IS NOT NULL
+    AND g.site_rows > 0
+    AND p.site_id NOT IN (SELECT site_id FROM known_sites)
