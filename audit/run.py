@@ -82,7 +82,6 @@ def connect(settings: Settings) -> duckdb.DuckDBPyConnection:
     """
     config: dict[str, Any] = {
         "preserve_insertion_order": True,
-        "enable_progress_bar": False,
         "temp_directory": settings.temp_dir
         or os.path.join(tempfile.gettempdir(), f"spine-audit-spill-{uuid.uuid4().hex}"),
     }
@@ -91,9 +90,11 @@ def connect(settings: Settings) -> duckdb.DuckDBPyConnection:
     if settings.threads:
         config["threads"] = settings.threads
     try:
-        return duckdb.connect(":memory:", config=config)
+        con = duckdb.connect(":memory:", config=config)
     except duckdb.Error as exc:
         raise InputError(f"invalid resource setting: {exc}") from None
+    con.execute("SET enable_progress_bar = false")  # our own progress display is on stderr
+    return con
 
 
 def _csv_safe_sql(column: str) -> str:
