@@ -108,7 +108,7 @@ def _add_run_options(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--threads", type=int, help="DuckDB threads (default: all cores)")
     p.add_argument(
-        "--memory-limit", help="DuckDB memory limit (default 1536MB; past it, spill to disk)"
+        "--memory-limit", help="DuckDB memory limit (default 1280MB; past it, spill to disk)"
     )
     p.add_argument("--temp-dir", help="folder DuckDB may spill to")
     p.add_argument("-v", "--verbose", action="store_true", help="print the stage table")

@@ -46,7 +46,7 @@ class Settings:
     # run under 2 GiB of resident memory; past it DuckDB spills to temp_dir (default: a fresh
     # folder in the system temporary folder, removed at the end of the run).
     threads: int | None = None
-    memory_limit: str = "1536MB"
+    memory_limit: str = "1280MB"
     temp_dir: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 

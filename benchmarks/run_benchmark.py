@@ -33,6 +33,7 @@ ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 # total input rows per patient of the generator (diagnoses + procedures + patients + coverage)
 ROWS_PER_PATIENT = 22.2
+MARKER = "<!-- analysis: kept when the benchmark rewrites the table above -->"
 SIZES = {"1M": 1_000_000, "10M": 10_000_000, "20M": 20_000_000, "100M": 100_000_000}
 
 
@@ -209,7 +210,11 @@ def write_report(path: Path, results: list) -> None:
         if "10M" in by_label and "100M" in by_label:
             growth = by_label["100M"][3]["wall"] / by_label["10M"][3]["wall"]
             lines += ["", f"Growth 10M → 100M: {growth:.1f}× (linear would be 10×)."]
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    # the hand-written analysis below the marker survives a rerun
+    kept = ""
+    if path.is_file() and MARKER in path.read_text(encoding="utf-8"):
+        kept = path.read_text(encoding="utf-8").split(MARKER, 1)[1]
+    path.write_text("\n".join(lines) + "\n\n" + MARKER + kept, encoding="utf-8")
 
 
 if __name__ == "__main__":

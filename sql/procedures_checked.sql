@@ -6,7 +6,8 @@
 --   unparseable event_date, impossible dates, missing code, missing site_id (required), unknown
 --   code system, and numbers that cannot be read (units, allowed_amount, line_number).
 --   Amounts may carry a currency sign or thousands separators ("$1,200.50"). Status is compared
---   in lower case with blanks and hyphens read as underscores ("Entered in error").
+--   in lower case with blanks and hyphens read as underscores ("Entered in error"). Modifiers
+--   are separated by commas, semicolons or blanks ("50,RT", "50; Q0", "50 Q0").
 WITH parsed_procedures AS (
     SELECT
         src_row,
@@ -23,7 +24,7 @@ WITH parsed_procedures AS (
         NULLIF(TRIM(CAST(source_id AS VARCHAR)), '') AS source_id,
         line_number AS line_number_raw,
         TRY_CAST(TRY_CAST(line_number AS DOUBLE) AS BIGINT) AS line_number,
-        NULLIF(UPPER(REPLACE(REPLACE(CAST(modifiers AS VARCHAR), ' ', ''), ';', ',')), '')
+        NULLIF(UPPER(REPLACE(REPLACE(TRIM(CAST(modifiers AS VARCHAR)), ' ', ','), ';', ',')), '')
             AS modifiers,
         units AS units_raw,
         TRY_CAST(units AS DOUBLE) AS units,

@@ -30,6 +30,9 @@ MODIFIERS = [
     ("Q1", TRIAL_EPI),
     ("RT,Q0", TRIAL_EPI),
     ("50,Q1", TRIAL_EPI),
+    ("50 Q0", TRIAL_EPI),  # blanks separate modifiers too
+    ("50;Q1", TRIAL_EPI),
+    ("50Q0", ("discordant", None, "AX-EPI")),  # one unknown modifier, not Q0
     ("Q2", ("discordant", None, "AX-EPI")),  # not a trial modifier
     ("RT", ("discordant", None, "AX-EPI")),
     ("", ("discordant", None, "AX-EPI")),
