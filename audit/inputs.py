@@ -7,7 +7,10 @@ the allow-list below; paths reach DuckDB as bound parameters.
 
 from __future__ import annotations
 
+import csv
+import gzip
 import hashlib
+import re
 from dataclasses import dataclass, field
 from difflib import get_close_matches
 from pathlib import Path
@@ -132,19 +135,49 @@ def _file_columns(con: duckdb.DuckDBPyConnection, f: InputFile) -> list[str]:
                 "SELECT * FROM read_parquet($path) LIMIT 0", {"path": str(f.path)}
             ).description
         else:
-            desc = con.execute(
-                "SELECT * FROM read_csv($path, all_varchar = true, header = true, "
-                "delim = ',', quote = '\"', escape = '\"', sample_size = 1) LIMIT 0",
-                {"path": str(f.path)},
-            ).description
+            return _csv_header(f.path)
     except duckdb.Error as exc:
-        raise InputError(f"{f.path.name}: cannot read file: {_first_line(exc)}") from None
+        raise InputError(_read_error(f.path, exc)) from None
     return [d[0] for d in desc]
+
+
+def _csv_header(path: Path) -> list[str]:
+    """The header row, read by Python's csv module: no dialect sniffing, so a malformed data row
+    is reported later with its line number instead of as a failed guess."""
+    opener = gzip.open if path.name.endswith(".gz") else open
+    try:
+        with opener(path, "rb") as fh:
+            first = fh.readline()
+        header = next(csv.reader([first.decode("utf-8-sig")]), None)
+    except UnicodeDecodeError:
+        raise InputError(f"{path.name}: row 1: the header is not UTF-8 text") from None
+    except (OSError, EOFError, csv.Error) as exc:
+        raise InputError(f"{path.name}: cannot read file: {exc}") from None
+    if not header:
+        raise InputError(f"{path.name}: the file is empty (a header row is required)")
+    return [h.strip() for h in header]
 
 
 def _first_line(exc: BaseException) -> str:
     text = str(exc).strip().splitlines()
     return text[0] if text else type(exc).__name__
+
+
+def _read_error(path: Path, exc: BaseException) -> str:
+    """One line naming the file, the row and what is wrong with it, from DuckDB's reader error."""
+    text = str(exc)
+    line = re.search(r"Line: (\d+)", text)
+    where = f"row {line.group(1)}: " if line else ""
+    columns = re.search(r"Expected Number of Columns: (\d+) Found: (\d+)", text)
+    if columns:
+        what = f"expected {columns.group(1)} cells, found {columns.group(2)}"
+    elif "unicode" in text.lower() or "utf" in text.lower():
+        what = "not UTF-8 text"
+    elif "quote" in text.lower():
+        what = "an unterminated or misplaced quote"
+    else:
+        what = _first_line(exc).removeprefix("Invalid Input Error: ")
+    return f"{path.name}: {where}cannot read the file: {what}"
 
 
 def check_columns(table: str, f: InputFile, present: list[str]) -> None:
@@ -214,6 +247,6 @@ def load_inputs(con: duckdb.DuckDBPyConnection, folder: Path) -> dict[str, Input
                 )
                 f.rows = con.execute(f"SELECT COUNT(*) FROM raw_{table}").fetchone()[0]
         except duckdb.Error as exc:
-            raise InputError(f"{f.path.name}: cannot read file: {_first_line(exc)}") from None
+            raise InputError(_read_error(f.path, exc)) from None
         f.sha256 = _sha256(f.path)
     return files

@@ -370,3 +370,41 @@ def test_run_writes_the_gate_results(good, tmp_path):
     assert (out / "data_quality" / "checks.csv").is_file()
     manifest = json.loads((out / "manifest.json").read_text())
     assert "data_quality_gate" in manifest
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        (
+            b"patient_id,event_date,code,site_id\nP1,2023-03-01,64493,S1,extra\n",
+            "procedures.csv: row 2: cannot read the file: expected 4 cells, found 5",
+        ),
+        (
+            b'patient_id,event_date,code,site_id\nP1,2023-03-01,64493,S1\nP1,"2023-03-01,1,S1\n',
+            "procedures.csv: row 3: cannot read the file: an unterminated or misplaced quote",
+        ),
+        (
+            b"patient_id,event_date,code,site_id\nP1,2023-03-01,64493,S1\nP\xe9,2023-03-01,1,S1\n",
+            "procedures.csv: row 3: cannot read the file: not UTF-8 text",
+        ),
+        (b"", "procedures.csv: the file is empty (a header row is required)"),
+    ],
+)
+def test_malformed_csv_is_named_by_file_and_row(good, tmp_path, content, expected):
+    (good / "procedures.csv").write_bytes(content)
+    out = tmp_path / "out"
+    line = _one_line_error(cli("run", good, "--out", out))
+    assert line.endswith(expected)
+    assert not out.exists()
+
+
+def test_gzipped_csv_inputs(good, tmp_path):
+    import gzip
+
+    for name in ("diagnoses", "procedures"):
+        data = (good / f"{name}.csv").read_bytes()
+        (good / f"{name}.csv").unlink()
+        (good / f"{name}.csv.gz").write_bytes(gzip.compress(data, mtime=0))
+    out = tmp_path / "out"
+    assert cli("run", good, "--out", out).returncode == 0
+    assert pq.read_table(out / "sessions.parquet").num_rows == 1
