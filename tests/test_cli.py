@@ -342,16 +342,16 @@ def test_explicit_format_and_ambiguous_folder(tmp_path):
 
 
 def test_gate_error_stops_the_run_and_validate_explains(tmp_path):
+    bad_lines = "\n".join(f"P1 | 2023-31-{i % 28 + 1:02d} | 64493 | S1 | C1" for i in range(80))
+    good_lines = "\n".join(f"P2 | 2023-04-{i % 28 + 1:02d} | 99213 | S1 | C2" for i in range(40))
     folder = write_extract(
         tmp_path / "in",
         patients=PATIENTS,
         diagnoses=DIAGNOSES,
-        procedures="""
-        patient_id | event_date | code  | site_id | source_id
-        P1         | 2023-31-01 | 64493 | S1      | C1
-        P1         | 2023-31-02 | 64493 | S1      | C1
-        P2         | 2023-04-01 | 64483 | S1      | C2
-        """,
+        procedures="patient_id | event_date | code | site_id | source_id\n"
+        + bad_lines
+        + "\n"
+        + good_lines,
     )
     out = tmp_path / "out"
     line = _one_line_error(cli("run", folder, "--out", out))
