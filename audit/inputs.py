@@ -90,7 +90,8 @@ class InputFile:
         }
 
 
-def _sha256(path: Path) -> str:
+def sha256(path: Path) -> str:
+    """SHA-256 of a file, read in blocks (inputs can be many GB)."""
     digest = hashlib.sha256()
     with path.open("rb") as fh:
         for block in iter(lambda: fh.read(1 << 20), b""):
@@ -137,7 +138,7 @@ def _file_columns(con: duckdb.DuckDBPyConnection, f: InputFile) -> list[str]:
         else:
             return _csv_header(f.path)
     except duckdb.Error as exc:
-        raise InputError(_read_error(f.path, exc)) from None
+        raise InputError(read_error(f.path, exc)) from None
     return [d[0] for d in desc]
 
 
@@ -158,12 +159,12 @@ def _csv_header(path: Path) -> list[str]:
     return [h.strip() for h in header]
 
 
-def _first_line(exc: BaseException) -> str:
+def first_line(exc: BaseException) -> str:
     text = str(exc).strip().splitlines()
     return text[0] if text else type(exc).__name__
 
 
-def _read_error(path: Path, exc: BaseException) -> str:
+def read_error(path: Path, exc: BaseException) -> str:
     """One line naming the file, the row and what is wrong with it, from DuckDB's reader error."""
     text = str(exc)
     line = re.search(r"Line: (\d+)", text)
@@ -176,7 +177,7 @@ def _read_error(path: Path, exc: BaseException) -> str:
     elif "quote" in text.lower():
         what = "an unterminated or misplaced quote"
     else:
-        what = _first_line(exc).removeprefix("Invalid Input Error: ")
+        what = first_line(exc).removeprefix("Invalid Input Error: ")
     return f"{path.name}: {where}cannot read the file: {what}"
 
 
@@ -247,6 +248,6 @@ def load_inputs(con: duckdb.DuckDBPyConnection, folder: Path) -> dict[str, Input
                 )
                 f.rows = con.execute(f"SELECT COUNT(*) FROM raw_{table}").fetchone()[0]
         except duckdb.Error as exc:
-            raise InputError(_read_error(f.path, exc)) from None
-        f.sha256 = _sha256(f.path)
+            raise InputError(read_error(f.path, exc)) from None
+        f.sha256 = sha256(f.path)
     return files

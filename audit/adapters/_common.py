@@ -11,7 +11,6 @@ reach DuckDB as bound parameters.
 from __future__ import annotations
 
 import gzip
-import hashlib
 import re
 import time
 from collections.abc import Iterable
@@ -22,7 +21,7 @@ from typing import Any
 import duckdb
 
 from audit.errors import InputError
-from audit.inputs import CANONICAL
+from audit.inputs import CANONICAL, read_error, sha256
 from audit.resources import sql_dir
 
 TABLE_SUFFIXES = (".csv", ".csv.gz", ".parquet")
@@ -76,19 +75,6 @@ class AdapterResult:
     seconds: float = 0.0
 
 
-def sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def first_line(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    return text[0] if text else type(exc).__name__
-
-
 def list_folder(folder: Path) -> dict[str, Path]:
     """Files of a folder by lower-case name (one level, no recursion)."""
     if not folder.is_dir():
@@ -123,7 +109,7 @@ def sniff_delimiter(path: Path) -> str:
         with opener(path, "rb") as fh:
             header = fh.readline(1 << 20)
     except OSError as exc:
-        raise InputError(f"{path.name}: cannot read file: {first_line(exc)}") from None
+        raise InputError(read_error(path, exc)) from None
     return "\t" if header.count(b"\t") > header.count(b",") else ","
 
 
@@ -150,7 +136,7 @@ def file_columns(con: duckdb.DuckDBPyConnection, path: Path, fmt: str, delim: st
                 {"path": str(path), "delim": delim},
             ).description
     except duckdb.Error as exc:
-        raise InputError(f"{path.name}: cannot read file: {first_line(exc)}") from None
+        raise InputError(read_error(path, exc)) from None
     return [d[0] for d in desc]
 
 
@@ -243,7 +229,7 @@ def stage_table_file(
             params,
         )
     except duckdb.Error as exc:
-        raise InputError(f"{path.name}: cannot read file: {first_line(exc)}") from None
+        raise InputError(read_error(path, exc)) from None
     offset = 2 if fmt == "csv" else 1
     con.execute(
         f"CREATE OR REPLACE VIEW adapter_src_{source.key} AS "

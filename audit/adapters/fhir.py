@@ -23,12 +23,11 @@ from audit.adapters._common import (
     Staged,
     account,
     find_file,
-    first_line,
     list_folder,
     run_adapter_steps,
-    sha256,
 )
 from audit.errors import InputError
+from audit.inputs import first_line, sha256
 
 NDJSON_SUFFIXES = (".ndjson", ".ndjson.gz")
 _LINE_DELIMITER = "\x01"  # never in a valid JSON text: a whole line is one value

@@ -21,13 +21,12 @@ from audit.adapters._common import (
     Staged,
     account,
     find_file,
-    first_line,
     list_folder,
     run_adapter_steps,
-    sha256,
     stage_table_file,
 )
 from audit.errors import InputError
+from audit.inputs import first_line, sha256
 
 PERSON = Source(
     key="person",
