@@ -36,6 +36,7 @@ import pandas as pd
 from audit.config import Settings
 from audit.errors import PackError, UserError
 from audit.resources import sql_dir
+from audit.safe import csv_safe
 
 KINDS: tuple[str, ...] = ("conformance", "completeness", "plausibility")
 SEVERITIES: tuple[str, ...] = ("error", "warn")
@@ -45,7 +46,6 @@ RESULT_COLUMNS: tuple[str, ...] = ("table_name", "row_number", "column_name", "v
 # the engine's steps the checks read: everything up to procedures_summary
 LAST_GATE_STEP = "procedures_summary"
 # CSV cells starting with these are prefixed with ' (spreadsheet formula injection; privacy.md)
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 # printed values of these columns are reduced to their shape (digits -> 9, letters -> X): the
 # console summary names no patient, claim or exact date (privacy.md, identifiers)
 _IDENTIFYING = re.compile(r"^(patient_id|source_id|provider_id)$|(^|_)date$")
@@ -488,8 +488,8 @@ def _csv_cell(value: Any) -> Any:
     """Text cells a spreadsheet would run as a formula get a leading '; numbers stay numbers."""
     if pd.isna(value):
         return ""
-    if isinstance(value, str) and value[:1] in _FORMULA_START:
-        return "'" + value
+    if isinstance(value, str):
+        return csv_safe(value)
     return value
 
 

@@ -43,6 +43,7 @@ from audit.disclosure import (
     suppress_cells,
 )
 from audit.resources import reports_dir
+from audit.safe import csv_safe
 
 PATIENT_COLUMNS = ["in_population_patients", "discordant_patients"]
 SESSION_COLUMNS = [
@@ -196,11 +197,6 @@ def safe_output_path(out_dir: Path, relative: str) -> Path:
     if not target.is_relative_to(root) or target == root:
         raise ValueError(f"unsafe output path {relative!r}: outside {root}")
     return target
-
-
-def csv_safe(text: str) -> str:
-    """Prefix ``'`` to a string cell a spreadsheet would run as a formula."""
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
 # ----------------------------------------------------------------------------- formatting

@@ -26,6 +26,7 @@ from audit.errors import InputError, PackError
 from audit.gate import GateResult, gate_html_context, run_gate, write_gate_outputs
 from audit.pack import Finding, Pack, definition_check, load_pack, resolve_pack
 from audit.pipeline import PipelineResult, load_settings_tables, run_steps, step_parameters
+from audit.safe import FORMULA_START
 
 MEASURE = "Audit measure specification - chronic spine pain interventional procedures (v1)"
 
@@ -57,8 +58,6 @@ SESSION_COLUMNS: tuple[str, ...] = (
 )
 SESSION_ORDER = "site_id, session_date, patient_id, family"
 QUARANTINE_COLUMNS = ("table_name", "file_name", "row_number", "column_name", "reason", "value")
-# CSV cells starting with these are prefixed with ' (spreadsheet formula injection)
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 MANIFEST_NAME = "manifest.json"
 
 
@@ -99,7 +98,7 @@ def connect(settings: Settings) -> duckdb.DuckDBPyConnection:
 
 def _csv_safe_sql(column: str) -> str:
     starts = ", ".join(
-        f"'{c}'" if c not in ("\t", "\r") else f"CHR({ord(c)})" for c in _FORMULA_START
+        f"'{c}'" if c not in ("\t", "\r") else f"CHR({ord(c)})" for c in FORMULA_START
     )
     return (
         f"CASE WHEN LEFT(CAST({column} AS VARCHAR), 1) IN ({starts}) "
