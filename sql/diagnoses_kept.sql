@@ -3,27 +3,62 @@
 --   value set it belongs to. Every other accepted row is only counted (diagnoses_summary).
 -- Implements: the "filter early and narrow" rule: one scan of the diagnoses keeps just what the
 --   rules read (measure spec 3.4, 4: AXIAL, RADICULAR, chronic pain, trial, exclusions; equality
---   join on normalised codes) and what the quarantine needs.
+--   join on normalised codes) and what the quarantine needs. The ids are trimmed and the
+--   quarantine's column and value derived here, after the filter, for the kept rows only.
+WITH kept_diagnoses AS (
+    SELECT
+        d.src_row,
+        d.patient_id,
+        d.event_date,
+        d.event_date_raw,
+        d.code,
+        d.code_raw,
+        d.code_system,
+        d.source_id_raw,
+        d.site_id_raw,
+        d.reject_reason,
+        v.value_set,
+        v.role,
+        v.region,
+        v.valid_from,
+        v.valid_to
+    FROM diagnoses_checked AS d
+    LEFT JOIN value_set_codes AS v
+        ON d.reject_reason IS NULL
+        AND v.code_system = d.match_system
+        AND v.code = d.code
+        AND v.domain = 'diagnosis'
+    WHERE d.reject_reason IS NOT NULL OR v.value_set IS NOT NULL
+)
 SELECT
-    d.src_row,
-    d.patient_id,
-    d.event_date,
-    d.code,
-    d.code_system,
-    d.source_id,
-    d.site_id,
-    d.reject_reason,
-    d.reject_column,
-    d.reject_value,
-    v.value_set,
-    v.role,
-    v.region,
-    v.valid_from,
-    v.valid_to
-FROM diagnoses_checked AS d
-LEFT JOIN value_set_codes AS v
-    ON d.reject_reason IS NULL
-    AND v.code_system = d.match_system
-    AND v.code = d.code
-    AND v.domain = 'diagnosis'
-WHERE d.reject_reason IS NOT NULL OR v.value_set IS NOT NULL
+    src_row,
+    patient_id,
+    event_date,
+    code,
+    code_system,
+    NULLIF(TRIM(CAST(source_id_raw AS VARCHAR)), '') AS source_id,
+    NULLIF(TRIM(CAST(site_id_raw AS VARCHAR)), '') AS site_id,
+    reject_reason,
+    CASE
+        WHEN reject_reason IN ('missing_patient_id', 'unknown_patient') THEN 'patient_id'
+        WHEN reject_reason IN (
+            'missing_date', 'unparseable_date', 'implausible_date', 'future_date', 'date_before_birth'
+        ) THEN 'event_date'
+        WHEN reject_reason IN ('missing_code', 'icd9_code_in_icd10_field') THEN 'code'
+        WHEN reject_reason = 'unknown_code_system' THEN 'code_system'
+    END AS reject_column,
+    CASE
+        WHEN reject_reason IN ('missing_patient_id', 'unknown_patient') THEN patient_id
+        WHEN reject_reason IN (
+            'missing_date', 'unparseable_date', 'implausible_date', 'future_date', 'date_before_birth'
+        ) THEN CAST(event_date_raw AS VARCHAR)
+        WHEN reject_reason IN ('missing_code', 'icd9_code_in_icd10_field')
+            THEN CAST(code_raw AS VARCHAR)
+        WHEN reject_reason = 'unknown_code_system' THEN code_system
+    END AS reject_value,
+    value_set,
+    role,
+    region,
+    valid_from,
+    valid_to
+FROM kept_diagnoses

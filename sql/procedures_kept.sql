@@ -4,31 +4,116 @@
 --   check reads). Every other line is only counted (procedures_summary).
 -- Implements: the "filter early and narrow" rule: about 3% of claim lines are index procedures
 --   (measure spec 3.2), and only they, with the rejected rows for the quarantine, travel on.
+--   Measure spec 3.1 (status: which lines count): status is compared in lower case with blanks
+--   and hyphens read as underscores ("Entered in error"). Modifiers are separated by commas,
+--   semicolons or blanks ("50,RT", "50; Q0", "50 Q0"). These, the trimmed ids and the
+--   quarantine's column and value are derived here, after the filter, for the kept rows only.
+WITH kept_procedures AS (
+    SELECT
+        p.src_row,
+        p.patient_id,
+        p.event_date,
+        p.event_date_raw,
+        p.code,
+        p.code_raw,
+        p.code_system,
+        p.site_id,
+        p.source_id_raw,
+        p.line_number,
+        p.line_number_raw,
+        p.modifiers_raw,
+        p.units,
+        p.units_raw,
+        p.allowed_amount,
+        p.allowed_amount_raw,
+        p.status_raw,
+        p.reject_reason,
+        v.value_set,
+        v.role,
+        v.region,
+        v.valid_from,
+        v.valid_to
+    FROM procedures_checked AS p
+    LEFT JOIN value_set_codes AS v
+        ON p.reject_reason IS NULL
+        AND v.code_system = p.match_system
+        AND v.code = p.code
+        AND v.domain = 'procedure'
+    WHERE p.reject_reason IS NOT NULL OR v.value_set IS NOT NULL
+),
+normalised_procedures AS (
+    SELECT
+        src_row,
+        patient_id,
+        event_date,
+        event_date_raw,
+        code,
+        code_raw,
+        code_system,
+        site_id,
+        NULLIF(TRIM(CAST(source_id_raw AS VARCHAR)), '') AS source_id,
+        line_number,
+        line_number_raw,
+        NULLIF(
+            UPPER(REPLACE(REPLACE(TRIM(CAST(modifiers_raw AS VARCHAR)), ' ', ','), ';', ',')), ''
+        ) AS modifiers,
+        units,
+        units_raw,
+        allowed_amount,
+        allowed_amount_raw,
+        NULLIF(REPLACE(REPLACE(LOWER(TRIM(CAST(status_raw AS VARCHAR))), ' ', '_'), '-', '_'), '')
+            AS status,
+        reject_reason,
+        value_set,
+        role,
+        region,
+        valid_from,
+        valid_to
+    FROM kept_procedures
+)
 SELECT
-    p.src_row,
-    p.patient_id,
-    p.event_date,
-    p.code,
-    p.code_system,
-    p.site_id,
-    p.source_id,
-    p.line_number,
-    p.modifiers,
-    p.allowed_amount,
-    p.status,
-    p.counts,
-    p.reject_reason,
-    p.reject_column,
-    p.reject_value,
-    v.value_set,
-    v.role,
-    v.region,
-    v.valid_from,
-    v.valid_to
-FROM procedures_checked AS p
-LEFT JOIN value_set_codes AS v
-    ON p.reject_reason IS NULL
-    AND v.code_system = p.match_system
-    AND v.code = p.code
-    AND v.domain = 'procedure'
-WHERE p.reject_reason IS NOT NULL OR v.value_set IS NOT NULL
+    src_row,
+    patient_id,
+    event_date,
+    code,
+    code_system,
+    site_id,
+    source_id,
+    line_number,
+    modifiers,
+    allowed_amount,
+    status,
+    (status IS NULL OR status NOT IN (SELECT status FROM non_counting_statuses)) AS counts,
+    reject_reason,
+    CASE
+        WHEN reject_reason IN ('missing_patient_id', 'unknown_patient') THEN 'patient_id'
+        WHEN reject_reason IN (
+            'missing_date', 'unparseable_date', 'implausible_date', 'future_date', 'date_before_birth'
+        ) THEN 'event_date'
+        WHEN reject_reason = 'missing_code' THEN 'code'
+        WHEN reject_reason = 'missing_site_id' THEN 'site_id'
+        WHEN reject_reason = 'unknown_code_system' THEN 'code_system'
+        WHEN reject_reason <> 'invalid_number' THEN NULL
+        WHEN line_number IS NULL AND line_number_raw IS NOT NULL THEN 'line_number'
+        WHEN units IS NULL AND units_raw IS NOT NULL THEN 'units'
+        ELSE 'allowed_amount'
+    END AS reject_column,
+    CASE
+        WHEN reject_reason IN ('missing_patient_id', 'unknown_patient') THEN patient_id
+        WHEN reject_reason IN (
+            'missing_date', 'unparseable_date', 'implausible_date', 'future_date', 'date_before_birth'
+        ) THEN CAST(event_date_raw AS VARCHAR)
+        WHEN reject_reason = 'missing_code' THEN CAST(code_raw AS VARCHAR)
+        WHEN reject_reason = 'unknown_code_system' THEN code_system
+        WHEN reject_reason <> 'invalid_number' THEN NULL
+        WHEN line_number IS NULL AND line_number_raw IS NOT NULL
+            THEN CAST(line_number_raw AS VARCHAR)
+        WHEN units IS NULL AND units_raw IS NOT NULL THEN CAST(units_raw AS VARCHAR)
+        ELSE CAST(allowed_amount_raw AS VARCHAR)
+    END AS reject_value,
+    value_set,
+    role,
+    region,
+    valid_from,
+    valid_to
+FROM normalised_procedures

@@ -11,5 +11,5 @@ SELECT
     'site_id' AS column_name,
     CAST(NULL AS VARCHAR) AS value,
     'no site_id' AS detail
-FROM diagnoses_checked
-WHERE site_id IS NULL
+FROM input_diagnoses
+WHERE NULLIF(TRIM(CAST(site_id AS VARCHAR)), '') IS NULL
