@@ -93,6 +93,11 @@ def connect(settings: Settings) -> duckdb.DuckDBPyConnection:
     except duckdb.Error as exc:
         raise InputError(f"invalid resource setting: {exc}") from None
     con.execute("SET enable_progress_bar = false")  # our own progress display is on stderr
+    # Tables live in an in-memory database that compresses them when checkpointed (run_steps
+    # checkpoints once they grow large): at 100M input rows the intermediate tables would
+    # otherwise outgrow the memory limit and spill to disk.
+    con.execute("ATTACH ':memory:' AS audit_db (COMPRESS)")
+    con.execute("USE audit_db")
     return con
 
 

@@ -11,25 +11,42 @@
 --   coverage span holding the date; for a patient with coverage rows but none holding the date,
 --   at the date itself (nothing before it is observed); for a patient without coverage rows, at
 --   the first record of any kind. 3.6 reads the same table for visits.
-WITH anchor_ages AS (
-    SELECT
-        a.anchor_id,
-        COALESCE(p.birth_date, MAKE_DATE(p.birth_year, 7, 1)) AS birth_date
-    FROM anchors AS a
-    JOIN patients_checked AS p ON p.patient_id = a.patient_id AND p.reject_reason IS NULL
+WITH patients_with_coverage AS (
+    SELECT DISTINCT patient_id FROM coverage_spans
 ),
-anchor_age_years AS (
+anchor_context AS (
+    -- what the patient brings to an anchor, in one pass of joins on patient_id: age in whole
+    -- years on the anchor date, and the start of the history seen before it
     SELECT
         a.anchor_id,
+        a.anchor_type,
+        a.patient_id,
+        a.site_id,
+        a.anchor_date,
+        a.family,
         YEAR(a.anchor_date) - YEAR(g.birth_date)
             - CASE
                 WHEN MONTH(a.anchor_date) < MONTH(g.birth_date) THEN 1
                 WHEN MONTH(a.anchor_date) = MONTH(g.birth_date)
                     AND DAY(a.anchor_date) < DAY(g.birth_date) THEN 1
                 ELSE 0
-            END AS age
+            END AS age,
+        CASE
+            WHEN c.patient_id IS NULL THEN f.first_record_date
+            ELSE COALESCE(s.span_start, a.anchor_date)
+        END AS history_start
     FROM anchors AS a
-    JOIN anchor_ages AS g ON g.anchor_id = a.anchor_id
+    LEFT JOIN (
+        SELECT patient_id, COALESCE(birth_date, MAKE_DATE(birth_year, 7, 1)) AS birth_date
+        FROM patients_checked
+        WHERE reject_reason IS NULL
+    ) AS g ON g.patient_id = a.patient_id
+    LEFT JOIN patients_with_coverage AS c ON c.patient_id = a.patient_id
+    LEFT JOIN coverage_spans AS s
+        ON s.patient_id = a.patient_id
+        AND a.anchor_date >= s.span_start
+        AND a.anchor_date <= s.span_end
+    LEFT JOIN patient_first_record AS f ON f.patient_id = a.patient_id
 ),
 indication_summary AS (
     SELECT
@@ -64,34 +81,44 @@ exclusion_evidence AS (
         ORDER BY r.rule_order, d.event_date DESC, d.code
     ) = 1
 ),
+pain_codes AS (
+    -- the spine-pain codes in play, numbered in code order so that a number can stand for a code
+    SELECT code, ROW_NUMBER() OVER (ORDER BY code) AS code_rank
+    FROM (SELECT DISTINCT code FROM dx_of_interest WHERE role = 'pain_type') AS distinct_codes
+),
 timeline_events AS (
     -- anchors and spine-pain diagnoses on one time line per patient; a diagnosis is placed
     -- $chronic_days after its date, so "at or before the anchor" on this line means "at least
     -- $chronic_days days before the anchor" (a running maximum, not a join of every pair). The
-    -- key 'YYYY-MM-DD CODE' keeps the latest date, ties broken by the highest code.
+    -- key day x 1,000,000 + code number keeps the latest date, ties broken by the highest code,
+    -- as one integer: a running maximum over integers, not strings. Days count from 1900-01-01,
+    -- the earliest date a row can keep.
     SELECT
         patient_id,
-        DATE_DIFF('day', DATE '1970-01-01', anchor_date) AS line_day,
+        DATE_DIFF('day', DATE '1900-01-01', anchor_date) AS line_day,
         1 AS event_kind,
         anchor_id,
         anchor_date,
-        CAST(NULL AS VARCHAR) AS evidence_key
+        CAST(NULL AS BIGINT) AS evidence_key
     FROM anchors
     UNION ALL
     SELECT
-        patient_id,
-        DATE_DIFF('day', DATE '1970-01-01', event_date) + $chronic_days AS line_day,
+        d.patient_id,
+        DATE_DIFF('day', DATE '1900-01-01', d.event_date) + $chronic_days AS line_day,
         0 AS event_kind,
         CAST(NULL AS BIGINT) AS anchor_id,
         CAST(NULL AS DATE) AS anchor_date,
-        CAST(event_date AS VARCHAR) || ' ' || code AS evidence_key
-    FROM dx_of_interest
-    WHERE role = 'pain_type'
+        CAST(DATE_DIFF('day', DATE '1900-01-01', d.event_date) AS BIGINT) * 1000000 + c.code_rank
+            AS evidence_key
+    FROM dx_of_interest AS d
+    JOIN pain_codes AS c ON c.code = d.code
+    WHERE d.role = 'pain_type'
 ),
 latest_chronic_evidence AS (
     SELECT
         anchor_id,
         anchor_date,
+        line_day AS anchor_day,
         MAX(evidence_key) OVER (
             PARTITION BY patient_id
             ORDER BY line_day, event_kind
@@ -101,31 +128,13 @@ latest_chronic_evidence AS (
 ),
 chronic_evidence AS (
     SELECT
-        anchor_id,
-        SUBSTRING(evidence_key, 12) AS code,
-        CAST(LEFT(evidence_key, 10) AS DATE) AS event_date
-    FROM latest_chronic_evidence
-    WHERE anchor_id IS NOT NULL
-        AND evidence_key IS NOT NULL
-        AND DATE_DIFF('day', CAST(LEFT(evidence_key, 10) AS DATE), anchor_date) <= $lookback_days
-),
-patients_with_coverage AS (
-    SELECT DISTINCT patient_id FROM coverage_spans
-),
-anchor_history AS (
-    SELECT
-        a.anchor_id,
-        CASE
-            WHEN c.patient_id IS NULL THEN f.first_record_date
-            ELSE COALESCE(s.span_start, a.anchor_date)
-        END AS history_start
-    FROM anchors AS a
-    LEFT JOIN patients_with_coverage AS c ON c.patient_id = a.patient_id
-    LEFT JOIN coverage_spans AS s
-        ON s.patient_id = a.patient_id
-        AND a.anchor_date >= s.span_start
-        AND a.anchor_date <= s.span_end
-    LEFT JOIN patient_first_record AS f ON f.patient_id = a.patient_id
+        e.anchor_id,
+        c.code,
+        e.anchor_date - CAST(e.anchor_day - e.evidence_key // 1000000 AS INTEGER) AS event_date
+    FROM latest_chronic_evidence AS e
+    JOIN pain_codes AS c ON c.code_rank = e.evidence_key % 1000000
+    WHERE e.anchor_id IS NOT NULL
+        AND e.anchor_day - e.evidence_key // 1000000 <= $lookback_days
 ),
 anchor_facts AS (
     SELECT
@@ -135,7 +144,7 @@ anchor_facts AS (
         a.site_id,
         a.anchor_date,
         a.family,
-        y.age,
+        a.age,
         COALESCE(i.has_pain_type, FALSE) AS has_pain_type,
         CASE
             WHEN i.region_count = 1 THEN i.some_region
@@ -149,13 +158,11 @@ anchor_facts AS (
         x.event_date AS exclusion_date,
         ce.code AS chronic_evidence_code,
         ce.event_date AS chronic_evidence_date,
-        h.history_start
-    FROM anchors AS a
-    LEFT JOIN anchor_age_years AS y ON y.anchor_id = a.anchor_id
+        a.history_start
+    FROM anchor_context AS a
     LEFT JOIN indication_summary AS i ON i.anchor_id = a.anchor_id
     LEFT JOIN exclusion_evidence AS x ON x.anchor_id = a.anchor_id
     LEFT JOIN chronic_evidence AS ce ON ce.anchor_id = a.anchor_id
-    LEFT JOIN anchor_history AS h ON h.anchor_id = a.anchor_id
 )
 SELECT
     anchor_id,

@@ -6,7 +6,8 @@
 --   counting or not, quarantined for another reason or not — whose date is itself valid (read,
 --   from 1900 on, not after the as-of date, not before birth). Only the patients whose history
 --   can matter are looked up, so the scan reads two columns and keeps no per-patient state for
---   the rest of the extract.
+--   the rest of the extract. Ids are trimmed only when they start or end with a blank (the same
+--   value as TRIM, as in diagnoses_checked).
 WITH wanted_patients AS (
     SELECT DISTINCT a.patient_id, p.birth_date, p.birth_year
     FROM anchors AS a
@@ -14,11 +15,27 @@ WITH wanted_patients AS (
     WHERE a.patient_id NOT IN (SELECT patient_id FROM coverage_spans)
 ),
 raw_records AS (
-    SELECT NULLIF(TRIM(CAST(patient_id AS VARCHAR)), '') AS patient_id,
+    SELECT
+        NULLIF(
+            CASE
+                WHEN CAST(patient_id AS VARCHAR) LIKE ' %' OR CAST(patient_id AS VARCHAR) LIKE '% '
+                    THEN TRIM(CAST(patient_id AS VARCHAR))
+                ELSE CAST(patient_id AS VARCHAR)
+            END,
+            ''
+        ) AS patient_id,
         TRY_CAST(event_date AS DATE) AS event_date
     FROM input_diagnoses
     UNION ALL
-    SELECT NULLIF(TRIM(CAST(patient_id AS VARCHAR)), '') AS patient_id,
+    SELECT
+        NULLIF(
+            CASE
+                WHEN CAST(patient_id AS VARCHAR) LIKE ' %' OR CAST(patient_id AS VARCHAR) LIKE '% '
+                    THEN TRIM(CAST(patient_id AS VARCHAR))
+                ELSE CAST(patient_id AS VARCHAR)
+            END,
+            ''
+        ) AS patient_id,
         TRY_CAST(event_date AS DATE) AS event_date
     FROM input_procedures
 )

@@ -18,16 +18,23 @@ WITH linked_rows AS (
     SELECT 'procedures' AS table_name, src_row, source_id, patient_id
     FROM procedures_kept
     WHERE reject_reason IS NULL AND role = 'family' AND source_id IS NOT NULL
-    UNION
+    UNION ALL
     SELECT 'diagnoses' AS table_name, src_row, source_id, patient_id
     FROM diagnoses_kept
     WHERE reject_reason IS NULL AND source_id IS NOT NULL
 ),
-shared_claim_patients AS (
-    SELECT source_id, COUNT(DISTINCT patient_id) AS patient_count
+shared_claims AS (
+    SELECT source_id
     FROM linked_rows
     GROUP BY source_id
     HAVING MIN(patient_id) <> MAX(patient_id)
+),
+shared_claim_patients AS (
+    -- patients are counted only on the few shared claims
+    SELECT source_id, COUNT(DISTINCT patient_id) AS patient_count
+    FROM linked_rows
+    WHERE source_id IN (SELECT source_id FROM shared_claims)
+    GROUP BY source_id
 )
 SELECT
     r.table_name,
