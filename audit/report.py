@@ -252,7 +252,17 @@ def _text(value: Any) -> str | None:
     return str(value)
 
 
+def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """Rows as dicts, built from whole columns: DataFrame.to_dict("records") boxes every cell
+    one by one and took seconds for a 1,000-site network."""
+    columns = [str(c) for c in frame.columns]
+    data = [frame[c].tolist() for c in frame.columns]
+    return [dict(zip(columns, values, strict=True)) for values in zip(*data, strict=True)]
+
+
 def _int(value: Any) -> int:
+    if type(value) is int:  # the common case, without pandas' NA test
+        return value
     return 0 if value is None or pd.isna(value) else int(value)
 
 
@@ -272,11 +282,12 @@ class _Row:
     period_end: date | None
     counts: dict[str, int]
     amount_discordant: float | None
+    # (site_id, period_type, ISO period start): computed once, it keys every cell of the row
+    key: tuple[str, str, str] = field(init=False)
 
-    @property
-    def key(self) -> tuple[str, str, str]:
+    def __post_init__(self) -> None:
         start = self.period_start.isoformat() if self.period_start else ""
-        return (self.site_id, self.period_type, start)
+        self.key = (self.site_id, self.period_type, start)
 
 
 @dataclass
@@ -301,7 +312,7 @@ def _read_frames(
 
     rows: list[_Row] = []
     sites: dict[str, _Site] = {}
-    for rec in counts.to_dict("records"):
+    for rec in _records(counts):
         sid = str(rec["site_id"])
         row = _Row(
             site_id=sid,
@@ -401,7 +412,7 @@ def _outcome_detail(
     keep = (outcomes["period_type"] == "all") & outcomes["site_id"].astype(str).isin(site_ids)
     known = {r for _, r, _ in REASONS}
     rec_keys = {(a, b) for a, b, _ in rec_rows}
-    for r in outcomes[keep].to_dict("records"):
+    for r in _records(outcomes[keep]):
         sid, outcome = str(r["site_id"]), str(r["outcome"])
         rec_id, fam = _text(r.get("recommendation")), _text(r.get("family")) or ""
         if outcome == "out_of_population":
@@ -445,7 +456,7 @@ def disclose(frames: Mapping[str, pd.DataFrame], context: Mapping[str, Any]) -> 
     cols = _row_cols(patient_level)
     rec_rows = [
         (str(r["recommendation_id"]), str(r["family"]), _text(r.get("summary")) or "")
-        for r in (recs.to_dict("records") if len(recs) else [])
+        for r in (_records(recs) if len(recs) else [])
     ]
     tallies, extra_reasons = _outcome_detail(outcomes, {s.site_id for s in sites}, rec_rows)
 
@@ -595,19 +606,31 @@ def _csv_text(frame: pd.DataFrame) -> str:
     writer = csv.writer(buf, lineterminator="\n")
     writer.writerow(SUMMARY_COLUMNS)
     kinds = {f.name: f.type for f in SUMMARY_SCHEMA}
-    for rec in frame.to_dict("records"):
+
+    def kind(c: str) -> str:
+        t = kinds[c]
+        if pa.types.is_string(t):
+            return "text"
+        if pa.types.is_date(t):
+            return "date"
+        if pa.types.is_integer(t):
+            return "int"
+        return "amount" if c == "allowed_amount_discordant" else "rate"
+
+    column_kinds = [(c, kind(c)) for c in SUMMARY_COLUMNS]  # decided once, not per cell
+    for rec in _records(frame):
         line = []
-        for c in SUMMARY_COLUMNS:
+        for c, k in column_kinds:
             v = rec[c]
             if v is None or v is pd.NA or (isinstance(v, float) and math.isnan(v)):
                 line.append("")
-            elif pa.types.is_string(kinds[c]):
+            elif k == "text":
                 line.append(csv_safe(str(v)))
-            elif pa.types.is_date(kinds[c]):
+            elif k == "date":
                 line.append(v.isoformat())
-            elif pa.types.is_integer(kinds[c]):
+            elif k == "int":
                 line.append(str(int(v)))
-            elif c == "allowed_amount_discordant":
+            elif k == "amount":
                 line.append(f"{float(v):.{AMOUNT_DECIMALS}f}")
             else:
                 line.append(f"{float(v):.{RATE_DECIMALS}f}")

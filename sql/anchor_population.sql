@@ -10,13 +10,10 @@
 --   history starts fewer than $chronic_days days before, else acute. History starts at the
 --   coverage span holding the date; for a patient with coverage rows but none holding the date,
 --   at the date itself (nothing before it is observed); for a patient without coverage rows, at
---   the first record of any kind. 3.6 reads the same table for visits.
-WITH patients_with_coverage AS (
-    SELECT DISTINCT patient_id FROM coverage_spans
-),
-anchor_context AS (
-    -- what the patient brings to an anchor, in one pass of joins on patient_id: age in whole
-    -- years on the anchor date, and the start of the history seen before it
+--   the first record of any kind. 3.6 reads the same table for visits (only population_rule;
+--   a visit kept out by rule 7 is labelled insufficient_history, its history not looked up).
+WITH anchor_ages AS (
+    -- age in whole years on the anchor date
     SELECT
         a.anchor_id,
         a.anchor_type,
@@ -30,23 +27,37 @@ anchor_context AS (
                 WHEN MONTH(a.anchor_date) = MONTH(g.birth_date)
                     AND DAY(a.anchor_date) < DAY(g.birth_date) THEN 1
                 ELSE 0
-            END AS age,
-        CASE
-            WHEN c.patient_id IS NULL THEN f.first_record_date
-            ELSE COALESCE(s.span_start, a.anchor_date)
-        END AS history_start
+            END AS age
     FROM anchors AS a
     LEFT JOIN (
         SELECT patient_id, COALESCE(birth_date, MAKE_DATE(birth_year, 7, 1)) AS birth_date
         FROM patients_checked
         WHERE reject_reason IS NULL
     ) AS g ON g.patient_id = a.patient_id
-    LEFT JOIN patients_with_coverage AS c ON c.patient_id = a.patient_id
+),
+session_patients_with_coverage AS (
+    SELECT DISTINCT s.patient_id
+    FROM coverage_spans AS s
+    WHERE s.patient_id IN (SELECT patient_id FROM anchors WHERE anchor_type = 'session')
+),
+session_history AS (
+    -- the start of the history seen before a session. Visits (measure 3.6) need only whether
+    -- they stay in the population, never which of insufficient_history or acute keeps them
+    -- out, so their history is not looked up.
+    SELECT
+        a.anchor_id,
+        CASE
+            WHEN c.patient_id IS NULL THEN f.first_record_date
+            ELSE COALESCE(s.span_start, a.anchor_date)
+        END AS history_start
+    FROM anchors AS a
+    LEFT JOIN session_patients_with_coverage AS c ON c.patient_id = a.patient_id
     LEFT JOIN coverage_spans AS s
         ON s.patient_id = a.patient_id
         AND a.anchor_date >= s.span_start
         AND a.anchor_date <= s.span_end
     LEFT JOIN patient_first_record AS f ON f.patient_id = a.patient_id
+    WHERE a.anchor_type = 'session'
 ),
 indication_summary AS (
     SELECT
@@ -158,8 +169,9 @@ anchor_facts AS (
         x.event_date AS exclusion_date,
         ce.code AS chronic_evidence_code,
         ce.event_date AS chronic_evidence_date,
-        a.history_start
-    FROM anchor_context AS a
+        h.history_start
+    FROM anchor_ages AS a
+    LEFT JOIN session_history AS h ON h.anchor_id = a.anchor_id
     LEFT JOIN indication_summary AS i ON i.anchor_id = a.anchor_id
     LEFT JOIN exclusion_evidence AS x ON x.anchor_id = a.anchor_id
     LEFT JOIN chronic_evidence AS ce ON ce.anchor_id = a.anchor_id

@@ -1,5 +1,5 @@
 -- patient_first_record
--- Grain: one row per patient with an anchor and no coverage rows, with the date of their
+-- Grain: one row per patient with a session and no coverage rows, with the date of their
 --   earliest record of any kind.
 -- Implements: measure spec section 2 (coverage): for a patient with no coverage rows, history
 --   starts at the patient's earliest record of any kind — any diagnosis, any procedure line,
@@ -12,7 +12,8 @@ WITH wanted_patients AS (
     SELECT DISTINCT a.patient_id, p.birth_date, p.birth_year
     FROM anchors AS a
     JOIN patients_checked AS p ON p.patient_id = a.patient_id AND p.reject_reason IS NULL
-    WHERE a.patient_id NOT IN (SELECT patient_id FROM coverage_spans)
+    WHERE a.anchor_type = 'session'
+        AND a.patient_id NOT IN (SELECT patient_id FROM coverage_spans)
 ),
 raw_records AS (
     SELECT

@@ -80,7 +80,7 @@ def test_records_before_the_coverage_span_do_not_lengthen_history(extract):
 
 def test_session_outside_every_coverage_span(extract):
     """The spec does not say where history starts for a session outside all of a covered
-    patient's spans. The engine (anchor_population.sql, anchor_history) starts it on the session
+    patient's spans. The engine (anchor_population.sql, session_history) starts it on the session
     date itself, so such a session is insufficient_history; its header's "coverage span holding
     the date, else first record" describes patients without coverage."""
     s = _session(extract, "P1 | 2019-01-01 | 2022-12-31")

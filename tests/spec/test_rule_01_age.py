@@ -57,7 +57,7 @@ def test_birth_year_only_counts_from_1_july(extract, session, age, expected):
 def test_feb_29_birthday_in_a_non_leap_year(extract, session, age, expected):
     """Born 2004-02-29; 2022 has no 29 February. The spec says only "age in whole years": the
     engine counts the year as completed on 1 March (28 February is still 17). Ambiguous in the
-    spec; this pins the engine's documented choice (anchor_population.sql, anchor_age_years)."""
+    spec; this pins the engine's documented choice (anchor_population.sql, anchor_ages)."""
     s = _session(extract, "patient_id | birth_date\nP1 | 2004-02-29", session)
     assert (s["age"], outcome(s)) == (age, expected)
 
