@@ -14,26 +14,37 @@
 -- Reads the kept rows only (procedures_kept, diagnoses_kept: accepted index lines and value-set
 --   diagnoses, the only rows measure 3.4 links by source_id), so the check costs nothing at
 --   scale. A claim is shared when its smallest and largest patient id differ.
-WITH linked_rows AS (
-    SELECT 'procedures' AS table_name, src_row, source_id, patient_id
+WITH linked_claim_patients AS (
+    -- read once (no materialised copy of the kept rows): claim and patient of every linked row
+    SELECT source_id, patient_id
     FROM procedures_kept
     WHERE reject_reason IS NULL AND role = 'family' AND source_id IS NOT NULL
     UNION ALL
-    SELECT 'diagnoses' AS table_name, src_row, source_id, patient_id
+    SELECT source_id, patient_id
     FROM diagnoses_kept
     WHERE reject_reason IS NULL AND source_id IS NOT NULL
 ),
 shared_claims AS (
     SELECT source_id
-    FROM linked_rows
+    FROM linked_claim_patients
     GROUP BY source_id
     HAVING MIN(patient_id) <> MAX(patient_id)
+),
+shared_claim_rows AS (
+    SELECT 'procedures' AS table_name, src_row, source_id, patient_id
+    FROM procedures_kept
+    WHERE reject_reason IS NULL AND role = 'family'
+        AND source_id IN (SELECT source_id FROM shared_claims)
+    UNION ALL
+    SELECT 'diagnoses' AS table_name, src_row, source_id, patient_id
+    FROM diagnoses_kept
+    WHERE reject_reason IS NULL
+        AND source_id IN (SELECT source_id FROM shared_claims)
 ),
 shared_claim_patients AS (
     -- patients are counted only on the few shared claims
     SELECT source_id, COUNT(DISTINCT patient_id) AS patient_count
-    FROM linked_rows
-    WHERE source_id IN (SELECT source_id FROM shared_claims)
+    FROM shared_claim_rows
     GROUP BY source_id
 )
 SELECT
@@ -42,5 +53,5 @@ SELECT
     'source_id' AS column_name,
     r.source_id AS value,
     'claim has ' || CAST(s.patient_count AS VARCHAR) || ' patients' AS detail
-FROM linked_rows AS r
+FROM shared_claim_rows AS r
 JOIN shared_claim_patients AS s ON s.source_id = r.source_id
