@@ -51,8 +51,9 @@ class Progress:
         if self.quiet:
             return
         if self.verbose:
-            print(f"  [{index:2d}/{total}] {name:<24} {seconds:8.3f} s", file=sys.stderr)
-        elif self.live:
+            counter = f"[{index:2d}/{total}]" if index else " " * (len(str(total)) + 5)
+            print(f"  {counter} {name:<24} {seconds:8.3f} s", file=sys.stderr)
+        elif self.live and index:
             print(f"\r  [{index:2d}/{total}] {name:<24}", end="", file=sys.stderr, flush=True)
 
     def message(self, text: str) -> None:

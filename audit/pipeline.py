@@ -152,6 +152,7 @@ def run_steps(
         code = _COMMENT.sub("", sql)
         used = {name: params[name] for name in sorted(set(_PARAM.findall(code)))}
         started = time.perf_counter()
+        compressed = None
         if step in VIEW_STEPS:
             if used:
                 raise ValueError(f"view step {step} cannot bind parameters: {sorted(used)}")
@@ -161,10 +162,15 @@ def run_steps(
             con.execute(f"CREATE OR REPLACE TABLE {step} AS {sql}", used)
             rows = con.execute(f"SELECT COUNT(*) FROM {step}").fetchone()[0]
             new_rows += rows
-            if new_rows >= CHECK_MEMORY_ROWS and compress_tables(con):
-                new_rows = 0
         seconds = time.perf_counter() - started
+        if new_rows >= CHECK_MEMORY_ROWS:
+            compress_started = time.perf_counter()
+            if compress_tables(con):
+                new_rows = 0
+                compressed = time.perf_counter() - compress_started
         result.timings.append(StepTiming(step, seconds, rows))
         if on_step is not None:
             on_step(index, len(steps), step, seconds)
+            if compressed is not None:  # index 0: a stage outside the numbered steps
+                on_step(0, len(steps), "(tables compressed)", compressed)
     return result

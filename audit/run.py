@@ -10,6 +10,7 @@ import json
 import os
 import shutil
 import tempfile
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -25,7 +26,13 @@ from audit.config import Settings
 from audit.errors import InputError, PackError
 from audit.gate import GateResult, gate_html_context, run_gate, write_gate_outputs
 from audit.pack import Finding, Pack, definition_check, load_pack, resolve_pack
-from audit.pipeline import PipelineResult, load_settings_tables, run_steps, step_parameters
+from audit.pipeline import (
+    STEPS,
+    PipelineResult,
+    load_settings_tables,
+    run_steps,
+    step_parameters,
+)
 from audit.safe import FORMULA_START
 
 MEASURE = "Audit measure specification - chronic spine pain interventional procedures (v1)"
@@ -244,9 +251,18 @@ def run_audit(
     """Run the whole audit; raise a UserError for anything the user can fix."""
     classified = classify(input_dir, settings, period_from, period_to, on_step, fmt)
     try:
+        started = time.perf_counter()
         gate = run_gate(classified.con)
+        if on_step is not None:  # index 0: a stage outside the numbered steps
+            on_step(
+                0,
+                len(STEPS),
+                f"data-quality gate ({len(gate.checks)} checks)",
+                time.perf_counter() - started,
+            )
         gate.raise_for_errors()  # DataQualityError, a UserError: exit 2, nothing written
         tmp = _prepare_out_dir(Path(out_dir))
+        started = time.perf_counter()
         try:
             result = _write_outputs(
                 classified.con,
@@ -261,6 +277,8 @@ def run_audit(
                 gate,
             )
             _move_into_place(tmp, Path(out_dir))
+            if on_step is not None:
+                on_step(0, len(STEPS), "outputs and reports", time.perf_counter() - started)
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
             raise
