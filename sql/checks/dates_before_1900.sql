@@ -5,6 +5,8 @@
 -- description: A birth date or year, event date or coverage start date is before 1900: a
 --   placeholder (1800-01-01, 1900 written as 0001) rather than a real date. Events and coverage
 --   rows are quarantined (implausible_date); a patient keeps their row with an unknown birth.
+-- Reads the inputs' dates directly (parsed as diagnoses_checked and procedures_checked parse
+--   them), not the checked views: no patient join for a date comparison.
 SELECT
     'patients' AS table_name,
     src_row AS row_number,
@@ -18,13 +20,13 @@ SELECT 'patients', src_row, 'birth_year', CAST(birth_year AS VARCHAR), 'before 1
 FROM input_patients
 WHERE TRY_CAST(TRY_CAST(TRIM(CAST(birth_year AS VARCHAR)) AS DOUBLE) AS INTEGER) < 1900
 UNION ALL
-SELECT 'diagnoses', src_row, 'event_date', CAST(event_date AS VARCHAR), 'before 1900'
-FROM diagnoses_checked
-WHERE event_date < DATE '1900-01-01'
+SELECT 'diagnoses', src_row, 'event_date', CAST(TRY_CAST(event_date AS DATE) AS VARCHAR), 'before 1900'
+FROM input_diagnoses
+WHERE TRY_CAST(event_date AS DATE) < DATE '1900-01-01'
 UNION ALL
-SELECT 'procedures', src_row, 'event_date', CAST(event_date AS VARCHAR), 'before 1900'
-FROM procedures_checked
-WHERE event_date < DATE '1900-01-01'
+SELECT 'procedures', src_row, 'event_date', CAST(TRY_CAST(event_date AS DATE) AS VARCHAR), 'before 1900'
+FROM input_procedures
+WHERE TRY_CAST(event_date AS DATE) < DATE '1900-01-01'
 UNION ALL
 SELECT 'coverage', src_row, 'start_date', CAST(start_date AS VARCHAR), 'before 1900'
 FROM coverage_checked

@@ -7,6 +7,8 @@
 --   placeholder dates. Events after it are also counted by events_after_extract_end (and
 --   quarantined); this check adds births and coverage starts. Never reads the clock itself, so
 --   the same inputs and settings give the same result.
+-- Reads the inputs' dates directly (parsed as diagnoses_checked and procedures_checked parse
+--   them), not the checked views: no patient join for a date comparison.
 SELECT
     'patients' AS table_name,
     src_row AS row_number,
@@ -21,13 +23,13 @@ FROM input_patients
 WHERE TRY_CAST(TRY_CAST(TRIM(CAST(birth_year AS VARCHAR)) AS DOUBLE) AS INTEGER)
     > YEAR((SELECT as_of_date FROM run_settings))
 UNION ALL
-SELECT 'diagnoses', src_row, 'event_date', CAST(event_date AS VARCHAR), 'after today'
-FROM diagnoses_checked
-WHERE event_date > (SELECT as_of_date FROM run_settings)
+SELECT 'diagnoses', src_row, 'event_date', CAST(TRY_CAST(event_date AS DATE) AS VARCHAR), 'after today'
+FROM input_diagnoses
+WHERE TRY_CAST(event_date AS DATE) > (SELECT as_of_date FROM run_settings)
 UNION ALL
-SELECT 'procedures', src_row, 'event_date', CAST(event_date AS VARCHAR), 'after today'
-FROM procedures_checked
-WHERE event_date > (SELECT as_of_date FROM run_settings)
+SELECT 'procedures', src_row, 'event_date', CAST(TRY_CAST(event_date AS DATE) AS VARCHAR), 'after today'
+FROM input_procedures
+WHERE TRY_CAST(event_date AS DATE) > (SELECT as_of_date FROM run_settings)
 UNION ALL
 SELECT 'coverage', src_row, 'start_date', CAST(start_date AS VARCHAR), 'after today'
 FROM coverage_checked
