@@ -20,7 +20,7 @@ import json
 import math
 import re
 import unicodedata
-from collections.abc import Hashable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from functools import lru_cache
@@ -602,39 +602,33 @@ def _write_parquet(frame: pd.DataFrame, path: Path) -> None:
 
 
 def _csv_text(frame: pd.DataFrame) -> str:
+    """The site summary as CSV text: blanks for missing values, fixed decimals, formula-safe
+    text. Each column is formatted whole (one function per column, chosen once), then the
+    columns are zipped into lines."""
+    kinds = {f.name: f.type for f in SUMMARY_SCHEMA}
+
+    def formatter(c: str) -> Callable[[Any], str]:
+        t = kinds[c]
+        if pa.types.is_string(t):
+            return lambda v: csv_safe(str(v))
+        if pa.types.is_date(t):
+            return lambda v: v.isoformat()
+        if pa.types.is_integer(t):
+            return lambda v: str(int(v))
+        decimals = AMOUNT_DECIMALS if c == "allowed_amount_discordant" else RATE_DECIMALS
+        return lambda v: f"{float(v):.{decimals}f}"
+
+    def missing(v: Any) -> bool:
+        return v is None or v is pd.NA or (isinstance(v, float) and math.isnan(v))
+
+    columns = []
+    for c in SUMMARY_COLUMNS:
+        fmt = formatter(c)
+        columns.append(["" if missing(v) else fmt(v) for v in frame[c].tolist()])
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
     writer.writerow(SUMMARY_COLUMNS)
-    kinds = {f.name: f.type for f in SUMMARY_SCHEMA}
-
-    def kind(c: str) -> str:
-        t = kinds[c]
-        if pa.types.is_string(t):
-            return "text"
-        if pa.types.is_date(t):
-            return "date"
-        if pa.types.is_integer(t):
-            return "int"
-        return "amount" if c == "allowed_amount_discordant" else "rate"
-
-    column_kinds = [(c, kind(c)) for c in SUMMARY_COLUMNS]  # decided once, not per cell
-    for rec in _records(frame):
-        line = []
-        for c, k in column_kinds:
-            v = rec[c]
-            if v is None or v is pd.NA or (isinstance(v, float) and math.isnan(v)):
-                line.append("")
-            elif k == "text":
-                line.append(csv_safe(str(v)))
-            elif k == "date":
-                line.append(v.isoformat())
-            elif k == "int":
-                line.append(str(int(v)))
-            elif k == "amount":
-                line.append(f"{float(v):.{AMOUNT_DECIMALS}f}")
-            else:
-                line.append(f"{float(v):.{RATE_DECIMALS}f}")
-        writer.writerow(line)
+    writer.writerows(zip(*columns, strict=True))
     return buf.getvalue()
 
 
