@@ -43,6 +43,8 @@ SEVERITIES: tuple[str, ...] = ("error", "warn")
 # the tables a check may judge: the canonical input tables (audit.inputs.CANONICAL)
 INPUT_TABLES: tuple[str, ...] = ("patients", "diagnoses", "procedures", "coverage", "sites")
 RESULT_COLUMNS: tuple[str, ...] = ("table_name", "row_number", "column_name", "value", "detail")
+# A check with at most this many findings runs once (they are held in a temporary table).
+HELD_FINDINGS = 100_000
 # the engine's steps the checks read: everything up to procedures_summary
 LAST_GATE_STEP = "procedures_summary"
 # CSV cells starting with these are prefixed with ' (spreadsheet formula injection; privacy.md)
@@ -395,16 +397,27 @@ def run_check(
     """Run one check: counts per table in one pass, then (only when something offends) the first
     ``limit_rows`` findings by table and row. An SQL failure is a bug: raised, naming the check."""
     sql = check.sql
+    columns = ", ".join(RESULT_COLUMNS)
     started = time.perf_counter()
     try:
+        # One run of the check when its findings are few: held in a temporary table, counted and
+        # listed from there. With more than HELD_FINDINGS the table stops filling and the check
+        # runs again for the counts and the first findings (memory stays bounded).
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE gate_findings AS SELECT {columns} "
+            f"FROM (\n{sql}\n) AS offending LIMIT $cap",
+            {"cap": HELD_FINDINGS + 1},
+        )
+        held = con.execute("SELECT COUNT(*) FROM gate_findings").fetchone()[0]
+        source = "gate_findings" if held <= HELD_FINDINGS else f"(\n{sql}\n)"
         counts = con.execute(
             "SELECT table_name, COUNT(*), COUNT(DISTINCT row_number) "
-            f"FROM (\n{sql}\n) AS offending GROUP BY table_name"
+            f"FROM {source} AS offending GROUP BY table_name"
         ).fetchall()
         findings = sum(n for _, n, _ in counts)
         if findings and limit_rows > 0:
             sample = con.execute(
-                f"SELECT {', '.join(RESULT_COLUMNS)} FROM (\n{sql}\n) AS offending "
+                f"SELECT {columns} FROM {source} AS offending "
                 "ORDER BY table_name, row_number, column_name, value, detail LIMIT $n",
                 {"n": limit_rows},
             ).df()
@@ -412,6 +425,8 @@ def run_check(
             sample = pd.DataFrame(columns=list(RESULT_COLUMNS))
     except duckdb.Error as exc:
         raise RuntimeError(f"data-quality check {check.name} failed: {exc}") from exc
+    finally:
+        con.execute("DROP TABLE IF EXISTS gate_findings")
     strays = sorted({str(t) for t, _, _ in counts} - set(check.tables))
     if strays:
         raise RuntimeError(f"check {check.name} reports tables {strays} not in its header")

@@ -656,3 +656,30 @@ def test_every_input_format_passes_the_gate_through_its_adapter(fmt):
     folder = sample_data_dir() / "formats" / fmt
     result = validate(folder, replace(load_settings(), as_of_date=date(2026, 1, 1)), fmt=fmt)
     assert result.errors == [] and len(result.checks) == len(CHECKS)
+
+
+def test_many_findings_are_counted_and_listed_without_holding_them(dirty, tmp_path, monkeypatch):
+    """Past HELD_FINDINGS a check's findings are not held in memory: the check runs again for
+    the counts and the first findings, with the same result as when they are held."""
+    import audit.gate as gate_module
+
+    folder = write_extract(
+        tmp_path / "extract",
+        patients=PATIENTS,
+        diagnoses=DIAGNOSES,
+        procedures=PROCEDURES,
+        coverage=COVERAGE,
+        sites=SITES,
+    )
+    monkeypatch.setattr(gate_module, "HELD_FINDINGS", 1)
+    rerun = validate(folder, SETTINGS)
+    several = [c for c in dirty.checks if c.findings > 1]
+    assert several, "the dirty extract should have checks with several findings"
+    for check in several:
+        again = rerun[check.check.name]
+        assert (again.findings, again.offending_rows, again.by_table) == (
+            check.findings,
+            check.offending_rows,
+            check.by_table,
+        )
+        assert again.sample.equals(check.sample)
