@@ -132,10 +132,14 @@ def compress_tables(con: duckdb.DuckDBPyConnection) -> bool:
 
 
 def _bytes(text: str) -> float:
-    """DuckDB's memory_limit setting ("1.1 GiB", "1280.0 MiB", "976.5 KiB") in bytes."""
-    number, _, unit = text.partition(" ")
-    scale = {"KiB": 2**10, "MiB": 2**20, "GiB": 2**30, "TiB": 2**40, "KB": 1e3, "MB": 1e6}
-    return float(number) * scale.get(unit, 1)
+    """DuckDB's memory_limit setting ("1.1 GiB", "1280.0 MiB", "976.5 KiB") in bytes; infinity
+    when it cannot be read (then nothing is compressed: results never depend on it)."""
+    number, _, unit = text.strip().partition(" ")
+    scale = {"bytes": 1, "KiB": 2**10, "MiB": 2**20, "GiB": 2**30, "TiB": 2**40, "PiB": 2**50}
+    try:
+        return float(number) * scale[unit]
+    except (KeyError, ValueError):
+        return float("inf")
 
 
 def run_steps(

@@ -15,7 +15,13 @@ SAMPLE = Path(__file__).resolve().parents[1] / "sample_data"
 
 @pytest.mark.parametrize(
     ("text", "expected"),
-    [("1.1 GiB", 1.1 * 2**30), ("1280.0 MiB", 1280 * 2**20), ("976.5 KiB", 976.5 * 2**10)],
+    [
+        ("1.1 GiB", 1.1 * 2**30),
+        ("1280.0 MiB", 1280 * 2**20),
+        ("976.5 KiB", 976.5 * 2**10),
+        ("512 bytes", 512),
+        ("unlimited", float("inf")),
+    ],
 )
 def test_memory_limit_text_is_read_in_bytes(text, expected):
     assert pipeline._bytes(text) == pytest.approx(expected)
