@@ -8,14 +8,18 @@
 --   an ICD-10 field (privacy.md, claims-data traps).
 -- Only what decides a row's fate is computed here, for every row; the raw columns ride along
 --   untouched and diagnoses_kept derives the rest (trimmed ids, the quarantine's column and
---   value) for the few rows it keeps. Ids are trimmed only when they start or end with a blank:
---   the same value as TRIM, without copying every id of a 100M-row extract.
+--   value) for the few rows it keeps. Ids are trimmed only when they start or end with a blank
+--   or hold a non-ASCII character (TRIM also removes the Unicode spaces, such as U+00A0): the
+--   same value as TRIM, without copying every id of a 100M-row extract.
 WITH parsed_diagnoses AS (
     SELECT
         src_row,
         NULLIF(
             CASE
-                WHEN CAST(patient_id AS VARCHAR) LIKE ' %' OR CAST(patient_id AS VARCHAR) LIKE '% '
+                WHEN CAST(patient_id AS VARCHAR) LIKE ' %'
+                    OR CAST(patient_id AS VARCHAR) LIKE '% '
+                    OR OCTET_LENGTH(ENCODE(CAST(patient_id AS VARCHAR)))
+                        <> LENGTH(CAST(patient_id AS VARCHAR))
                     THEN TRIM(CAST(patient_id AS VARCHAR))
                 ELSE CAST(patient_id AS VARCHAR)
             END,

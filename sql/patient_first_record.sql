@@ -6,8 +6,8 @@
 --   counting or not, quarantined for another reason or not — whose date is itself valid (read,
 --   from 1900 on, not after the as-of date, not before birth). Only the patients whose history
 --   can matter are looked up, so the scan reads two columns and keeps no per-patient state for
---   the rest of the extract. Ids are trimmed only when they start or end with a blank (the same
---   value as TRIM, as in diagnoses_checked).
+--   the rest of the extract. Ids are trimmed only when they start or end with a blank or hold a
+--   non-ASCII character (the same value as TRIM, as in diagnoses_checked).
 WITH wanted_patients AS (
     SELECT DISTINCT a.patient_id, p.birth_date, p.birth_year
     FROM anchors AS a
@@ -19,7 +19,10 @@ raw_records AS (
     SELECT
         NULLIF(
             CASE
-                WHEN CAST(patient_id AS VARCHAR) LIKE ' %' OR CAST(patient_id AS VARCHAR) LIKE '% '
+                WHEN CAST(patient_id AS VARCHAR) LIKE ' %'
+                    OR CAST(patient_id AS VARCHAR) LIKE '% '
+                    OR OCTET_LENGTH(ENCODE(CAST(patient_id AS VARCHAR)))
+                        <> LENGTH(CAST(patient_id AS VARCHAR))
                     THEN TRIM(CAST(patient_id AS VARCHAR))
                 ELSE CAST(patient_id AS VARCHAR)
             END,
@@ -31,7 +34,10 @@ raw_records AS (
     SELECT
         NULLIF(
             CASE
-                WHEN CAST(patient_id AS VARCHAR) LIKE ' %' OR CAST(patient_id AS VARCHAR) LIKE '% '
+                WHEN CAST(patient_id AS VARCHAR) LIKE ' %'
+                    OR CAST(patient_id AS VARCHAR) LIKE '% '
+                    OR OCTET_LENGTH(ENCODE(CAST(patient_id AS VARCHAR)))
+                        <> LENGTH(CAST(patient_id AS VARCHAR))
                     THEN TRIM(CAST(patient_id AS VARCHAR))
                 ELSE CAST(patient_id AS VARCHAR)
             END,

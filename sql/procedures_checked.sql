@@ -9,13 +9,17 @@
 -- Only what decides a row's fate is computed here, for every row; the raw columns ride along
 --   untouched and procedures_kept derives the rest (status, modifiers, trimmed ids, the
 --   quarantine's column and value) for the few rows it keeps. patient_id is trimmed only when it
---   starts or ends with a blank: the same value as TRIM, without copying every id.
+--   starts or ends with a blank or holds a non-ASCII character (TRIM also removes the Unicode
+--   spaces, such as U+00A0): the same value as TRIM, without copying every id.
 WITH parsed_procedures AS (
     SELECT
         src_row,
         NULLIF(
             CASE
-                WHEN CAST(patient_id AS VARCHAR) LIKE ' %' OR CAST(patient_id AS VARCHAR) LIKE '% '
+                WHEN CAST(patient_id AS VARCHAR) LIKE ' %'
+                    OR CAST(patient_id AS VARCHAR) LIKE '% '
+                    OR OCTET_LENGTH(ENCODE(CAST(patient_id AS VARCHAR)))
+                        <> LENGTH(CAST(patient_id AS VARCHAR))
                     THEN TRIM(CAST(patient_id AS VARCHAR))
                 ELSE CAST(patient_id AS VARCHAR)
             END,

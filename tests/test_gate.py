@@ -683,3 +683,22 @@ def test_many_findings_are_counted_and_listed_without_holding_them(dirty, tmp_pa
             check.by_table,
         )
         assert again.sample.equals(check.sample)
+
+
+def test_a_diagnosis_in_two_value_sets_is_one_finding_of_a_shared_claim(tmp_path):
+    """C79.51 is in CANCER and in SPINE_METASTASIS, so diagnoses_kept holds its row twice; the
+    shared-claim check still lists and counts it once."""
+    folder = write_extract(
+        tmp_path / "extract",
+        patients="patient_id | birth_date\nP1 | 1960-01-01\nP2 | 1961-01-01",
+        diagnoses="patient_id | event_date | code | source_id | site_id\n"
+        "P1 | 2023-01-01 | C79.51 | SHARED | S1\nP2 | 2023-01-01 | C79.51 | SHARED | S1",
+        procedures="patient_id | event_date | code | site_id | source_id\n"
+        "P1 | 2023-06-01 | 99213 | S1 | V1",
+    )
+    check = validate(folder, SETTINGS)["claim_with_two_patients"]
+    assert (check.findings, check.offending_rows) == (2, 2)
+    assert sorted(zip(check.sample["table_name"], check.sample["row_number"], strict=True)) == [
+        ("diagnoses", 2),
+        ("diagnoses", 3),
+    ]

@@ -31,11 +31,12 @@ shared_claims AS (
     HAVING MIN(patient_id) <> MAX(patient_id)
 ),
 shared_claim_rows AS (
+    -- UNION: a diagnosis row in two value sets is kept twice but is one finding
     SELECT 'procedures' AS table_name, src_row, source_id, patient_id
     FROM procedures_kept
     WHERE reject_reason IS NULL AND role = 'family'
         AND source_id IN (SELECT source_id FROM shared_claims)
-    UNION ALL
+    UNION
     SELECT 'diagnoses' AS table_name, src_row, source_id, patient_id
     FROM diagnoses_kept
     WHERE reject_reason IS NULL

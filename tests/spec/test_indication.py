@@ -129,6 +129,27 @@ def test_padded_code_with_surrounding_blanks(extract):
     assert outcome(only(audit_sessions(folder))) == RAD_EPI
 
 
+@pytest.mark.parametrize("space", ["\u00a0", "\u3000", " "])
+def test_patient_ids_padded_with_unicode_spaces_are_trimmed(extract, space):
+    """TRIM removes the Unicode spaces too (no-break space, ideographic space): a diagnosis and a
+    procedure line whose patient_id is padded with one still belong to the patient, as with a
+    plain blank. The engine trims only ids that need it; this pins that it misses none."""
+    folder = extract(
+        patients=ADULT,
+        diagnoses=DX_HEADER,
+        procedures="patient_id | event_date | code | site_id | source_id",
+    )
+    with (folder / "diagnoses.csv").open("a", newline="", encoding="utf-8") as fh:
+        writer = csv.writer(fh, lineterminator="\n")
+        writer.writerow([space + "P1", before(200), "M54.16", "H0", "S9", "ICD10CM"])
+        writer.writerow(["P1" + space, str(SESSION), "M54.16", "C1", "S1", "ICD10CM"])
+    with (folder / "procedures.csv").open("a", newline="", encoding="utf-8") as fh:
+        csv.writer(fh, lineterminator="\n").writerow(
+            [space + "P1" + space, str(SESSION), "62323", "S1", "C1"]
+        )
+    assert outcome(only(audit_sessions(folder))) == RAD_EPI
+
+
 def test_icd10_who_and_cm_code_systems(extract):
     """ICD-10 (WHO) codes match the ICD-10-CM value sets where the code exists (M54.5 exists
     in both; M54.16 too). Blank code_system is ICD10CM."""
