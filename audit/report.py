@@ -256,7 +256,12 @@ def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     """Rows as dicts, built from whole columns: DataFrame.to_dict("records") boxes every cell
     one by one and took seconds for a 1,000-site network."""
     columns = [str(c) for c in frame.columns]
-    data = [frame[c].tolist() for c in frame.columns]
+    data = []
+    for c in frame.columns:
+        values = frame[c].tolist()
+        if isinstance(frame[c].dtype, pd.api.extensions.ExtensionDtype):
+            values = [None if v is pd.NA else v for v in values]  # as to_dict gives them
+        data.append(values)
     return [dict(zip(columns, values, strict=True)) for values in zip(*data, strict=True)]
 
 
