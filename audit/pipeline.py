@@ -11,6 +11,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 import duckdb
@@ -147,8 +148,11 @@ def run_steps(
     params: dict[str, Any],
     on_step: Callable[[int, int, str, float], None] | None = None,
     steps: tuple[str, ...] = STEPS,
+    profile_dir: Path | None = None,
 ) -> PipelineResult:
-    """Materialise each step as a table, in order."""
+    """Materialise each step as a table, in order. With ``profile_dir``, DuckDB's profile of
+    each table step (EXPLAIN ANALYZE, as JSON) is written there as ``<step>.json``
+    (benchmarks/profile_steps.py reads them)."""
     result = PipelineResult()
     new_rows = 0  # rows written since the tables were last compressed
     for index, step in enumerate(steps, start=1):
@@ -163,7 +167,12 @@ def run_steps(
             con.execute(f"CREATE OR REPLACE VIEW {step} AS {sql}")
             rows = -1
         else:
+            if profile_dir is not None:
+                con.execute("SET enable_profiling = 'json'")
+                con.execute("SET profiling_output = $p", {"p": str(profile_dir / f"{step}.json")})
             con.execute(f"CREATE OR REPLACE TABLE {step} AS {sql}", used)
+            if profile_dir is not None:
+                con.execute("PRAGMA disable_profiling")
             rows = con.execute(f"SELECT COUNT(*) FROM {step}").fetchone()[0]
             new_rows += rows
         seconds = time.perf_counter() - started
