@@ -260,7 +260,7 @@ def run_audit(
             on_step(
                 0,
                 len(STEPS),
-                f"data-quality gate ({len(gate.checks)} checks)",
+                f"gate ({len(gate.checks)} checks)",
                 time.perf_counter() - started,
             )
         gate.raise_for_errors()  # DataQualityError, a UserError: exit 2, nothing written
