@@ -16,38 +16,29 @@ WITH wanted_patients AS (
         AND a.patient_id NOT IN (SELECT patient_id FROM coverage_spans)
 ),
 raw_records AS (
-    SELECT
-        NULLIF(
-            CASE
-                WHEN CAST(patient_id AS VARCHAR) LIKE ' %'
-                    OR CAST(patient_id AS VARCHAR) LIKE '% '
-                    OR OCTET_LENGTH(ENCODE(CAST(patient_id AS VARCHAR)))
-                        <> LENGTH(CAST(patient_id AS VARCHAR))
-                    THEN TRIM(CAST(patient_id AS VARCHAR))
-                ELSE CAST(patient_id AS VARCHAR)
-            END,
-            ''
-        ) AS patient_id,
-        TRY_CAST(event_date AS DATE) AS event_date
+    SELECT CAST(patient_id AS VARCHAR) AS raw_patient_id, TRY_CAST(event_date AS DATE) AS event_date
     FROM input_diagnoses
     UNION ALL
+    SELECT CAST(patient_id AS VARCHAR) AS raw_patient_id, TRY_CAST(event_date AS DATE) AS event_date
+    FROM input_procedures
+),
+records AS (
     SELECT
         NULLIF(
             CASE
-                WHEN CAST(patient_id AS VARCHAR) LIKE ' %'
-                    OR CAST(patient_id AS VARCHAR) LIKE '% '
-                    OR OCTET_LENGTH(ENCODE(CAST(patient_id AS VARCHAR)))
-                        <> LENGTH(CAST(patient_id AS VARCHAR))
-                    THEN TRIM(CAST(patient_id AS VARCHAR))
-                ELSE CAST(patient_id AS VARCHAR)
+                WHEN raw_patient_id LIKE ' %'
+                    OR raw_patient_id LIKE '% '
+                    OR OCTET_LENGTH(ENCODE(raw_patient_id)) <> LENGTH(raw_patient_id)
+                    THEN TRIM(raw_patient_id)
+                ELSE raw_patient_id
             END,
             ''
         ) AS patient_id,
-        TRY_CAST(event_date AS DATE) AS event_date
-    FROM input_procedures
+        event_date
+    FROM raw_records
 )
 SELECT w.patient_id, MIN(r.event_date) AS first_record_date
-FROM raw_records AS r
+FROM records AS r
 JOIN wanted_patients AS w ON w.patient_id = r.patient_id
 CROSS JOIN run_settings AS s
 WHERE r.event_date >= DATE '1900-01-01'
