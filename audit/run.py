@@ -216,9 +216,11 @@ def classify(
     period_to: date | None = None,
     on_step: Callable[[int, int, str, float], None] | None = None,
     fmt: str | None = None,
+    profile_dir: Path | None = None,
 ) -> Classified:
     """Load the pack and the inputs (canonical, or through an adapter: claims, omop, fhir;
-    None detects) and run every SQL step; write nothing."""
+    None detects) and run every SQL step; write nothing (but DuckDB's profile of each step into
+    ``profile_dir`` when given: benchmarks/profile_steps.py)."""
     if period_from and period_to and period_from > period_to:
         raise InputError(f"--from {period_from} is after --to {period_to}")
     pack: Pack = resolve_pack(settings.pack)
@@ -235,7 +237,7 @@ def classify(
         load_settings_tables(con, settings)
         adapted = load_adapter(con, Path(input_dir), fmt)
         params = step_parameters(settings, pack, period_from, period_to)
-        pipeline = run_steps(con, params, on_step=on_step)
+        pipeline = run_steps(con, params, on_step=on_step, profile_dir=profile_dir)
     except BaseException:
         con.close()
         raise

@@ -17,11 +17,8 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from audit.adapters import load_adapter
 from audit.config import load_settings
-from audit.pack import definition_check, load_pack, resolve_pack
-from audit.pipeline import load_settings_tables, run_steps, step_parameters
-from audit.run import connect
+from audit.run import classify
 
 
 def operators(node: dict[str, Any]) -> list[tuple[float, str, int, str]]:
@@ -47,19 +44,11 @@ def main() -> None:
     parser.add_argument("--keep", type=Path, help="keep the JSON profiles in this folder")
     args = parser.parse_args()
 
-    settings = load_settings()
-    pack = resolve_pack(settings.pack)
     folder = args.keep or Path(tempfile.mkdtemp(prefix="spine-audit-profile-"))
     folder.mkdir(parents=True, exist_ok=True)
-    con = connect(settings)
-    try:
-        load_pack(con, pack)
-        definition_check(con)
-        load_settings_tables(con, settings)
-        load_adapter(con, args.input_dir, None)
-        result = run_steps(con, step_parameters(settings, pack, None, None), profile_dir=folder)
-    finally:
-        con.close()
+    classified = classify(args.input_dir, load_settings(), profile_dir=folder)
+    classified.con.close()
+    result = classified.pipeline
     wanted = {s for s in args.steps.split(",") if s}
     for timing in result.timings:
         if wanted and timing.step not in wanted:

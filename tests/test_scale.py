@@ -58,23 +58,7 @@ def test_profile_dir_gets_one_duckdb_profile_per_table_step(tmp_path):
     """benchmarks/profile_steps.py reads these: EXPLAIN ANALYZE of every table step, as JSON."""
     import json
 
-    from audit.adapters import load_adapter
-    from audit.config import load_settings
-    from audit.pack import definition_check, load_pack, resolve_pack
-    from audit.run import connect
-
-    settings = load_settings()
-    pack = resolve_pack(settings.pack)
-    con = connect(settings)
-    try:
-        load_pack(con, pack)
-        definition_check(con)
-        pipeline.load_settings_tables(con, settings)
-        load_adapter(con, SAMPLE, None)
-        params = pipeline.step_parameters(settings, pack, None, None)
-        pipeline.run_steps(con, params, profile_dir=tmp_path)
-    finally:
-        con.close()
+    classify(SAMPLE, Settings(), profile_dir=tmp_path).con.close()
     tables = [s for s in pipeline.STEPS if s not in pipeline.VIEW_STEPS]
     assert sorted(p.stem for p in tmp_path.glob("*.json")) == sorted(tables)
     profile = json.loads((tmp_path / "diagnoses_kept.json").read_text())
