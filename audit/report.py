@@ -858,10 +858,16 @@ def _site_view(d: Disclosed, site: _Site, months: list[date]) -> dict[str, Any]:
 
 # ----------------------------------------------------------------------------- entry point
 def write_aggregate_outputs(
-    out_dir: Path, frames: dict[str, pd.DataFrame], context: dict
+    out_dir: Path,
+    frames: dict[str, pd.DataFrame],
+    context: dict,
+    late_checks: Callable[[], Sequence[Mapping[str, Any]]] | None = None,
 ) -> list[Path]:
     """Apply disclosure control, write site_summary.parquet + site_summary.csv, index.html and
     sites/<slug>.html; return the paths written (relative order deterministic).
+
+    ``late_checks`` gives more data-quality rows (the gate's) for the index page: it is called
+    once, after the site pages are written, so the caller can finish that work meanwhile.
 
     Why one call: every output must print the same published value for a cell, so they are
     produced from one :func:`disclose` pass. Files are written in place; the caller writes
@@ -884,6 +890,19 @@ def write_aggregate_outputs(
     common = _page_common(context, d)
     months = _month_starts(d.sites)
     site_views = [_site_view(d, s, months) for s in d.sites]
+    site_template = _template("site.html.j2")
+    if site_views:
+        safe_output_path(out_dir, "sites/x.html").parent.mkdir(exist_ok=True)
+    site_pages = []
+    for view in site_views:
+        html = site_template.render(**common, root="../", site=view)
+        path = safe_output_path(out_dir, view["href"])
+        path.write_text(html, encoding="utf-8", newline="")
+        site_pages.append(path)
+
+    if late_checks is not None:
+        more = list(late_checks())
+        context = {**context, "data_quality": [*(context.get("data_quality") or []), *more]}
     checks, recon = _quality_views(context, d.profile)
     network = None
     if any(s.all_row is not None for s in d.sites):
@@ -902,13 +921,5 @@ def write_aggregate_outputs(
     path = safe_output_path(out_dir, "index.html")
     path.write_text(index_html, encoding="utf-8", newline="")
     written.append(path)
-
-    site_template = _template("site.html.j2")
-    if site_views:
-        safe_output_path(out_dir, "sites/x.html").parent.mkdir(exist_ok=True)
-    for view in site_views:
-        html = site_template.render(**common, root="../", site=view)
-        path = safe_output_path(out_dir, view["href"])
-        path.write_text(html, encoding="utf-8", newline="")
-        written.append(path)
+    written.extend(site_pages)
     return written

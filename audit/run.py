@@ -13,6 +13,7 @@ import tempfile
 import time
 import uuid
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -244,6 +245,49 @@ def classify(
     return Classified(con=con, pack=pack, adapted=adapted, findings=findings, pipeline=pipeline)
 
 
+def worker_cursor(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
+    """A second handle on the same database, for a thread of its own: the same tables (the
+    cursor starts in the default catalog, so it is pointed at the one the steps wrote)."""
+    database = con.execute("SELECT current_database()").fetchone()[0]
+    cursor = con.cursor()
+    cursor.execute("SET enable_progress_bar = false")
+    cursor.execute(f'USE "{database}"')  # an identifier, from DuckDB itself: not a value
+    return cursor
+
+
+class BackgroundGate:
+    """The data-quality gate, started on a thread of its own with its own cursor."""
+
+    def __init__(
+        self,
+        con: duckdb.DuckDBPyConnection,
+        on_step: Callable[[int, int, str, float], None] | None = None,
+    ) -> None:
+        self._con = worker_cursor(con)
+        self._on_step = on_step
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="spine-audit-gate")
+        self._started = time.perf_counter()
+        self._future = self._pool.submit(run_gate, self._con)
+        self._reported = False
+
+    def result(self) -> GateResult:
+        """Wait for the gate; raise DataQualityError (exit 2) when an error-level check fails."""
+        result = self._future.result()
+        if self._on_step is not None and not self._reported:
+            self._reported = True  # index 0: a stage outside the numbered steps
+            seconds = time.perf_counter() - self._started
+            self._on_step(0, len(STEPS), f"gate ({len(result.checks)} checks)", seconds)
+        result.raise_for_errors()
+        return result
+
+    def close(self) -> None:
+        """Stop a gate still running (the run failed or was interrupted) and free its cursor."""
+        if not self._future.done():
+            self._con.interrupt()
+        self._pool.shutdown(wait=True)
+        self._con.close()
+
+
 def run_audit(
     input_dir: Path,
     out_dir: Path,
@@ -253,19 +297,17 @@ def run_audit(
     on_step: Callable[[int, int, str, float], None] | None = None,
     fmt: str | None = None,
 ) -> RunResult:
-    """Run the whole audit; raise a UserError for anything the user can fix."""
+    """Run the whole audit; raise a UserError for anything the user can fix.
+
+    The data-quality gate (DuckDB work) runs on a thread of its own while this thread writes
+    the outputs (mostly Python: disclosure control and the HTML pages), so the two overlap
+    instead of queueing. Only the index page, the gate's files and the manifest wait for the
+    gate; when it fails (an error-level check), the half-written folder is removed and
+    nothing is published, as if the gate had run first.
+    """
     classified = classify(input_dir, settings, period_from, period_to, on_step, fmt)
+    gate = BackgroundGate(classified.con, on_step)
     try:
-        started = time.perf_counter()
-        gate = run_gate(classified.con)
-        if on_step is not None:  # index 0: a stage outside the numbered steps
-            on_step(
-                0,
-                len(STEPS),
-                f"gate ({len(gate.checks)} checks)",
-                time.perf_counter() - started,
-            )
-        gate.raise_for_errors()  # DataQualityError, a UserError: exit 2, nothing written
         tmp = _prepare_out_dir(Path(out_dir))
         started = time.perf_counter()
         try:
@@ -279,7 +321,7 @@ def run_audit(
                 classified.pipeline,
                 period_from,
                 period_to,
-                gate,
+                gate.result,
             )
             _move_into_place(tmp, Path(out_dir))
             if on_step is not None:
@@ -290,6 +332,7 @@ def run_audit(
         result.out_dir = Path(out_dir)
         return result
     finally:
+        gate.close()
         classified.con.close()
 
 
@@ -303,9 +346,10 @@ def _write_outputs(
     pipeline: PipelineResult,
     period_from: date | None,
     period_to: date | None,
-    gate: GateResult,
+    gate: Callable[[], GateResult],
 ) -> RunResult:
-    gate_files = write_gate_outputs(tmp, gate)
+    """Write every output into ``tmp``; ``gate`` waits for the data-quality gate and is called
+    only once everything that does not need it is written."""
     con.execute(
         f"COPY (SELECT {', '.join(SESSION_COLUMNS)} FROM session_outcomes "
         f"ORDER BY {SESSION_ORDER}) TO $p (FORMAT parquet, COMPRESSION zstd)",
@@ -368,13 +412,17 @@ def _write_outputs(
         "period_start": start.isoformat() if start else None,
         "period_end": end.isoformat() if end else None,
         "diagnoses_have_site_ids": diagnoses_with_site > 0,
-        "data_quality": data_quality + gate_html_context(gate),
+        "data_quality": data_quality,
         "reconciliation": reconciliation,
         "generated_from": [e["file"] for e in adapted.files if e.get("file")],
     }
     from audit.report import write_aggregate_outputs  # imported late: heavier dependencies
 
-    written = write_aggregate_outputs(tmp, _frames(con), context)
+    written = write_aggregate_outputs(
+        tmp, _frames(con), context, late_checks=lambda: gate_html_context(gate())
+    )
+    gate_result = gate()
+    gate_files = write_gate_outputs(tmp, gate_result)
     manifest = {
         "tool": {"name": "spine-audit", "version": __version__},
         "measure": MEASURE,
@@ -394,7 +442,7 @@ def _write_outputs(
         "value_issues": value_issues,
         "definition_check": [f.as_dict() for f in findings],
         "data_quality": data_quality,
-        "data_quality_gate": gate.manifest(),
+        "data_quality_gate": gate_result.manifest(),
         "results": {
             "sessions": sessions,
             "sessions_by_outcome": outcomes,

@@ -702,3 +702,61 @@ def test_a_diagnosis_in_two_value_sets_is_one_finding_of_a_shared_claim(tmp_path
         ("diagnoses", 2),
         ("diagnoses", 3),
     ]
+
+
+# ---------------------------------------------------------------- the gate alongside the outputs
+def _gate_threads() -> list[str]:
+    import threading
+
+    return [t.name for t in threading.enumerate() if t.name.startswith("spine-audit-gate")]
+
+
+def test_a_failing_gate_publishes_nothing(extract, tmp_path):
+    # run_audit writes the outputs while the gate runs; a gate error still leaves nothing behind
+    from audit.run import run_audit
+
+    out = tmp_path / "report"
+    stages: list[str] = []
+    with pytest.raises(DataQualityError, match="claim_with_two_patients") as info:
+        run_audit(extract(**_claims(100, 2)), out, SETTINGS, on_step=lambda *a: stages.append(a[2]))
+    assert info.value.exit_code == 2
+    assert not out.exists()
+    assert not [p.name for p in tmp_path.iterdir() if p.name.startswith(".report")]
+    assert "gate (20 checks)" in stages
+    assert "outputs and reports" not in stages
+    assert _gate_threads() == []
+
+
+def test_a_failure_while_writing_stops_the_gate(extract, tmp_path, monkeypatch):
+    import audit.report
+    from audit.run import run_audit
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(audit.report, "write_aggregate_outputs", broken)
+    out = tmp_path / "report"
+    with pytest.raises(RuntimeError, match="disk full"):
+        run_audit(extract(**_claims(300, 2)), out, SETTINGS)
+    assert not out.exists()
+    assert not [p.name for p in tmp_path.iterdir() if p.name.startswith(".report")]
+    assert _gate_threads() == []
+
+
+def test_the_gate_runs_on_the_tables_the_steps_wrote(extract, tmp_path):
+    # the gate's own cursor must read the compressed database the steps wrote (run.connect),
+    # not the default one: its findings equal those of the gate run on the main connection
+    from audit.run import BackgroundGate
+
+    classified = classify(extract(**_claims(300, 2)), SETTINGS)
+    try:
+        background = BackgroundGate(classified.con)
+        try:
+            alongside = background.result()
+        finally:
+            background.close()
+        direct = run_gate(classified.con)
+    finally:
+        classified.con.close()
+    assert alongside.manifest() == direct.manifest()
+    assert alongside["claim_with_two_patients"].offending_rows == 2
