@@ -1,6 +1,8 @@
 -- anchor_population
--- Grain: one row per anchor (session or visit), with the first of rules 1-7 that takes it out of
---   the population (null when it stays in).
+-- Grain: one row per session anchor, with the first of rules 1-7 that takes it out of the
+--   population (null when it stays in), and one row per visit anchor that stays in (a visit kept
+--   out is never read again: measure 3.6 counts in-population visits only, and at 100M input
+--   rows 45% of the visits are out, so they are not written).
 -- Implements: measure spec 3.5 rules 1-7 in their order: 1 age under the pack's minimum age
 --   (whole years on the anchor date; birth_year alone counts from 1 July), 2 age unknown,
 --   3 no AXIAL or RADICULAR indication (sessions only: a visit is one by construction),
@@ -10,8 +12,8 @@
 --   history starts fewer than $chronic_days days before, else acute. History starts at the
 --   coverage span holding the date; for a patient with coverage rows but none holding the date,
 --   at the date itself (nothing before it is observed); for a patient without coverage rows, at
---   the first record of any kind. 3.6 reads the same table for visits (only population_rule;
---   a visit kept out by rule 7 is labelled insufficient_history, its history not looked up).
+--   the first record of any kind. 3.6 reads the visits that stay in (rules 1, 2, 4-7 at their
+--   date); a visit's history start is never looked up (a visit is only in or out).
 WITH anchor_ages AS (
     -- age in whole years on the anchor date
     SELECT
@@ -175,6 +177,45 @@ anchor_facts AS (
     LEFT JOIN indication_summary AS i ON i.anchor_id = a.anchor_id
     LEFT JOIN exclusion_evidence AS x ON x.anchor_id = a.anchor_id
     LEFT JOIN chronic_evidence AS ce ON ce.anchor_id = a.anchor_id
+),
+anchor_rules AS (
+    SELECT
+        anchor_id,
+        anchor_type,
+        patient_id,
+        site_id,
+        anchor_date,
+        family,
+        age,
+        indication_region,
+        has_chronic_code,
+        has_trial_diagnosis,
+        exclusion_code,
+        exclusion_date,
+        chronic_evidence_code,
+        chronic_evidence_date,
+        history_start,
+        CASE
+            WHEN age < $min_age THEN 1
+            WHEN age IS NULL THEN 2
+            WHEN anchor_type = 'session' AND NOT has_pain_type THEN 3
+            WHEN exclusion_rule IS NOT NULL THEN exclusion_rule
+            WHEN chronic_evidence_date IS NULL AND NOT has_chronic_code THEN 7
+        END AS population_rule,
+        CASE
+            WHEN age < $min_age THEN 'age_under_18'
+            WHEN age IS NULL THEN 'age_unknown'
+            WHEN anchor_type = 'session' AND NOT has_pain_type THEN 'no_spine_indication'
+            WHEN exclusion_rule IS NOT NULL THEN exclusion_reason
+            WHEN chronic_evidence_date IS NULL AND NOT has_chronic_code THEN
+                CASE
+                    WHEN history_start IS NULL
+                        OR DATE_DIFF('day', history_start, anchor_date) < $chronic_days
+                        THEN 'insufficient_history'
+                    ELSE 'acute'
+                END
+        END AS population_reason
+    FROM anchor_facts
 )
 SELECT
     anchor_id,
@@ -192,24 +233,7 @@ SELECT
     chronic_evidence_code,
     chronic_evidence_date,
     history_start,
-    CASE
-        WHEN age < $min_age THEN 1
-        WHEN age IS NULL THEN 2
-        WHEN anchor_type = 'session' AND NOT has_pain_type THEN 3
-        WHEN exclusion_rule IS NOT NULL THEN exclusion_rule
-        WHEN chronic_evidence_date IS NULL AND NOT has_chronic_code THEN 7
-    END AS population_rule,
-    CASE
-        WHEN age < $min_age THEN 'age_under_18'
-        WHEN age IS NULL THEN 'age_unknown'
-        WHEN anchor_type = 'session' AND NOT has_pain_type THEN 'no_spine_indication'
-        WHEN exclusion_rule IS NOT NULL THEN exclusion_reason
-        WHEN chronic_evidence_date IS NULL AND NOT has_chronic_code THEN
-            CASE
-                WHEN history_start IS NULL
-                    OR DATE_DIFF('day', history_start, anchor_date) < $chronic_days
-                    THEN 'insufficient_history'
-                ELSE 'acute'
-            END
-    END AS population_reason
-FROM anchor_facts
+    population_rule,
+    population_reason
+FROM anchor_rules
+WHERE anchor_type = 'session' OR population_rule IS NULL
