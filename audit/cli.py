@@ -107,7 +107,12 @@ def _add_run_options(p: argparse.ArgumentParser) -> None:
         metavar="DATE",
         help="dates after this are impossible (default: today)",
     )
-    p.add_argument("--threads", type=int, help="DuckDB threads (default: all cores)")
+    p.add_argument(
+        "--threads",
+        type=int,
+        help="DuckDB threads (default: all cores); while the data-quality gate runs alongside "
+        "the writing of the outputs, the writing adds one thread of its own",
+    )
     p.add_argument(
         "--memory-limit", help="DuckDB memory limit (default 1280MB; past it, spill to disk)"
     )

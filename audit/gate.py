@@ -1,4 +1,5 @@
-"""The data-quality gate: checks run on the inputs before classification (issue 4, item 2).
+"""The data-quality gate: checks run on the inputs, judged as the engine reads them (issue 4,
+item 2); an error stops the run before anything is published.
 
 Checks come in the three kinds of OHDSI's DataQualityDashboard (Kahn et al. 2016):
 conformance (values have the form and relations the model demands), completeness (values are
@@ -57,7 +58,7 @@ _CONTINUATION = re.compile(r"^--\s{2,}(\S.*?)\s*$")
 
 
 class DataQualityError(UserError):
-    """The gate found an error-severity problem: the run stops before classifying (exit 2)."""
+    """The gate found an error-severity problem: the run stops and publishes nothing (exit 2)."""
 
     def __init__(self, result: GateResult) -> None:
         self.result = result

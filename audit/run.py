@@ -10,10 +10,11 @@ import json
 import os
 import shutil
 import tempfile
+import threading
 import time
 import uuid
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -25,7 +26,14 @@ from audit import __version__
 from audit.adapters import AdapterResult, load_adapter
 from audit.config import Settings
 from audit.errors import InputError, PackError
-from audit.gate import GateResult, gate_html_context, run_gate, write_gate_outputs
+from audit.gate import (
+    CHECKS,
+    Check,
+    GateResult,
+    gate_html_context,
+    run_gate,
+    write_gate_outputs,
+)
 from audit.pack import Finding, Pack, definition_check, load_pack, resolve_pack
 from audit.pipeline import (
     STEPS,
@@ -173,8 +181,10 @@ def _frames(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
     }
 
 
-def _prepare_out_dir(out_dir: Path) -> Path:
-    """A fresh temporary folder beside out_dir; refuse to replace a folder we did not write."""
+def _prepare_out_dir(out_dir: Path) -> tuple[Path, list[Path]]:
+    """A fresh temporary folder beside out_dir, and the missing folders above it that were
+    created for it (deepest first: removed again when the run fails); refuse to replace a
+    folder we did not write."""
     out_dir = out_dir.resolve()
     if out_dir.exists():
         if not out_dir.is_dir():
@@ -184,8 +194,25 @@ def _prepare_out_dir(out_dir: Path) -> Path:
                 f"{out_dir}: folder is not empty and holds no spine-audit {MANIFEST_NAME}; "
                 "choose another --out"
             )
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    return Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.tmp-", dir=out_dir.parent))
+    created = [d for d in (out_dir.parent, *out_dir.parent.parents) if not d.exists()]
+    try:
+        out_dir.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.tmp-", dir=out_dir.parent))
+    except OSError as exc:
+        _remove_empty(created)
+        raise InputError(
+            f"{out_dir}: cannot write the outputs there ({exc.strerror or exc})"
+        ) from None
+    return tmp, created
+
+
+def _remove_empty(folders: list[Path]) -> None:
+    """Remove the folders a failed run created, deepest first, while they are empty."""
+    for folder in folders:
+        try:
+            folder.rmdir()
+        except OSError:
+            return
 
 
 def _move_into_place(tmp: Path, out_dir: Path) -> None:
@@ -262,30 +289,56 @@ class BackgroundGate:
         self,
         con: duckdb.DuckDBPyConnection,
         on_step: Callable[[int, int, str, float], None] | None = None,
+        checks: Sequence[Check] = CHECKS,
     ) -> None:
-        self._con = worker_cursor(con)
         self._on_step = on_step
-        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="spine-audit-gate")
-        self._started = time.perf_counter()
-        self._future = self._pool.submit(run_gate, self._con)
+        self._stop = threading.Event()
+        self._seconds = 0.0
         self._reported = False
+        self._con = worker_cursor(con)
+        try:
+            self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="spine-audit-gate")
+            self._future = self._pool.submit(self._run, checks)
+        except BaseException:
+            self._con.close()
+            raise
+
+    def _run(self, checks: Sequence[Check]) -> GateResult:
+        started = time.perf_counter()
+
+        def stop_between_checks(*_: Any) -> None:
+            if self._stop.is_set():
+                raise GateStopped
+
+        try:
+            return run_gate(self._con, checks=checks, on_check=stop_between_checks)
+        finally:
+            self._seconds = time.perf_counter() - started
 
     def result(self) -> GateResult:
         """Wait for the gate; raise DataQualityError (exit 2) when an error-level check fails."""
         result = self._future.result()
         if self._on_step is not None and not self._reported:
             self._reported = True  # index 0: a stage outside the numbered steps
-            seconds = time.perf_counter() - self._started
-            self._on_step(0, len(STEPS), f"gate ({len(result.checks)} checks)", seconds)
+            self._on_step(0, len(STEPS), f"gate ({len(result.checks)} checks)", self._seconds)
         result.raise_for_errors()
         return result
 
     def close(self) -> None:
-        """Stop a gate still running (the run failed or was interrupted) and free its cursor."""
-        if not self._future.done():
+        """Stop a gate still running (the run failed or was interrupted) and free its cursor.
+
+        DuckDB drops an interrupt that arrives between two queries, so the gate also stops at
+        the next check, and the interrupt is repeated until the thread has ended."""
+        self._stop.set()
+        while not self._future.done():
             self._con.interrupt()
+            wait([self._future], timeout=0.05)
         self._pool.shutdown(wait=True)
         self._con.close()
+
+
+class GateStopped(Exception):
+    """Raised in the gate's thread, between two checks, once the run no longer wants it."""
 
 
 def run_audit(
@@ -306,9 +359,10 @@ def run_audit(
     nothing is published, as if the gate had run first.
     """
     classified = classify(input_dir, settings, period_from, period_to, on_step, fmt)
-    gate = BackgroundGate(classified.con, on_step)
+    gate: BackgroundGate | None = None
     try:
-        tmp = _prepare_out_dir(Path(out_dir))
+        gate = BackgroundGate(classified.con, on_step)
+        tmp, created = _prepare_out_dir(Path(out_dir))
         started = time.perf_counter()
         try:
             result = _write_outputs(
@@ -328,11 +382,13 @@ def run_audit(
                 on_step(0, len(STEPS), "outputs and reports", time.perf_counter() - started)
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
+            _remove_empty(created)
             raise
         result.out_dir = Path(out_dir)
         return result
     finally:
-        gate.close()
+        if gate is not None:
+            gate.close()
         classified.con.close()
 
 

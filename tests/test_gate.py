@@ -727,6 +727,71 @@ def test_a_failing_gate_publishes_nothing(extract, tmp_path):
     assert _gate_threads() == []
 
 
+def test_a_failing_gate_removes_the_folders_it_created(extract, tmp_path):
+    from audit.run import run_audit
+
+    out = tmp_path / "new" / "deeper" / "report"
+    with pytest.raises(DataQualityError):
+        run_audit(extract(**_claims(100, 2)), out, SETTINGS)
+    assert not (tmp_path / "new").exists()
+
+
+def test_an_unwritable_output_place_is_a_user_error(extract, tmp_path):
+    from audit.errors import UserError
+    from audit.run import run_audit
+
+    (tmp_path / "a_file").write_text("not a folder", encoding="utf-8")
+    with pytest.raises(UserError, match="cannot write the outputs there"):
+        run_audit(extract(**_claims(300, 2)), tmp_path / "a_file" / "report", SETTINGS)
+    assert _gate_threads() == []
+
+
+def test_the_gate_findings_reach_the_index_page(extract, tmp_path):
+    # the index page is written last, with the gate's rows (late_checks): a warning is listed
+    from audit.run import run_audit
+
+    out = tmp_path / "report"
+    run_audit(extract(**_claims(300, 2)), out, SETTINGS)
+    page = (out / "index.html").read_text(encoding="utf-8")
+    for check in CHECKS:
+        assert check.name.replace("_", " ") in page, check.name
+
+
+def _slow_checks(folder: Path, count: int) -> tuple[Check, ...]:
+    """Checks that would each run for minutes: a scan of ten billion numbers."""
+    folder.mkdir()
+    for i in range(count):
+        (folder / f"slow_{i}.sql").write_text(
+            f"-- check: slow_{i}\n-- kind: conformance\n-- severity: warn\n"
+            "-- tables: diagnoses\n-- description: test\n"
+            "SELECT 'diagnoses' AS table_name, r AS row_number, 'code' AS column_name, "
+            "NULL AS value, NULL AS detail FROM range(10000000000) AS t(r) WHERE r < 0",
+            encoding="utf-8",
+        )
+    return discover_checks(folder)
+
+
+def test_closing_stops_a_running_gate_promptly(extract, tmp_path):
+    # a failed or interrupted run must not wait for the rest of the gate (minutes at scale)
+    import time
+
+    from audit.run import BackgroundGate
+
+    classified = classify(extract(**_claims(300, 2)), SETTINGS)
+    try:
+        for delay in (0.0, 0.3):
+            background = BackgroundGate(
+                classified.con, checks=_slow_checks(tmp_path / f"c{delay}", 3)
+            )
+            time.sleep(delay)
+            started = time.perf_counter()
+            background.close()
+            assert time.perf_counter() - started < 5
+            assert _gate_threads() == []
+    finally:
+        classified.con.close()
+
+
 def test_a_failure_while_writing_stops_the_gate(extract, tmp_path, monkeypatch):
     import audit.report
     from audit.run import run_audit
