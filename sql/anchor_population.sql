@@ -179,22 +179,10 @@ anchor_facts AS (
     LEFT JOIN chronic_evidence AS ce ON ce.anchor_id = a.anchor_id
 ),
 anchor_rules AS (
+    -- the facts with the first rule that takes the anchor out (the step's columns are listed
+    -- once, in the final SELECT)
     SELECT
-        anchor_id,
-        anchor_type,
-        patient_id,
-        site_id,
-        anchor_date,
-        family,
-        age,
-        indication_region,
-        has_chronic_code,
-        has_trial_diagnosis,
-        exclusion_code,
-        exclusion_date,
-        chronic_evidence_code,
-        chronic_evidence_date,
-        history_start,
+        f.*,
         CASE
             WHEN age < $min_age THEN 1
             WHEN age IS NULL THEN 2
@@ -215,7 +203,7 @@ anchor_rules AS (
                     ELSE 'acute'
                 END
         END AS population_reason
-    FROM anchor_facts
+    FROM anchor_facts AS f
 )
 SELECT
     anchor_id,
