@@ -102,7 +102,7 @@ def sha256(path: Path) -> str:
 def find_input_files(folder: Path) -> dict[str, InputFile]:
     """Map each canonical table to its file; a missing required table is an InputError."""
     if not folder.is_dir():
-        raise InputError(f"{folder}: input folder not found")
+        raise InputError(not_a_folder(folder))
     found: dict[str, InputFile] = {}
     for table, spec in CANONICAL.items():
         matches = [folder / f"{table}{s}" for s in SUFFIXES if (folder / f"{table}{s}").is_file()]
@@ -157,6 +157,13 @@ def _csv_header(path: Path) -> list[str]:
     if not header:
         raise InputError(f"{path.name}: the file is empty (a header row is required)")
     return [h.strip() for h in header]
+
+
+def not_a_folder(folder: Path) -> str:
+    """Why ``folder`` cannot be the input folder, in one line."""
+    if folder.exists():
+        return f"{folder}: is a file, not a folder (INPUT_DIR is the folder holding the extract)"
+    return f"{folder}: input folder not found"
 
 
 def first_line(exc: BaseException) -> str:

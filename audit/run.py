@@ -25,7 +25,7 @@ import duckdb
 from audit import __version__
 from audit.adapters import AdapterResult, load_adapter
 from audit.config import Settings
-from audit.errors import InputError, PackError
+from audit.errors import ConfigError, InputError, PackError
 from audit.gate import (
     CHECKS,
     Check,
@@ -34,6 +34,7 @@ from audit.gate import (
     run_gate,
     write_gate_outputs,
 )
+from audit.inputs import first_line
 from audit.pack import Finding, Pack, definition_check, load_pack, resolve_pack
 from audit.pipeline import (
     STEPS,
@@ -106,8 +107,8 @@ def connect(settings: Settings) -> duckdb.DuckDBPyConnection:
         config["threads"] = settings.threads
     try:
         con = duckdb.connect(":memory:", config=config)
-    except duckdb.Error as exc:
-        raise InputError(f"invalid resource setting: {exc}") from None
+    except duckdb.Error as exc:  # a memory limit too small to start (audit.failures says so)
+        raise ConfigError(f"invalid resource setting: {first_line(exc)}") from None
     con.execute("SET enable_progress_bar = false")  # our own progress display is on stderr
     # Tables live in an in-memory database that compresses them when checkpointed (run_steps
     # checkpoints once they grow large): at 100M input rows the intermediate tables would
@@ -237,6 +238,18 @@ class Classified:
     pipeline: PipelineResult
 
 
+def check_period(settings: Settings, period_from: date | None, period_to: date | None) -> None:
+    """An audit period that can hold no session is a mistake in the options, not an audit."""
+    if period_from and period_to and period_from > period_to:
+        raise ConfigError(f"--from {period_from} is after --to {period_to}")
+    as_of = settings.resolved_as_of()
+    if period_from and period_from > as_of:
+        raise ConfigError(
+            f"--from {period_from} is after the as-of date {as_of} (--as-of; dates after it are "
+            "impossible): the audit period would hold no session"
+        )
+
+
 def classify(
     input_dir: Path,
     settings: Settings,
@@ -249,8 +262,7 @@ def classify(
     """Load the pack and the inputs (canonical, or through an adapter: claims, omop, fhir;
     None detects) and run every SQL step; write nothing (but DuckDB's profile of each step into
     ``profile_dir`` when given: benchmarks/profile_steps.py)."""
-    if period_from and period_to and period_from > period_to:
-        raise InputError(f"--from {period_from} is after --to {period_to}")
+    check_period(settings, period_from, period_to)
     pack: Pack = resolve_pack(settings.pack)
     con = connect(settings)
     try:
@@ -358,38 +370,40 @@ def run_audit(
     gate; when it fails (an error-level check), the half-written folder is removed and
     nothing is published, as if the gate had run first.
     """
-    classified = classify(input_dir, settings, period_from, period_to, on_step, fmt)
+    check_period(settings, period_from, period_to)
+    tmp, created = _prepare_out_dir(Path(out_dir))  # before any work: a bad --out fails fast
+    classified: Classified | None = None
     gate: BackgroundGate | None = None
     try:
+        classified = classify(input_dir, settings, period_from, period_to, on_step, fmt)
         gate = BackgroundGate(classified.con, on_step)
-        tmp, created = _prepare_out_dir(Path(out_dir))
         started = time.perf_counter()
-        try:
-            result = _write_outputs(
-                classified.con,
-                tmp,
-                classified.adapted,
-                settings,
-                classified.pack,
-                classified.findings,
-                classified.pipeline,
-                period_from,
-                period_to,
-                gate.result,
-            )
-            _move_into_place(tmp, Path(out_dir))
-            if on_step is not None:
-                on_step(0, len(STEPS), "outputs and reports", time.perf_counter() - started)
-        except BaseException:
-            shutil.rmtree(tmp, ignore_errors=True)
-            _remove_empty(created)
-            raise
-        result.out_dir = Path(out_dir)
-        return result
+        result = _write_outputs(
+            classified.con,
+            tmp,
+            classified.adapted,
+            settings,
+            classified.pack,
+            classified.findings,
+            classified.pipeline,
+            period_from,
+            period_to,
+            gate.result,
+        )
+        _move_into_place(tmp, Path(out_dir))
+        if on_step is not None:
+            on_step(0, len(STEPS), "outputs and reports", time.perf_counter() - started)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        _remove_empty(created)
+        raise
     finally:
         if gate is not None:
             gate.close()
-        classified.con.close()
+        if classified is not None:
+            classified.con.close()
+    result.out_dir = Path(out_dir)
+    return result
 
 
 def _write_outputs(

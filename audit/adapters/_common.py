@@ -21,7 +21,7 @@ from typing import Any
 import duckdb
 
 from audit.errors import InputError
-from audit.inputs import CANONICAL, read_error, sha256
+from audit.inputs import CANONICAL, not_a_folder, read_error, sha256
 from audit.resources import sql_dir
 
 TABLE_SUFFIXES = (".csv", ".csv.gz", ".parquet")
@@ -78,7 +78,7 @@ class AdapterResult:
 def list_folder(folder: Path) -> dict[str, Path]:
     """Files of a folder by lower-case name (one level, no recursion)."""
     if not folder.is_dir():
-        raise InputError(f"{folder}: input folder not found")
+        raise InputError(not_a_folder(folder))
     return {p.name.lower(): p for p in sorted(folder.iterdir()) if p.is_file()}
 
 
