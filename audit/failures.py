@@ -9,7 +9,8 @@ plainly outside the code:
 
 * DuckDB out of memory: the memory limit is too small for the run, or the spill folder is full;
 * a DuckDB I/O error naming the spill folder, the output folder or an input file;
-* DuckDB unable to read an input file it names (a damaged Parquet page, a truncated file);
+* DuckDB unable to read an input file it names (a damaged Parquet page, a truncated file), or
+  a DuckDB failure that names no file when a Parquet input, decoded alone, fails too;
 * a Python OSError writing the outputs: a full disk, a read-only or forbidden folder.
 
 Everything else keeps its class and stays an internal error (exit 1): a bug is never passed off
@@ -50,6 +51,14 @@ _OS_REASONS = (
     "Input/output error",
     "Not a directory",
     "File exists",
+)
+# DuckDB's classes for a failure that a damaged input file can also cause (with the base class
+# itself, which DuckDB uses for "Corrupted file?")
+_DAMAGE_CLASSES = (
+    duckdb.InvalidInputException,
+    duckdb.IOException,
+    duckdb.InternalException,
+    duckdb.SerializationException,
 )
 _QUOTED = re.compile(r'"([^"]+)"|\'([^\']+)\'')
 _ERROR_PREFIX = re.compile(r"^[A-Za-z ]*Error: ")
@@ -98,6 +107,43 @@ def explain(
                 named = Path(out_dir)  # only the outputs are written from Python
             if named is not None and cause.errno in _DISK_ERRNOS and _in_out(named, out_dir):
                 return _cannot_write(Path(out_dir), cause.strerror or str(cause))
+    if not isinstance(exc, UserError) and any(_maybe_damage(c) for c in _chain(exc)):
+        return damaged_parquet(input_dir, settings)
+    return None
+
+
+def _maybe_damage(exc: BaseException) -> bool:
+    """A DuckDB failure a damaged file can cause without naming it ("Corrupted file?")."""
+    return type(exc) is duckdb.Error or isinstance(exc, _DAMAGE_CLASSES)
+
+
+def damaged_parquet(input_dir: Path, settings: Settings) -> InputError | None:
+    """The first Parquet input that cannot be decoded on its own, named with DuckDB's reason.
+
+    Parquet inputs are read in place, so a damaged page is found by whichever step first decodes
+    it, often with a message that names no file. Only on that failure path is each Parquet file
+    of the input folder decoded in full (every value of every column hashed: counts and min/max
+    come from the file's statistics and would not touch the pages). A file that fails alone is
+    the cause; when every file decodes, the failure stays a bug.
+    """
+    folder = Path(input_dir)
+    if not folder.is_dir():
+        return None
+    files = sorted(p for p in folder.iterdir() if p.name.lower().endswith(".parquet"))
+    config = {"memory_limit": settings.memory_limit} if settings.memory_limit else {}
+    if settings.threads:
+        config["threads"] = settings.threads
+    for path in files:
+        try:
+            with duckdb.connect(":memory:", config=config) as con:
+                con.execute(
+                    "SELECT bit_xor(hash(COLUMNS(*))) FROM read_parquet($p)", {"p": str(path)}
+                ).fetchall()
+        except duckdb.OutOfMemoryException:
+            return None  # cannot tell: the run's own error stands
+        except duckdb.Error as exc:
+            detail = _first_line(str(exc)).split(str(path), 1)[-1].lstrip("\"': ")
+            return _damaged(path.name, detail or _first_line(str(exc)))
     return None
 
 
@@ -156,8 +202,13 @@ def _named_place(
                 return InputError(f"{name}: cannot read the file: {reason}")
             first = _first_line(text)
             detail = first.split(_raw(text, path), 1)[-1].lstrip("\"': ") or first
-            return InputError(f"{name}: cannot read the file: {detail} (damaged or incomplete?)")
+            return _damaged(name, detail)
     return None
+
+
+def _damaged(name: str, detail: str) -> InputError:
+    hint = "" if "corrupt" in detail.lower() else " (damaged or incomplete?)"
+    return InputError(f"{name}: cannot read the file: {detail}{hint}")
 
 
 def _cannot_write(out_dir: Path, reason: str) -> ResourceError:
