@@ -92,7 +92,7 @@ def explain(
         if isinstance(cause, duckdb.IOException | duckdb.InvalidInputException):
             told = _named_place(cause, settings, input_dir, out_dir)
             # an input error already raised names its file and row: only the machine re-tells it
-            if isinstance(told, ResourceError) or not isinstance(exc, UserError):
+            if isinstance(told, ResourceError) or (told and not isinstance(exc, UserError)):
                 return told
         if isinstance(cause, OSError) and cause.filename and cause.errno in _READ_ERRNOS:
             named = Path(cause.filename)
@@ -196,7 +196,7 @@ def _named_place(
             )
         if isinstance(exc, duckdb.IOException) and out_dir is not None and _in_out(path, out_dir):
             return _cannot_write(Path(out_dir), reason or _first_line(text))
-        if _within(path, input_dir):
+        if path.exists() and _within(path, input_dir):  # a file that is there: not "MiB/1.7"
             name = _shown_name(path, input_dir)
             if reason:
                 return InputError(f"{name}: cannot read the file: {reason}")

@@ -431,22 +431,37 @@ def _as_parquet(folder: Path, table: str, copies: int = 1) -> Path:
     return path
 
 
-def _damage_a_page(path: Path) -> None:
-    """Overwrite the middle of the first data page of the ``code`` column."""
-    column = pq.ParquetFile(path).metadata.row_group(0).column(2)
-    assert column.path_in_schema == "code"
-    middle = column.data_page_offset + column.total_compressed_size // 2
+def _damage_a_page(path: Path, column: int) -> None:
+    """Overwrite bytes in the middle of the data pages of one column (after its dictionary)."""
+    meta = pq.ParquetFile(path).metadata.row_group(0).column(column)
+    start = meta.dictionary_page_offset or meta.data_page_offset
+    pages = meta.total_compressed_size - (meta.data_page_offset - start)
+    middle = meta.data_page_offset + pages // 2
     data = bytearray(path.read_bytes())
-    data[middle : middle + 64] = b"\xff" * 64
+    data[middle : middle + 16] = b"\xff" * 16
     path.write_bytes(bytes(data))
 
 
-def test_corrupt_parquet_page(good, tmp_path, capsys):
-    """A damaged data page is found only when the steps scan the file (it is read in place)."""
-    _damage_a_page(_as_parquet(good, "procedures", copies=2000))
-    code, err = run(capsys, "run", good, "--out", tmp_path / "out", *AS_OF)
-    one_line_error(code, err, "procedures.parquet: cannot read the file", "orrupt")
+def test_corrupt_parquet_page(tmp_path, capsys):
+    """A damaged data page is found only when a step decodes it (inputs are read in place);
+    DuckDB names the file."""
+    sample = copy_sample(tmp_path)
+    _damage_a_page(_as_parquet(sample, "procedures"), column=0)
+    code, err = run(capsys, "run", sample, "--out", tmp_path / "out", *AS_OF)
+    one_line_error(code, err, "procedures.parquet: cannot read the file", "damaged")
     assert not (tmp_path / "out").exists()
+
+
+def test_corrupt_parquet_page_that_duckdb_does_not_name(good, tmp_path, capsys):
+    """DuckDB reports this damage as "Corrupted file?" without a file name: the Parquet inputs
+    are then decoded one by one to find it."""
+    path = _as_parquet(good, "procedures", copies=2000)
+    _damage_a_page(path, column=2)
+    with pytest.raises(duckdb.Error) as raised, duckdb.connect() as con:  # the precondition
+        con.execute("SELECT bit_xor(hash(code)) FROM read_parquet($p)", {"p": str(path)})
+    assert path.name not in str(raised.value)
+    code, err = run(capsys, "run", good, "--out", tmp_path / "out", *AS_OF)
+    one_line_error(code, err, "procedures.parquet: cannot read the file")
 
 
 def test_truncated_parquet(good, tmp_path, capsys):
@@ -493,9 +508,10 @@ def test_input_folder_that_is_a_file(tmp_path, capsys):
     one_line_error(code, err, "extract.csv", "is a file, not a folder")
 
 
-def test_validate_names_a_corrupt_parquet_page(good, tmp_path, capsys):
-    _damage_a_page(_as_parquet(good, "procedures", copies=2000))
-    code, err = run(capsys, "validate", good, *AS_OF)
+def test_validate_names_a_corrupt_parquet_page(tmp_path, capsys):
+    sample = copy_sample(tmp_path)
+    _damage_a_page(_as_parquet(sample, "procedures"), column=0)
+    code, err = run(capsys, "validate", sample, *AS_OF)
     capsys.readouterr()
     one_line_error(code, err, "procedures.parquet: cannot read the file")
 
@@ -527,6 +543,20 @@ def test_a_duckdb_input_error_naming_no_input_stays_an_internal_error(
     code, err = run(capsys, "run", good, "--out", tmp_path / "out", *AS_OF)
     assert code == 1, err
     assert "internal error: InvalidInputException" in err
+
+
+def test_a_failure_naming_no_file_does_not_blame_a_healthy_parquet_input(
+    good, tmp_path, capsys, monkeypatch
+):
+    _as_parquet(good, "procedures", copies=10)
+
+    def broken(*_args, **_kwargs):
+        raise duckdb.Error("Corrupted file?")
+
+    monkeypatch.setattr(audit.run, "_write_outputs", broken)
+    code, err = run(capsys, "run", good, "--out", tmp_path / "out", *AS_OF)
+    assert code == 1, err
+    assert "internal error: Error: Corrupted file?" in err
 
 
 def test_interrupted_query_is_an_interrupt(good, tmp_path):
