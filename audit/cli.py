@@ -235,25 +235,35 @@ def _cmd_run(args: argparse.Namespace, input_dir: Path) -> int:
         args.period_to,
         on_step=progress.step,
         fmt=None if args.input_format == "auto" else args.input_format,
+        warn=progress.message,
     )
     for finding in result.findings:
         progress.message(f"  {finding.level}: {finding.message}")
     outcome_text = ", ".join(f"{k} {v}" for k, v in result.outcomes.items()) or "none"
     progress.message(
         f"done in {progress.elapsed():.1f} s: {result.sessions} sessions ({outcome_text}); "
-        f"{result.quarantined} rows quarantined; reports in {args.out}/index.html"
+        f"{result.quarantined} rows quarantined; reports in {args.out}/shareable/index.html, "
+        f"identifiers in {args.out}/internal/ (not to be shared)"
     )
     return EXIT_OK
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
     from audit.gate import validate, write_gate_outputs
+    from audit.publish import OutputFolder
 
     fmt = None if args.input_format == "auto" else args.input_format
-    result = validate(args.input_dir, _settings_from(args), fmt=fmt)
-    print("\n".join(result.summary_lines()))
-    if args.out:
-        write_gate_outputs(args.out, result)
+    settings = _settings_from(args)
+    if not args.out:
+        result = validate(args.input_dir, settings, fmt=fmt)
+        print("\n".join(result.summary_lines()))
+        return EXIT_OK if result.ok else EXIT_USAGE
+    warn = lambda text: print(text, file=sys.stderr)  # noqa: E731
+    with OutputFolder(args.out, inputs=(args.input_dir,), warn=warn) as folder:
+        result = validate(args.input_dir, settings, fmt=fmt)
+        print("\n".join(result.summary_lines()))
+        write_gate_outputs(folder.internal, result)
+        folder.publish(result.digest())
     return EXIT_OK if result.ok else EXIT_USAGE
 
 

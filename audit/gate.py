@@ -23,6 +23,8 @@ are meant to be rare and unmistakable (most of a table unreadable, claims shared
 from __future__ import annotations
 
 import csv
+import hashlib
+import json
 import re
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -261,6 +263,12 @@ class GateResult:
                     detail = _ISO_DATE.sub("9999-99-99", detail)  # e.g. the patient's birth
                 text += f": {detail}"
         return text
+
+    def digest(self) -> str:
+        """An id for this result (what a validation's output folder is named by): a digest of
+        its per-check counts, so the same extract gives the same id."""
+        text = json.dumps(self.manifest(), sort_keys=True, default=str)
+        return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 
     def to_frame(self) -> pd.DataFrame:
         """One row per check (data_quality/checks.csv; the manifest's list)."""
