@@ -15,39 +15,32 @@ from pathlib import Path
 
 import duckdb
 
-from audit.adapters._common import AdapterResult, list_folder, table_rows
+from audit.adapters._common import AdapterResult, table_rows
 from audit.errors import InputError
+from audit.finder import DB_SUFFIXES, NDJSON_SUFFIXES, list_folder
 
 FORMATS: tuple[str, ...] = ("canonical", "claims", "omop", "fhir")
 
 __all__ = ["FORMATS", "AdapterResult", "detect_format", "load_adapter"]
 
-_TABLE_SUFFIXES = (".csv", ".csv.gz", ".parquet")
-_DB_SUFFIXES = (".duckdb", ".ddb")
-
-
-def _has(listing: dict[str, Path], stem: str, suffixes: tuple[str, ...] = _TABLE_SUFFIXES) -> bool:
-    return any(f"{stem}{s}" in listing for s in suffixes)
-
-
 def _signals(path: Path) -> list[str]:
     """Every format whose defining files are in the folder."""
-    if path.is_file() and path.name.lower().endswith(_DB_SUFFIXES):
+    if path.is_file() and path.name.lower().endswith(DB_SUFFIXES):
         return ["omop"]
     listing = list_folder(path)
     found = []
     # any canonical table is a signal, so a folder missing one of them is reported as such
-    if any(_has(listing, t) for t in ("patients", "diagnoses", "procedures")):
+    if any(listing.has(t) for t in ("patients", "diagnoses", "procedures")):
         found.append("canonical")
-    if _has(listing, "claims"):
+    if listing.has("claims"):
         found.append("claims")
-    omop_tables = _has(listing, "person") and (
-        _has(listing, "condition_occurrence") or _has(listing, "procedure_occurrence")
+    omop_tables = listing.has("person") and (
+        listing.has("condition_occurrence") or listing.has("procedure_occurrence")
     )
-    omop_database = not found and any(n.endswith(_DB_SUFFIXES) for n in listing)
+    omop_database = not found and bool(listing.ending(DB_SUFFIXES))
     if omop_tables or omop_database:
         found.append("omop")
-    if any(n.endswith((".ndjson", ".ndjson.gz")) for n in listing):
+    if listing.ending(NDJSON_SUFFIXES):
         found.append("fhir")
     return found
 

@@ -20,12 +20,11 @@ from audit.adapters._common import (
     Source,
     Staged,
     account,
-    find_file,
-    list_folder,
     run_adapter_steps,
     stage_table_file,
 )
 from audit.errors import InputError
+from audit.finder import DB_SUFFIXES, check_usable, list_folder
 from audit.inputs import first_line, sha256
 
 PERSON = Source(
@@ -133,7 +132,6 @@ SOURCES = (
     CONCEPT,
     COST,
 )
-DB_SUFFIXES = (".duckdb", ".ddb")
 
 # the order of the SQL steps in sql/adapters/omop/ is the order of their dependencies
 STEPS: tuple[str, ...] = (
@@ -156,12 +154,12 @@ def _database_file(path: Path) -> Path | None:
             return path
         raise InputError(f"{path}: not a folder or a DuckDB database file")
     listing = list_folder(path)
-    if find_file(path, listing, ("person",)) is not None:
+    if listing.find(("person",)) is not None:
         return None
-    dbs = [p for n, p in listing.items() if n.endswith(DB_SUFFIXES)]
+    dbs = listing.ending(DB_SUFFIXES)
     if len(dbs) > 1:
         raise InputError(f"{path}: several DuckDB files ({', '.join(p.name for p in dbs)})")
-    return dbs[0] if dbs else None
+    return check_usable(dbs[0]) if dbs else None
 
 
 def _stage_database_table(
@@ -254,9 +252,6 @@ def load(con: duckdb.DuckDBPyConnection, folder: Path) -> AdapterResult:
         staged = _stage_database(con, db)
     else:
         listing = list_folder(folder)
-        staged = [
-            stage_table_file(con, source, find_file(folder, listing, source.stems))
-            for source in SOURCES
-        ]
+        staged = [stage_table_file(con, source, listing.find(source.stems)) for source in SOURCES]
     run_adapter_steps(con, "omop", STEPS)
     return account(con, "omop", staged, started)

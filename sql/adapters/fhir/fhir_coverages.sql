@@ -6,6 +6,7 @@
 --   entered-in-error (coverage_entered_in_error) or draft (coverage_draft).
 WITH parsed_coverages AS (
     SELECT
+        src_file,
         src_row,
         valid_json,
         r.resourceType AS resource_type,
@@ -39,11 +40,12 @@ numbered_coverages AS (
         *,
         ROW_NUMBER() OVER (
             PARTITION BY CASE WHEN parse_problem IS NULL THEN resource_id END
-            ORDER BY last_updated DESC NULLS LAST, src_row
+            ORDER BY last_updated DESC NULLS LAST, src_file, src_row
         ) AS id_seq
     FROM judged_coverages
 )
 SELECT
+    src_file,
     src_row,
     patient_id,
     start_date,
@@ -57,4 +59,4 @@ SELECT
         END
     ) AS disposition
 FROM numbered_coverages
-ORDER BY src_row
+ORDER BY src_file, src_row

@@ -8,4 +8,4 @@ SELECT
     end_date
 FROM fhir_coverages
 WHERE disposition IS NULL
-ORDER BY src_row
+ORDER BY src_file, src_row

@@ -9,4 +9,4 @@ SELECT
     sex
 FROM fhir_patients
 WHERE disposition IS NULL
-ORDER BY src_row
+ORDER BY src_file, src_row

@@ -8,4 +8,4 @@ SELECT
     site_group
 FROM fhir_organizations
 WHERE disposition IS NULL
-ORDER BY src_row
+ORDER BY src_file, src_row
