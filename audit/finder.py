@@ -59,9 +59,7 @@ class Listing:
         """Whether some entry is named <stem><suffix> (any case)."""
         return any(f"{stem.lower()}{s}" in self.entries for s in suffixes)
 
-    def find(
-        self, stems: Iterable[str], suffixes: tuple[str, ...] = TABLE_SUFFIXES
-    ) -> Path | None:
+    def find(self, stems: Iterable[str], suffixes: tuple[str, ...] = TABLE_SUFFIXES) -> Path | None:
         """The one file named <stem><suffix> (any case); two candidates, or a candidate that
         cannot be opened as a file, is an InputError naming it."""
         matches = [

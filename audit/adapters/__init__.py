@@ -23,6 +23,7 @@ FORMATS: tuple[str, ...] = ("canonical", "claims", "omop", "fhir")
 
 __all__ = ["FORMATS", "AdapterResult", "detect_format", "load_adapter"]
 
+
 def _signals(path: Path) -> list[str]:
     """Every format whose defining files are in the folder."""
     if path.is_file() and path.name.lower().endswith(DB_SUFFIXES):

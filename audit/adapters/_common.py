@@ -313,7 +313,8 @@ def account(
             units = s.rows
         feeds = list(s.source.feeds)
         for resource_type in other:
-            feeds += [t for t in (feeds_of_other_types or {}).get(resource_type, ()) if t not in feeds]
+            more = (feeds_of_other_types or {}).get(resource_type, ())
+            feeds += [t for t in more if t not in feeds]
         for table in feeds:
             table_files.setdefault(table, []).append(s.path.name)
         entry: dict[str, Any] = {
