@@ -493,7 +493,7 @@ def validate(
         if errors:
             raise PackError(f"pack {pack.name}: {errors[0].message}")
         load_settings_tables(con, settings)
-        load_adapter(con, Path(input_dir), fmt)
+        load_adapter(con, Path(input_dir), fmt, settings.omop_site_fallback)
         run_steps(con, step_parameters(settings, pack, None, None), steps=gate_steps())
         return run_gate(con, limit_rows)
     finally:

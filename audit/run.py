@@ -263,7 +263,7 @@ def classify(
                 + (f" (and {len(errors) - 1} more)" if len(errors) > 1 else "")
             )
         load_settings_tables(con, settings)
-        adapted = load_adapter(con, Path(input_dir), fmt)
+        adapted = load_adapter(con, Path(input_dir), fmt, settings.omop_site_fallback)
         params = step_parameters(settings, pack, period_from, period_to)
         pipeline = run_steps(con, params, on_step=on_step, profile_dir=profile_dir)
     except BaseException:
@@ -471,6 +471,7 @@ def _write_outputs(
         "data_quality": data_quality,
         "reconciliation": reconciliation,
         "generated_from": [e["file"] for e in adapted.files if e.get("file")],
+        "site_sources": adapted.notes.get("site_sources"),
     }
     from audit.report import write_aggregate_outputs  # imported late: heavier dependencies
 
@@ -493,6 +494,7 @@ def _write_outputs(
         "input_format": adapted.fmt,
         "inputs": adapted.files,
         "adapter_dispositions": adapted.dispositions,
+        **adapted.notes,  # site_sources (OMOP), ndjson_files_not_read (FHIR): when there are
         "reconciliation": reconciliation,
         "quarantined_rows": quarantined,
         "value_issues": value_issues,

@@ -65,10 +65,14 @@ def detect_format(folder: Path) -> str:
 
 
 def load_adapter(
-    con: duckdb.DuckDBPyConnection, folder: Path, fmt: str | None = None
+    con: duckdb.DuckDBPyConnection,
+    folder: Path,
+    fmt: str | None = None,
+    omop_site_fallback: str | None = None,
 ) -> AdapterResult:
     """Build input_<table> and input_files in ``con`` from ``folder`` in format ``fmt``
-    (None or "auto": detect). "canonical" is audit.inputs.load_inputs, unchanged."""
+    (None or "auto": detect). "canonical" is audit.inputs.load_inputs, unchanged.
+    ``omop_site_fallback`` places OMOP records without a care site (audit.adapters.omop)."""
     folder = Path(folder)
     if fmt in (None, "auto"):
         fmt = detect_format(folder)
@@ -91,7 +95,7 @@ def load_adapter(
     if fmt == "omop":
         from audit.adapters import omop
 
-        return omop.load(con, folder)
+        return omop.load(con, folder, omop_site_fallback)
     from audit.adapters import fhir
 
     return fhir.load(con, folder)

@@ -23,6 +23,7 @@ from audit.adapters._common import (
     run_adapter_steps,
     stage_table_file,
 )
+from audit.config import OMOP_SITE_FALLBACKS
 from audit.errors import InputError
 from audit.finder import DB_SUFFIXES, check_usable, list_folder
 from audit.inputs import first_line, sha256
@@ -56,7 +57,7 @@ OBSERVATION_PERIOD = Source(
 VISIT_OCCURRENCE = Source(
     key="visit_occurrence",
     stems=("visit_occurrence",),
-    columns=("visit_occurrence_id", "person_id", "care_site_id", "visit_start_date"),
+    columns=("visit_occurrence_id", "person_id", "care_site_id", "visit_start_date", "provider_id"),
     required_columns=("visit_occurrence_id",),
 )
 CONDITION_OCCURRENCE = Source(
@@ -71,6 +72,7 @@ CONDITION_OCCURRENCE = Source(
         "condition_source_value",
         "condition_source_concept_id",
         "visit_occurrence_id",
+        "provider_id",
     ),
     required=True,
     required_columns=("person_id",),
@@ -109,6 +111,12 @@ CARE_SITE = Source(
     feeds=("sites",),
     reconciles_to="sites",
 )
+PROVIDER = Source(
+    key="provider",
+    stems=("provider",),
+    columns=("provider_id", "care_site_id"),
+    required_columns=("provider_id",),
+)
 CONCEPT = Source(
     key="concept",
     stems=("concept",),
@@ -129,8 +137,17 @@ SOURCES = (
     CONDITION_OCCURRENCE,
     PROCEDURE_OCCURRENCE,
     CARE_SITE,
+    PROVIDER,
     CONCEPT,
     COST,
+)
+# the sources of a record's site, in the order they are tried (omop_record_sites)
+SITE_SOURCES: tuple[str, ...] = (
+    "visit_care_site",
+    "provider_care_site",
+    "provider",
+    "not_recorded",
+    "none",
 )
 
 # the order of the SQL steps in sql/adapters/omop/ is the order of their dependencies
@@ -138,6 +155,8 @@ STEPS: tuple[str, ...] = (
     "omop_vocabularies",
     "omop_concepts",
     "omop_visits",
+    "omop_providers",
+    "omop_record_sites",
     "input_patients",
     "input_coverage",
     "input_sites",
@@ -242,10 +261,15 @@ def _stage_database(con: duckdb.DuckDBPyConnection, db: Path) -> list[Staged]:
     return staged
 
 
-def load(con: duckdb.DuckDBPyConnection, folder: Path) -> AdapterResult:
+def load(
+    con: duckdb.DuckDBPyConnection, folder: Path, site_fallback: str | None = None
+) -> AdapterResult:
     """Stage the OMOP tables (files in a folder, or a DuckDB database file), map them onto the
-    canonical input_* relations and account for every row."""
+    canonical input_* relations and account for every row. ``site_fallback`` ('provider',
+    'unrecorded' or None) places the records whose visit and provider name no care site."""
     started = time.perf_counter()
+    if site_fallback not in (None, *OMOP_SITE_FALLBACKS):
+        raise InputError(f"omop_site_fallback must be one of {', '.join(OMOP_SITE_FALLBACKS)}")
     folder = Path(folder)
     db = _database_file(folder)
     if db is not None:
@@ -253,5 +277,32 @@ def load(con: duckdb.DuckDBPyConnection, folder: Path) -> AdapterResult:
     else:
         listing = list_folder(folder)
         staged = [stage_table_file(con, source, listing.find(source.stems)) for source in SOURCES]
-    run_adapter_steps(con, "omop", STEPS)
-    return account(con, "omop", staged, started)
+    run_adapter_steps(con, "omop", STEPS, {"site_fallback": site_fallback or "none"})
+    sources = site_sources(con)
+    procedures = sources.get("procedures", {})
+    if site_fallback is None and procedures and set(procedures) == {"none"}:
+        raise InputError(
+            f"{folder}: no procedure has a care site (neither its visit nor its provider names "
+            "one); choose where to place them: --omop-site-fallback provider (each provider "
+            "is a site) or --omop-site-fallback unrecorded (one site, not recorded)"
+        )
+    result = account(con, "omop", staged, started)
+    result.notes["site_sources"] = sources
+    return result
+
+
+def site_sources(con: duckdb.DuckDBPyConnection) -> dict[str, dict[str, int]]:
+    """Rows of procedures and diagnoses per source of their site (omop_record_sites), in the
+    order the sources are tried; for the manifest and the index page."""
+    counts = con.execute(
+        "SELECT record_table, site_source, COUNT(*) FROM omop_record_sites GROUP BY ALL"
+    ).fetchall()
+    out: dict[str, dict[str, int]] = {}
+    for table, record_table in (
+        ("procedures", "procedure_occurrence"),
+        ("diagnoses", "condition_occurrence"),
+    ):
+        mine = {source: n for t, source, n in counts if t == record_table}
+        if mine:
+            out[table] = {source: mine[source] for source in SITE_SOURCES if source in mine}
+    return out
