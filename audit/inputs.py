@@ -66,6 +66,12 @@ CANONICAL: dict[str, dict] = {
         "one_of": (),
     },
 }
+# Where an input row came from, when src_row alone cannot say (FHIR: a table is read from
+# several files, and an EOB's items share its line): src_row is then a key unique in its table,
+# and this table gives the file and line the quarantine and the gate report. Empty for files
+# whose src_row is the row number itself.
+ROW_SOURCES_COLUMNS = "(table_name VARCHAR, src_row BIGINT, file_name VARCHAR, line_number BIGINT)"
+
 # columns whose value is a list by meaning: a Parquet list of text is read as that list
 # (comma-joined, the form of a CSV cell), never as the text of the list
 LIST_COLUMNS: dict[str, tuple[str, ...]] = {"procedures": ("modifiers",)}

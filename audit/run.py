@@ -75,6 +75,8 @@ SESSION_COLUMNS: tuple[str, ...] = (
 SESSION_ORDER = "site_id, session_date, patient_id, family"
 QUARANTINE_COLUMNS = ("table_name", "file_name", "row_number", "column_name", "reason", "value")
 MANIFEST_NAME = "manifest.json"
+# rows of one line (the items of a FHIR claim) are ordered by what they say
+QUARANTINE_ORDER = "table_name, row_number, file_name, column_name, reason, value"
 
 
 @dataclass
@@ -419,7 +421,7 @@ def _write_outputs(
         QUARANTINE_COLUMNS,
         text,
         tmp / "quarantine" / "quarantine.csv",
-        "table_name, row_number",
+        QUARANTINE_ORDER,
     )
     _write_csv(
         con,
@@ -427,7 +429,7 @@ def _write_outputs(
         QUARANTINE_COLUMNS,
         text,
         tmp / "quarantine" / "value_issues.csv",
-        "table_name, row_number",
+        QUARANTINE_ORDER,
     )
 
     reconciliation = _reconciliation(con, adapted.table_rows)

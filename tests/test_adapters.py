@@ -703,8 +703,15 @@ def test_fhir_lines_keep_their_numbers_and_bad_lines_are_accounted(tmp_path):
     )
     _ndjson(tmp_path, "Condition.ndjson", [])
     con, result = load(tmp_path, "fhir")
-    rows = con.execute("SELECT src_row, patient_id, birth_date, birth_year FROM input_patients")
-    assert rows.fetchall() == [(1, "1", None, "1970"), (5, "2", "1971-02-03", None)]
+    rows = con.execute(
+        "SELECT s.file_name, s.line_number, p.patient_id, p.birth_date, p.birth_year "
+        "FROM input_patients AS p JOIN input_row_sources AS s "
+        "ON s.table_name = 'patients' AND s.src_row = p.src_row ORDER BY p.src_row"
+    )
+    assert rows.fetchall() == [
+        ("Patient.ndjson", 1, "1", None, "1970"),
+        ("Patient.ndjson", 5, "2", "1971-02-03", None),
+    ]
     con.close()
     assert result.dispositions["Patient.ndjson"] == {
         "invalid_json": 1,

@@ -18,6 +18,7 @@ import duckdb
 from audit.adapters._common import AdapterResult, table_rows
 from audit.errors import InputError
 from audit.finder import DB_SUFFIXES, NDJSON_SUFFIXES, list_folder
+from audit.inputs import ROW_SOURCES_COLUMNS
 
 FORMATS: tuple[str, ...] = ("canonical", "claims", "omop", "fhir")
 
@@ -78,6 +79,15 @@ def load_adapter(
         fmt = detect_format(folder)
     if fmt not in FORMATS:
         raise InputError(f"unknown input format {fmt!r}; choose one of {', '.join(FORMATS)}")
+    result = _load(con, folder, fmt, omop_site_fallback)
+    # empty unless the adapter needed it (FHIR)
+    con.execute(f"CREATE TABLE IF NOT EXISTS input_row_sources {ROW_SOURCES_COLUMNS}")
+    return result
+
+
+def _load(
+    con: duckdb.DuckDBPyConnection, folder: Path, fmt: str, omop_site_fallback: str | None
+) -> AdapterResult:
     if fmt == "canonical":
         from audit.inputs import load_inputs
 

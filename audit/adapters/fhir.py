@@ -29,7 +29,7 @@ from audit.adapters._common import (
 )
 from audit.errors import InputError
 from audit.finder import NDJSON_SUFFIXES, check_usable, list_folder
-from audit.inputs import first_line, sha256
+from audit.inputs import CANONICAL, ROW_SOURCES_COLUMNS, first_line, sha256
 
 _LINE_DELIMITER = "\x01"  # never in a valid JSON text: a whole line is one value
 _MAX_LINE_BYTES = 64 * 1024 * 1024
@@ -307,6 +307,21 @@ def stage_ndjson(con: duckdb.DuckDBPyConnection, source: Source) -> None:
     )
 
 
+def move_row_sources(con: duckdb.DuckDBPyConnection) -> None:
+    """Move the src_file and src_line columns of the FHIR input_<table> steps into
+    input_row_sources (table_name, src_row, file_name, line_number): an input_<table> holds
+    exactly the canonical columns, and the quarantine names the file and line of a row."""
+    con.execute(f"CREATE OR REPLACE TABLE input_row_sources {ROW_SOURCES_COLUMNS}")
+    for table in CANONICAL:
+        con.execute(
+            "INSERT INTO input_row_sources "
+            f"SELECT $t, src_row, src_file, src_line FROM input_{table} ORDER BY src_row",
+            {"t": table},
+        )
+        con.execute(f"ALTER TABLE input_{table} DROP COLUMN src_file")
+        con.execute(f"ALTER TABLE input_{table} DROP COLUMN src_line")
+
+
 def _paths(structure: dict[str, Any], prefix: str = "") -> list[str]:
     """The element paths a structure reads, for the manifest (e.g. item.quantity.value)."""
     out: list[str] = []
@@ -365,6 +380,7 @@ def load(con: duckdb.DuckDBPyConnection, folder: Path) -> AdapterResult:
         )
     con.execute("DROP TABLE adapter_lines")
     run_adapter_steps(con, "fhir", STEPS)
+    move_row_sources(con)
     feeds = {RESOURCE_TYPES[s.key]: s.feeds for s in SOURCES}
     result = account(con, "fhir", staged, started, feeds_of_other_types=feeds)
     not_read = [

@@ -65,6 +65,7 @@ distinct_codes AS (
 SELECT
     d.src_file,
     d.src_row,
+    d.dx_key,
     c.patient_id,
     COALESCE(c.billable_start, t.first_item_date) AS event_date,
     d.code,
