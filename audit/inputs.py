@@ -174,8 +174,8 @@ def nested_column_error(path: Path, column: str, column_type: object) -> InputEr
     """One line naming the file, the column and its type: a nested value is never cast to its
     text form (a list of modifiers would become the one 'modifier' `[Q1]`)."""
     return InputError(
-        f"{path.name}: column {column!r} has the nested Parquet type {column_type}; "
-        "the audit reads it only as text (write it as a text column)"
+        f"{path.name}: column {column!r} has the nested type {column_type} (a list, struct, map "
+        "or union); the audit reads it only as text (write it as a text column)"
     )
 
 

@@ -6,6 +6,11 @@ ExplanationOfBenefit. Each file is read line by line with DuckDB, so every resou
 line number for the quarantine and a malformed line is accounted for instead of stopping or
 vanishing; each line is parsed with DuckDB's JSON reader (``from_json``) into just the fields
 the audit uses. All mapping is SQL (sql/adapters/fhir/).
+
+Servers write a resource type in one file or in several (`Patient.000.ndjson`,
+`Patient_1.ndjson`, `1.Patient.ndjson`, gzipped or not): every part is read, each line as the
+resource type it says it is, and every file is reconciled on its own. Rows keep a key unique in
+their canonical table (src_row) and their file and line (input_row_sources).
 """
 
 from __future__ import annotations

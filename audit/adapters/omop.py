@@ -10,6 +10,7 @@ DuckDB database file. All mapping is SQL (sql/adapters/omop/).
 
 from __future__ import annotations
 
+import re
 import time
 from pathlib import Path
 
@@ -26,7 +27,7 @@ from audit.adapters._common import (
 from audit.config import OMOP_SITE_FALLBACKS
 from audit.errors import InputError
 from audit.finder import DB_SUFFIXES, check_usable, list_folder
-from audit.inputs import first_line, sha256
+from audit.inputs import check_distinct_columns, first_line, nested_column_error, sha256
 
 PERSON = Source(
     key="person",
@@ -166,6 +167,10 @@ STEPS: tuple[str, ...] = (
 )
 
 
+# a DuckDB type written out (information_schema.columns.data_type) that holds more than one value
+_NESTED_SQL_TYPE = re.compile(r"\[|^(STRUCT|MAP|UNION)\(")
+
+
 def _database_file(path: Path) -> Path | None:
     """A DuckDB database given directly, or the only one in a folder without table files."""
     if path.is_file():
@@ -195,16 +200,20 @@ def _stage_database_table(
         con.execute(f"CREATE OR REPLACE TABLE adapter_src_{source.key} (src_row BIGINT, {cols})")
         return staged
     schema, table = found
-    present = [
-        r[0]
-        for r in con.execute(
-            "SELECT column_name FROM information_schema.columns WHERE table_catalog = "
-            "'omop_db' AND table_schema = $s AND table_name = $t ORDER BY ordinal_position",
-            {"s": schema, "t": table},
-        ).fetchall()
-    ]
+    described = con.execute(
+        "SELECT column_name, data_type FROM information_schema.columns WHERE table_catalog = "
+        "'omop_db' AND table_schema = $s AND table_name = $t ORDER BY ordinal_position",
+        {"s": schema, "t": table},
+    ).fetchall()
+    present = [name for name, _ in described]
+    where = Path(f"{db.name}:{table}")  # named in errors as the file is
+    check_distinct_columns(where, present)
     by_lower = {c.lower(): c for c in present}
     mapping = {c: by_lower[c] for c in source.columns if c in by_lower}
+    types = dict(described)
+    for theirs in mapping.values():
+        if _NESTED_SQL_TYPE.search(types[theirs]):
+            raise nested_column_error(where, theirs, types[theirs])
     for column in source.required_columns:
         if column not in mapping:
             raise InputError(f"{db.name}: table {table}: required column {column!r} missing")

@@ -139,6 +139,23 @@ def test_folder_named_like_an_input_file_is_an_error(good, tmp_path, capsys):
     assert "coverage.parquet" in line and "is a folder" in line
 
 
+def test_pipe_where_an_input_file_would_be_is_an_error(good, tmp_path, capsys):
+    os.mkfifo(good / "sites.csv")  # reading it would block the run
+    line = one_line_error(capsys, run(good, tmp_path / "out"))
+    assert "sites.csv" in line and "not a regular file" in line
+
+
+def test_hidden_side_file_is_not_an_input(tmp_path):
+    folder = tmp_path / "fhir"
+    shutil.copytree(FORMATS / "fhir", folder)
+    # the AppleDouble file macOS writes next to every file it copies to a shared drive
+    (folder / "._Patient.ndjson").write_bytes(b"\x00\x05\x16\x07\x00\x02\x00\x00Mac OS X")
+    con, result = _load(folder)
+    assert "._Patient.ndjson" not in {e["file"] for e in result.files}
+    assert count(con, "input_patients") == 8
+    con.close()
+
+
 def test_link_to_a_real_file_is_read(good, tmp_path):
     target = tmp_path / "elsewhere.csv"
     write_table(target, COVERAGE)
@@ -224,6 +241,69 @@ def _load(folder: Path):
 
 def _resource(kind: str, rid: str, **fields) -> str:
     return json.dumps({"resourceType": kind, "id": rid, **fields})
+
+
+def _eob(eob_id: str, items: list[tuple[str, list[str]]]) -> str:
+    """An ExplanationOfBenefit of patient 1 on 2025-06-18 at Organization/G1: one item per
+    (CPT code, modifiers)."""
+    return _resource(
+        "ExplanationOfBenefit",
+        eob_id,
+        status="active",
+        patient={"reference": "Patient/1"},
+        billablePeriod={"start": "2025-06-18"},
+        provider={"reference": "Organization/G1"},
+        item=[
+            {
+                "sequence": n,
+                "productOrService": {
+                    "coding": [{"system": "http://www.ama-assn.org/go/cpt", "code": code}]
+                },
+                "modifier": [{"coding": [{"code": m}]} for m in modifiers],
+                "servicedDate": "2025-06-18",
+            }
+            for n, (code, modifiers) in enumerate(items, start=1)
+        ],
+    )
+
+
+def test_fhir_claim_items_and_parts_are_rows_of_their_own(tmp_path):
+    folder = tmp_path / "fhir"
+    folder.mkdir()
+    (folder / "Patient.ndjson").write_text(_resource("Patient", "1", birthDate="1960") + "\n")
+    # line 1 of each part: a facet RFA under trial modifier Q1 beside a trigger point injection
+    # (one claim), and in the second part a transforaminal epidural without modifier
+    (folder / "ExplanationOfBenefit.000.ndjson").write_text(
+        _eob("E1", [("64635", ["Q1"]), ("20553", [])]) + "\n"
+    )
+    (folder / "ExplanationOfBenefit.001.ndjson").write_text(_eob("E2", [("64483", [])]) + "\n")
+    trial = {s["family"]: s["has_trial_modifier"] for s in audit_sessions(folder, fmt="fhir")}
+    # a trial modifier belongs to its item: before each row had its own key, the three items
+    # shared row 1 and all three sessions were taken for trials
+    assert trial == {"FACET_RFA": True, "TRIGGER_POINT": False, "EPIDURAL": False}
+
+
+def test_fhir_quarantined_row_names_its_part_and_line(tmp_path, capsys):
+    folder = tmp_path / "fhir"
+    _split_fhir(folder)
+    bad = _resource("Patient", "P-bad", birthDate="1980-01-01")
+    bad_condition = _resource(
+        "Condition",
+        "c-bad",
+        subject={"reference": "Patient/nobody"},
+        recordedDate="2024-01-01",
+        code={"coding": [{"system": "http://hl7.org/fhir/sid/icd-10-cm", "code": "M54.50"}]},
+    )
+    with (folder / "2.Condition.ndjson").open("a") as fh:
+        fh.write(bad + "\n" + bad_condition + "\n")
+    lines = (folder / "2.Condition.ndjson").read_text().splitlines()
+    out = tmp_path / "out"
+    assert run(folder, out) == 0, capsys.readouterr().err
+    with (out / "quarantine" / "quarantine.csv").open() as fh:
+        rows = list(csv.DictReader(fh))
+    assert [(r["table_name"], r["file_name"], r["row_number"], r["reason"]) for r in rows] == [
+        ("diagnoses", "2.Condition.ndjson", str(len(lines)), "unknown_patient")
+    ]
 
 
 def test_fhir_line_of_another_resource_type_is_read_as_its_own_type(tmp_path):
@@ -355,7 +435,25 @@ def test_parquet_nested_column_is_refused_naming_file_column_and_type(
     pq.write_table(source, good / f"{table}.parquet")
     line = one_line_error(capsys, run(good, tmp_path / "out"))
     assert f"{table}.parquet" in line and repr(column) in line and type_text in line
-    assert "nested Parquet type" in line
+    assert "nested type" in line
+
+
+def test_omop_database_nested_column_is_refused(tmp_path, capsys):
+    db = tmp_path / "cdm.duckdb"
+    con = duckdb.connect(str(db))
+    for table in ("person", "condition_occurrence", "procedure_occurrence"):
+        con.execute(
+            f"CREATE TABLE {table} AS SELECT * FROM read_csv($p, all_varchar = true)",
+            {"p": str(FORMATS / "omop" / f"{table}.csv")},
+        )
+    con.execute(
+        "ALTER TABLE procedure_occurrence ALTER modifier_source_value "
+        "TYPE VARCHAR[] USING string_split(modifier_source_value, ',')"
+    )
+    con.close()
+    line = one_line_error(capsys, run(db, tmp_path / "out"))
+    assert "cdm.duckdb:procedure_occurrence" in line and "'modifier_source_value'" in line
+    assert "VARCHAR[]" in line
 
 
 def test_adapter_parquet_nested_column_is_refused(tmp_path, capsys):

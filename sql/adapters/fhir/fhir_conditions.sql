@@ -1,5 +1,5 @@
 -- fhir_conditions
--- Grain: one row per non-blank line of Condition.ndjson.
+-- Grain: one row per non-blank line read as Condition (from every file of the export).
 -- Implements: issue 4, FHIR adapter -> canonical diagnoses: code = the Condition.code coding of
 --   the best-ranked system (ICD-10-CM, ICD-10, SNOMED CT, ICD-9-CM; fhir_code_systems), its
 --   system named by URI; event_date = the date of the Condition's Encounter, else recordedDate,

@@ -1,5 +1,5 @@
 -- fhir_coverages
--- Grain: one row per non-blank line of Coverage.ndjson.
+-- Grain: one row per non-blank line read as Coverage (from every file of the export).
 -- Implements: issue 4, FHIR adapter -> canonical coverage: patient = beneficiary, start_date /
 --   end_date = period.start / period.end (an open end means still covered). Not counted
 --   (disposition): invalid_json, wrong_resource_type, duplicate_resource, status

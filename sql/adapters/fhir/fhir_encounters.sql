@@ -1,5 +1,5 @@
 -- fhir_encounters
--- Grain: one row per non-blank line of Encounter.ndjson.
+-- Grain: one row per non-blank line read as Encounter (from every file of the export).
 -- Implements: issue 4, FHIR adapter: an Encounter gives the conditions and procedures that
 --   refer to it their date (period.start) and their site (serviceProvider, the organisation
 --   responsible for the encounter), and its id links them (canonical source_id, measure 3.4).

@@ -1,5 +1,6 @@
 -- fhir_eob_claims
--- Grain: one row per non-blank line of ExplanationOfBenefit.ndjson (one adjudicated claim).
+-- Grain: one row per non-blank line read as ExplanationOfBenefit (one adjudicated claim), from
+--   every file of the export.
 -- Implements: issue 4, FHIR adapter (CARIN Blue Button): only the final version of a claim
 --   counts. An EOB that another EOB names under related with relationship 'prior' (by id or by
 --   an identifier value), or that names its own 'replacedby', is superseded_claim_version;

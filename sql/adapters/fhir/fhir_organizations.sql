@@ -1,5 +1,5 @@
 -- fhir_organizations
--- Grain: one row per non-blank line of Organization.ndjson.
+-- Grain: one row per non-blank line read as Organization (from every file of the export).
 -- Implements: issue 4, FHIR adapter -> canonical sites: site_id = Organization.id (what
 --   Encounter.serviceProvider and EOB provider refer to), site_name = name, site_group = the
 --   parent organisation (partOf). Not counted (disposition): invalid_json, wrong_resource_type,

@@ -1,5 +1,5 @@
 -- fhir_patients
--- Grain: one row per non-blank line of Patient.ndjson.
+-- Grain: one row per non-blank line read as Patient (from every file of the export).
 -- Implements: issue 4, FHIR adapter -> canonical patients: patient_id = Patient.id; birthDate
 --   YYYY-MM-DD -> birth_date, a partial birthDate (YYYY or YYYY-MM) -> birth_year; gender male
 --   M, female F, other / unknown U. Lines not counted (disposition): invalid_json,

@@ -1,5 +1,5 @@
 -- fhir_procedures
--- Grain: one row per non-blank line of Procedure.ndjson.
+-- Grain: one row per non-blank line read as Procedure (from every file of the export).
 -- Implements: issue 4, FHIR adapter -> canonical procedures: code = the Procedure.code coding of
 --   the best-ranked system (CPT/HCPCS, ICD-10-PCS, SNOMED CT; fhir_code_systems); event_date =
 --   performedDateTime, else performedPeriod.start, else the Encounter's date; site_id = the
