@@ -15,7 +15,7 @@ from pathlib import Path
 
 from audit import __version__
 from audit.adapters import FORMATS
-from audit.config import SUPPRESSION_PROFILES, load_settings
+from audit.config import OMOP_SITE_FALLBACKS, SUPPRESSION_PROFILES, load_settings
 from audit.errors import UserError
 
 EXIT_OK, EXIT_INTERNAL, EXIT_USAGE = 0, 1, 2
@@ -99,6 +99,12 @@ def _add_run_options(p: argparse.ArgumentParser) -> None:
         "--suppression",
         choices=SUPPRESSION_PROFILES,
         help="disclosure control for published counts (default cms)",
+    )
+    p.add_argument(
+        "--omop-site-fallback",
+        choices=OMOP_SITE_FALLBACKS,
+        help="OMOP records whose visit and provider name no care site: the provider is the "
+        "site, or one site '(site not recorded)' (default: no site; see docs/inputs-formats.md)",
     )
     p.add_argument(
         "--as-of",
@@ -218,6 +224,7 @@ def _settings_from(args: argparse.Namespace):
         threads=args.threads,
         memory_limit=args.memory_limit,
         temp_dir=args.temp_dir,
+        omop_site_fallback=args.omop_site_fallback,
     )
 
 

@@ -22,6 +22,8 @@ DEFAULT_NON_COUNTING_STATUSES = (
     "entered_in_error",
 )
 SUPPRESSION_PROFILES = ("cms", "opensafely", "nhs", "none")
+# where an OMOP record whose visit and provider name no care site is placed (audit.adapters.omop)
+OMOP_SITE_FALLBACKS = ("provider", "unrecorded")
 
 
 @dataclass(frozen=True)
@@ -48,6 +50,9 @@ class Settings:
     threads: int | None = None
     memory_limit: str = "1280MB"
     temp_dir: str | None = None
+    # OMOP records whose visit and provider name no care site: "provider" (the provider is the
+    # site) or "unrecorded" (one site "(site not recorded)"); unset: they have no site
+    omop_site_fallback: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
     def resolved_as_of(self) -> date:
@@ -58,6 +63,8 @@ class Settings:
         out.pop("extra")
         out["non_counting_statuses"] = list(self.non_counting_statuses)
         out["as_of_date"] = self.resolved_as_of().isoformat()
+        if self.omop_site_fallback is None:  # recorded when chosen (manifests stay as they were)
+            out.pop("omop_site_fallback")
         return out
 
 
@@ -84,6 +91,10 @@ def _coerce(name: str, value: Any) -> Any:
             return value if isinstance(value, date) else date.fromisoformat(str(value))
         if name == "suppression":
             if value not in SUPPRESSION_PROFILES:
+                raise ValueError
+            return value
+        if name == "omop_site_fallback":
+            if value not in OMOP_SITE_FALLBACKS:
                 raise ValueError
             return value
         return None if value in ("", None) else str(value)

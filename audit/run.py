@@ -76,6 +76,8 @@ SESSION_COLUMNS: tuple[str, ...] = (
 SESSION_ORDER = "site_id, session_date, patient_id, family"
 QUARANTINE_COLUMNS = ("table_name", "file_name", "row_number", "column_name", "reason", "value")
 MANIFEST_NAME = "manifest.json"  # internal/ (full) and shareable/ (public)
+# rows of one line (the items of a FHIR claim) are ordered by what they say
+QUARANTINE_ORDER = "table_name, row_number, file_name, column_name, reason, value"
 
 
 @dataclass
@@ -219,7 +221,7 @@ def classify(
                 + (f" (and {len(errors) - 1} more)" if len(errors) > 1 else "")
             )
         load_settings_tables(con, settings)
-        adapted = load_adapter(con, Path(input_dir), fmt)
+        adapted = load_adapter(con, Path(input_dir), fmt, settings.omop_site_fallback)
         params = step_parameters(settings, pack, period_from, period_to)
         pipeline = run_steps(con, params, on_step=on_step, profile_dir=profile_dir)
     except BaseException:
@@ -389,7 +391,7 @@ def _write_outputs(
         QUARANTINE_COLUMNS,
         text,
         internal / "quarantine" / "quarantine.csv",
-        "table_name, row_number",
+        QUARANTINE_ORDER,
     )
     _write_csv(
         con,
@@ -397,7 +399,7 @@ def _write_outputs(
         QUARANTINE_COLUMNS,
         text,
         internal / "quarantine" / "value_issues.csv",
-        "table_name, row_number",
+        QUARANTINE_ORDER,
     )
 
     reconciliation = _reconciliation(con, adapted.table_rows)
@@ -441,6 +443,7 @@ def _write_outputs(
         "data_quality": data_quality,
         "reconciliation": reconciliation,
         "generated_from": [e["file"] for e in adapted.files if e.get("file")],
+        "site_sources": adapted.notes.get("site_sources"),
     }
     from audit.report import write_aggregate_outputs  # imported late: heavier dependencies
 
@@ -463,6 +466,7 @@ def _write_outputs(
         "input_format": adapted.fmt,
         "inputs": adapted.files,
         "adapter_dispositions": adapted.dispositions,
+        **adapted.notes,  # site_sources (OMOP), ndjson_files_not_read (FHIR): when there are
         "reconciliation": reconciliation,
         "quarantined_rows": quarantined,
         "value_issues": value_issues,
