@@ -299,7 +299,7 @@ def test_fhir_quarantined_row_names_its_part_and_line(tmp_path, capsys):
     lines = (folder / "2.Condition.ndjson").read_text().splitlines()
     out = tmp_path / "out"
     assert run(folder, out) == 0, capsys.readouterr().err
-    with (out / "quarantine" / "quarantine.csv").open() as fh:
+    with (out / "internal" / "quarantine" / "quarantine.csv").open() as fh:
         rows = list(csv.DictReader(fh))
     assert [(r["table_name"], r["file_name"], r["row_number"], r["reason"]) for r in rows] == [
         ("diagnoses", "2.Condition.ndjson", str(len(lines)), "unknown_patient")
@@ -619,14 +619,14 @@ def test_omop_site_sources_are_in_the_manifest_and_on_the_index(tmp_path, capsys
     folder = _eunomia(tmp_path / "omop", {"11": "500", "12": ""})
     out = tmp_path / "out"
     assert run(folder, out, "--omop-site-fallback", "provider") == 0
-    manifest = json.loads((out / "manifest.json").read_text())
+    manifest = json.loads((out / "internal" / "manifest.json").read_text())
     assert manifest["settings"]["omop_site_fallback"] == "provider"
     assert manifest["site_sources"]["procedures"] == {
         "provider_care_site": 1,
         "provider": 2,
         "none": 1,
     }
-    index = (out / "index.html").read_text()
+    index = (out / "shareable" / "index.html").read_text()
     assert re.search(
         r"<dt>Sites from</dt><dd>the provider&#39;s care site; the provider itself "
         r"\(chosen fallback\); no site \(quarantined\)</dd>",
