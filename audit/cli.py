@@ -17,7 +17,7 @@ from pathlib import Path
 
 from audit import __version__
 from audit.adapters import FORMATS
-from audit.config import SUPPRESSION_PROFILES, load_settings
+from audit.config import OMOP_SITE_FALLBACKS, SUPPRESSION_PROFILES, load_settings
 from audit.errors import UserError
 
 EXIT_OK, EXIT_INTERNAL, EXIT_USAGE = 0, 1, 2
@@ -101,6 +101,12 @@ def _add_run_options(p: argparse.ArgumentParser) -> None:
         "--suppression",
         choices=SUPPRESSION_PROFILES,
         help="disclosure control for published counts (default cms)",
+    )
+    p.add_argument(
+        "--omop-site-fallback",
+        choices=OMOP_SITE_FALLBACKS,
+        help="OMOP records whose visit and provider name no care site: the provider is the "
+        "site, or one site '(site not recorded)' (default: no site; see docs/inputs-formats.md)",
     )
     p.add_argument(
         "--as-of",
@@ -220,6 +226,7 @@ def _settings_from(args: argparse.Namespace):
         threads=args.threads,
         memory_limit=args.memory_limit,
         temp_dir=args.temp_dir,
+        omop_site_fallback=args.omop_site_fallback,
     )
 
 
@@ -239,13 +246,15 @@ def _cmd_run(args: argparse.Namespace, input_dir: Path) -> int:
             args.period_to,
             on_step=progress.step,
             fmt=None if args.input_format == "auto" else args.input_format,
+            warn=progress.message,
         )
     for finding in result.findings:
         progress.message(f"  {finding.level}: {finding.message}")
     outcome_text = ", ".join(f"{k} {v}" for k, v in result.outcomes.items()) or "none"
     progress.message(
         f"done in {progress.elapsed():.1f} s: {result.sessions} sessions ({outcome_text}); "
-        f"{result.quarantined} rows quarantined; reports in {args.out}/index.html"
+        f"{result.quarantined} rows quarantined; reports in {args.out}/shareable/index.html, "
+        f"identifiers in {args.out}/internal/ (not to be shared)"
     )
     return EXIT_OK
 
@@ -253,14 +262,21 @@ def _cmd_run(args: argparse.Namespace, input_dir: Path) -> int:
 def _cmd_validate(args: argparse.Namespace) -> int:
     from audit.failures import user_errors
     from audit.gate import validate, write_gate_outputs
+    from audit.publish import OutputFolder
 
     fmt = None if args.input_format == "auto" else args.input_format
     settings = _settings_from(args)
     with user_errors(settings, args.input_dir, args.out):
-        result = validate(args.input_dir, settings, fmt=fmt)
-        print("\n".join(result.summary_lines()))
-        if args.out:
-            write_gate_outputs(args.out, result)
+        if not args.out:
+            result = validate(args.input_dir, settings, fmt=fmt)
+            print("\n".join(result.summary_lines()))
+            return EXIT_OK if result.ok else EXIT_USAGE
+        warn = lambda text: print(text, file=sys.stderr)  # noqa: E731
+        with OutputFolder(args.out, inputs=(args.input_dir,), warn=warn) as folder:
+            result = validate(args.input_dir, settings, fmt=fmt)
+            print("\n".join(result.summary_lines()))
+            write_gate_outputs(folder.internal, result)
+            folder.publish(result.digest())
     return EXIT_OK if result.ok else EXIT_USAGE
 
 

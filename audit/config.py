@@ -24,6 +24,8 @@ DEFAULT_NON_COUNTING_STATUSES = (
     "entered_in_error",
 )
 SUPPRESSION_PROFILES = ("cms", "opensafely", "nhs", "none")
+# where an OMOP record whose visit and provider name no care site is placed (audit.adapters.omop)
+OMOP_SITE_FALLBACKS = ("provider", "unrecorded")
 
 
 @dataclass(frozen=True)
@@ -50,6 +52,9 @@ class Settings:
     threads: int | None = None
     memory_limit: str = "1280MB"
     temp_dir: str | None = None
+    # OMOP records whose visit and provider name no care site: "provider" (the provider is the
+    # site) or "unrecorded" (one site "(site not recorded)"); unset: they have no site
+    omop_site_fallback: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
     def resolved_as_of(self) -> date:
@@ -60,6 +65,8 @@ class Settings:
         out.pop("extra")
         out["non_counting_statuses"] = list(self.non_counting_statuses)
         out["as_of_date"] = self.resolved_as_of().isoformat()
+        if self.omop_site_fallback is None:  # recorded when chosen (manifests stay as they were)
+            out.pop("omop_site_fallback")
         return out
 
 
@@ -71,6 +78,7 @@ _OPTIONS = {  # the command-line option of each setting that has one, for the er
     "threads": "--threads",
     "memory_limit": "--memory-limit",
     "temp_dir": "--temp-dir",
+    "omop_site_fallback": "--omop-site-fallback",
 }
 # Bounds that keep a run possible: the day arithmetic of rule 7 stays far from overflow (a
 # lookback of a century reaches every record an extract can hold), and a thread count past
@@ -124,6 +132,10 @@ def _coerce(name: str, value: Any) -> Any:
     if name == "suppression":
         if value not in SUPPRESSION_PROFILES:
             raise _invalid(name, value, f"choose one of {', '.join(SUPPRESSION_PROFILES)}")
+        return value
+    if name == "omop_site_fallback":
+        if value not in OMOP_SITE_FALLBACKS:
+            raise _invalid(name, value, f"choose one of {', '.join(OMOP_SITE_FALLBACKS)}")
         return value
     if not isinstance(value, str | os.PathLike):
         raise _invalid(name, value, "text is needed")

@@ -17,3 +17,8 @@ class ConfigError(UserError):
 
 class PackError(UserError):
     """A guideline pack is missing, malformed or fails its definition check."""
+
+
+class OutputFolderError(UserError):
+    """The output folder cannot be used: it is the input, holds files the tool did not write,
+    or cannot be written."""

@@ -24,6 +24,8 @@ are meant to be rare and unmistakable (most of a table unreadable, claims shared
 from __future__ import annotations
 
 import csv
+import hashlib
+import json
 import re
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -174,6 +176,8 @@ class CheckResult:
     by_table: dict[str, tuple[int, int]]  # table -> (offending rows, rows)
     sample: pd.DataFrame  # up to limit_rows findings, ordered by table and row
     seconds: float = 0.0
+    # the file of each sample row where its table's rows come from several (input_row_sources)
+    sample_files: list[str | None] = field(default_factory=list)
 
     @property
     def name(self) -> str:
@@ -256,7 +260,7 @@ class GateResult:
             text += f" - {verb} the error threshold {_pct(r.check.threshold)}"
         if len(r.sample):
             first = r.sample.iloc[0]
-            where = self.file_names.get(str(first["table_name"]), str(first["table_name"]))
+            where = self._file_of(r, 0)
             text += f"; e.g. {where} row {int(first['row_number'])}"
             if _present(first["column_name"]):
                 text += f", {first['column_name']}"
@@ -268,6 +272,20 @@ class GateResult:
                     detail = _ISO_DATE.sub("9999-99-99", detail)  # e.g. the patient's birth
                 text += f": {detail}"
         return text
+
+    def digest(self) -> str:
+        """An id for this result (what a validation's output folder is named by): a digest of
+        its per-check counts, so the same extract gives the same id."""
+        text = json.dumps(self.manifest(), sort_keys=True, default=str)
+        return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+    def _file_of(self, result: CheckResult, index: int) -> str:
+        """The file sample row ``index`` came from: its own (input_row_sources), else its
+        table's."""
+        if index < len(result.sample_files) and result.sample_files[index]:
+            return str(result.sample_files[index])
+        table = str(result.sample.iloc[index]["table_name"])
+        return self.file_names.get(table, table)
 
     def to_frame(self) -> pd.DataFrame:
         """One row per check (data_quality/checks.csv; the manifest's list)."""
@@ -301,9 +319,8 @@ class GateResult:
                 frame = r.sample.copy()
                 frame.insert(0, "check", r.name)
                 frame.insert(1, "severity", r.status)
-                frame.insert(
-                    3, "file_name", [self.file_names.get(str(t)) for t in frame["table_name"]]
-                )
+                files = [self._file_of(r, i) for i in range(len(frame))]
+                frame.insert(3, "file_name", files)
                 frames.append(frame)
         if not frames:
             return pd.DataFrame(columns=_OFFENDING_COLUMNS)
@@ -424,13 +441,18 @@ def run_check(
         ).fetchall()
         findings = sum(n for _, n, _ in counts)
         if findings and limit_rows > 0:
+            # a row's file and line where its row_number is a key (input_row_sources: FHIR)
             sample = con.execute(
-                f"SELECT {columns} FROM {source} AS offending "
-                "ORDER BY table_name, row_number, column_name, value, detail LIMIT $n",
+                "SELECT o.table_name, COALESCE(s.line_number, o.row_number) AS row_number, "
+                "o.column_name, o.value, o.detail, s.file_name AS source_file "
+                f"FROM {source} AS o LEFT JOIN input_row_sources AS s "
+                "ON s.table_name = o.table_name AND s.src_row = o.row_number "
+                "ORDER BY o.table_name, o.row_number, o.column_name, o.value, o.detail LIMIT $n",
                 {"n": limit_rows},
             ).df()
         else:
-            sample = pd.DataFrame(columns=list(RESULT_COLUMNS))
+            sample = pd.DataFrame(columns=[*RESULT_COLUMNS, "source_file"])
+        sample_files = [None if pd.isna(f) else str(f) for f in sample.pop("source_file")]
     except duckdb.Error as exc:
         raise RuntimeError(f"data-quality check {check.name} failed: {exc}") from exc
     finally:
@@ -449,6 +471,7 @@ def run_check(
         by_table=by_table,
         sample=sample,
         seconds=time.perf_counter() - started,
+        sample_files=sample_files,
     )
 
 
@@ -500,7 +523,7 @@ def validate(
         if errors:
             raise PackError(f"pack {pack.name}: {errors[0].message}")
         load_settings_tables(con, settings)
-        load_adapter(con, Path(input_dir), fmt)
+        load_adapter(con, Path(input_dir), fmt, settings.omop_site_fallback)
         run_steps(con, step_parameters(settings, pack, None, None), steps=gate_steps())
         return run_gate(con, limit_rows)
     finally:

@@ -18,6 +18,7 @@ from pathlib import Path
 import duckdb
 
 from audit.errors import InputError
+from audit.finder import TABLE_SUFFIXES, list_folder
 
 # table -> (required, columns, required columns, groups of which at least one must be present)
 CANONICAL: dict[str, dict] = {
@@ -65,7 +66,15 @@ CANONICAL: dict[str, dict] = {
         "one_of": (),
     },
 }
-SUFFIXES = (".csv", ".csv.gz", ".parquet")
+# Where an input row came from, when src_row alone cannot say (FHIR: a table is read from
+# several files, and an EOB's items share its line): src_row is then a key unique in its table,
+# and this table gives the file and line the quarantine and the gate report. Empty for files
+# whose src_row is the row number itself.
+ROW_SOURCES_COLUMNS = "(table_name VARCHAR, src_row BIGINT, file_name VARCHAR, line_number BIGINT)"
+
+# columns whose value is a list by meaning: a Parquet list of text is read as that list
+# (comma-joined, the form of a CSV cell), never as the text of the list
+LIST_COLUMNS: dict[str, tuple[str, ...]] = {"procedures": ("modifiers",)}
 
 
 @dataclass
@@ -77,6 +86,7 @@ class InputFile:
     sha256: str | None = None
     columns_used: list[str] = field(default_factory=list)
     extra_columns: list[str] = field(default_factory=list)
+    nested: dict[str, object] = field(default_factory=dict)  # Parquet columns of nested type
 
     def manifest(self) -> dict:
         return {
@@ -100,23 +110,20 @@ def sha256(path: Path) -> str:
 
 
 def find_input_files(folder: Path) -> dict[str, InputFile]:
-    """Map each canonical table to its file; a missing required table is an InputError."""
-    if not folder.is_dir():
-        raise InputError(not_a_folder(folder))
+    """Map each canonical table to its file (names matched without regard to case); a missing
+    required table, two files for one table or a name that is not a usable file is an
+    InputError."""
+    listing = list_folder(folder)
     found: dict[str, InputFile] = {}
     for table, spec in CANONICAL.items():
-        matches = [folder / f"{table}{s}" for s in SUFFIXES if (folder / f"{table}{s}").is_file()]
-        if len(matches) > 1:
-            names = " and ".join(m.name for m in matches)
-            raise InputError(f"{folder}: both {names} present; keep one file per table")
-        if not matches:
+        path = listing.find((table,))
+        if path is None:
             if spec["required"]:
-                expected = " or ".join(f"{table}{s}" for s in SUFFIXES)
+                expected = " or ".join(f"{table}{s}" for s in TABLE_SUFFIXES)
                 raise InputError(f"{folder}: required input file missing: {expected}")
             found[table] = InputFile(table=table, path=None)
             continue
-        path = matches[0]
-        fmt = "parquet" if path.suffix == ".parquet" else "csv"
+        fmt = "parquet" if path.name.lower().endswith(".parquet") else "csv"
         found[table] = InputFile(table=table, path=path, fmt=fmt)
     return found
 
@@ -129,27 +136,110 @@ def _reader(fmt: str) -> str:
 
 
 def _file_columns(con: duckdb.DuckDBPyConnection, f: InputFile) -> list[str]:
+    """The file's column names (CSV header, Parquet schema); two names that differ only by
+    letter case are an InputError. Sets ``f.nested`` to the Parquet columns of nested type."""
     assert f.path is not None
+    if f.fmt == "parquet":
+        types = parquet_types(con, f.path)
+        f.nested = {c: t for c, t in types.items() if is_nested(t)}
+        return list(types)
+    present = csv_header(f.path)
+    check_distinct_columns(f.path, present)
+    return present
+
+
+NESTED_TYPE_IDS = ("list", "array", "struct", "map", "union")
+# list elements with one unambiguous text form (a modifier 50 stored as a number is "50")
+TEXT_ELEMENT_TYPE_IDS = (
+    "varchar",
+    *("tinyint", "smallint", "integer", "bigint", "hugeint"),
+    *("utinyint", "usmallint", "uinteger", "ubigint", "uhugeint"),
+)
+
+
+def is_nested(column_type: duckdb.typing.DuckDBPyType) -> bool:
+    """A list, array, struct, map or union type: not a value that has one text form."""
+    return column_type.id in NESTED_TYPE_IDS
+
+
+def is_list_of_text(column_type: duckdb.typing.DuckDBPyType) -> bool:
+    """A list or array of text or whole numbers: each element is one code (a modifier)."""
+    if column_type.id not in ("list", "array"):
+        return False
+    child = dict(column_type.children)["child"]
+    return child.id in TEXT_ELEMENT_TYPE_IDS
+
+
+def nested_column_error(path: Path, column: str, column_type: object) -> InputError:
+    """One line naming the file, the column and its type: a nested value is never cast to its
+    text form (a list of modifiers would become the one 'modifier' `[Q1]`)."""
+    return InputError(
+        f"{path.name}: column {column!r} has the nested type {column_type} (a list, struct, map "
+        "or union); the audit reads it only as text (write it as a text column)"
+    )
+
+
+def parquet_types(con: duckdb.DuckDBPyConnection, path: Path) -> dict[str, object]:
+    """Column name -> DuckDB type of a Parquet file, by the names the file itself stores
+    (DuckDB renames the second of two names that differ only by case: refused here instead)."""
     try:
-        if f.fmt == "parquet":
-            desc = con.execute(
-                "SELECT * FROM read_parquet($path) LIMIT 0", {"path": str(f.path)}
-            ).description
-        else:
-            return _csv_header(f.path)
+        relation = con.read_parquet(str(path))
+        schema = con.execute(
+            "SELECT name, num_children FROM parquet_schema($path)", {"path": str(path)}
+        ).fetchall()
     except duckdb.Error as exc:
-        raise InputError(read_error(f.path, exc)) from None
-    return [d[0] for d in desc]
+        raise InputError(read_error(path, exc)) from None
+    check_distinct_columns(path, _top_level_names(schema))
+    return dict(zip(relation.columns, relation.types, strict=True))
 
 
-def _csv_header(path: Path) -> list[str]:
+def _top_level_names(schema: list[tuple[str, int | None]]) -> list[str]:
+    """The top-level column names of a Parquet schema as parquet_schema() lists it: the root,
+    then each column followed by its nested children (depth first)."""
+
+    def skip(i: int) -> int:
+        children = schema[i][1] or 0
+        i += 1
+        for _ in range(children):
+            i = skip(i)
+        return i
+
+    names, i = [], 1
+    for _ in range(schema[0][1] or 0):
+        names.append(schema[i][0])
+        i = skip(i)
+    return names
+
+
+def check_distinct_columns(path: Path, names: list[str]) -> None:
+    """Two column names that are the same without regard to letter case (`PATIENT_ID` next to
+    `patient_id`) stop the run naming both: SQL, and so DuckDB, cannot tell them apart, and
+    picking one would be a guess."""
+    seen: dict[str, str] = {}
+    for name in names:
+        key = name.lower()
+        if key in seen:
+            if seen[key] == name:
+                raise InputError(f"{path.name}: column {name!r} appears twice; keep one")
+            raise InputError(
+                f"{path.name}: columns {seen[key]!r} and {name!r} differ only by letter case; "
+                "keep one (column names cannot be told apart by case)"
+            )
+        seen[key] = name
+
+
+def csv_header(path: Path, delim: str = ",") -> list[str]:
     """The header row, read by Python's csv module: no dialect sniffing, so a malformed data row
-    is reported later with its line number instead of as a failed guess."""
-    opener = gzip.open if path.name.endswith(".gz") else open
+    is reported later with its line number instead of as a failed guess (a tab-separated file
+    has no quoting, as DuckDB reads it)."""
+    opener = gzip.open if path.name.lower().endswith(".gz") else open
     try:
         with opener(path, "rb") as fh:
             first = fh.readline()
-        header = next(csv.reader([first.decode("utf-8-sig")]), None)
+        text = first.decode("utf-8-sig")
+        quoting = csv.QUOTE_MINIMAL if delim == "," else csv.QUOTE_NONE
+        rows = csv.reader([text], delimiter=delim, quoting=quoting)
+        header = next(rows, None)
     except UnicodeDecodeError:
         raise InputError(f"{path.name}: row 1: the header is not UTF-8 text") from None
     except (OSError, EOFError, csv.Error) as exc:
@@ -157,13 +247,6 @@ def _csv_header(path: Path) -> list[str]:
     if not header:
         raise InputError(f"{path.name}: the file is empty (a header row is required)")
     return [h.strip() for h in header]
-
-
-def not_a_folder(folder: Path) -> str:
-    """Why ``folder`` cannot be the input folder, in one line."""
-    if folder.exists():
-        return f"{folder}: is a file, not a folder (INPUT_DIR is the folder holding the extract)"
-    return f"{folder}: input folder not found"
 
 
 def first_line(exc: BaseException) -> str:
@@ -199,6 +282,21 @@ def check_columns(table: str, f: InputFile, present: list[str]) -> None:
     for group in spec["one_of"]:
         if not any(c in present for c in group):
             raise InputError(f"{f.path.name}: needs at least one of the columns {', '.join(group)}")
+    for column in spec["columns"]:
+        if column in f.nested and not (
+            column in LIST_COLUMNS.get(table, ()) and is_list_of_text(f.nested[column])
+        ):
+            raise nested_column_error(f.path, column, f.nested[column])
+
+
+def _select_column(f: InputFile, column: str, present: list[str]) -> str:
+    """How one canonical column is read: as stored, as null when the file lacks it, and a
+    Parquet list of modifiers as the comma-joined text a CSV cell would hold."""
+    if column not in present:
+        return f'CAST(NULL AS VARCHAR) AS "{column}"'
+    if column in f.nested:  # a list of text (check_columns refused every other nested type)
+        return f'ARRAY_TO_STRING("{column}", \',\') AS "{column}"'
+    return f'"{column}"'
 
 
 def load_inputs(con: duckdb.DuckDBPyConnection, folder: Path) -> dict[str, InputFile]:
@@ -230,9 +328,7 @@ def load_inputs(con: duckdb.DuckDBPyConnection, folder: Path) -> dict[str, Input
             cols = ", ".join(f'"{c}" VARCHAR' for c in columns)
             con.execute(f"CREATE OR REPLACE TABLE input_{table} (src_row BIGINT, {cols})")
             continue
-        select = ", ".join(
-            f'"{c}"' if c in present else f'CAST(NULL AS VARCHAR) AS "{c}"' for c in columns
-        )
+        select = ", ".join(_select_column(f, c, present) for c in columns)
         try:
             if f.fmt == "parquet":
                 # read in place: a view over the file, never a copy (issue 5: bounded memory)

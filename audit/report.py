@@ -664,6 +664,24 @@ def _period_label(context: Mapping[str, Any], sites: Sequence[_Site]) -> str:
     return f"{start or 'first record'} to {end or 'last record'}"
 
 
+# where a procedure's site came from, in words (OMOP: audit.adapters.omop.site_sources)
+SITE_SOURCE_LABELS: dict[str, str] = {
+    "visit_care_site": "the visit's care site",
+    "provider_care_site": "the provider's care site",
+    "provider": "the provider itself (chosen fallback)",
+    "not_recorded": "one site '(site not recorded)' (chosen fallback)",
+    "none": "no site (quarantined)",
+}
+
+
+def site_sources_text(site_sources: dict[str, dict[str, int]] | None) -> str | None:
+    """Which sources gave the procedures' sites, in the order they are tried; no counts (a
+    count here would escape disclosure control). None when the input format has one rule."""
+    used = (site_sources or {}).get("procedures") or {}
+    labels = [SITE_SOURCE_LABELS.get(source, source) for source, n in used.items() if n]
+    return "; ".join(labels) or None
+
+
 def _setting_text(value: Any) -> str:
     if isinstance(value, bool):
         return "yes" if value else "no"
@@ -915,6 +933,7 @@ def write_aggregate_outputs(
         has_groups=any(s["group"] for s in site_views),
         settings=[(str(k), _setting_text(v)) for k, v in (context.get("settings") or {}).items()],
         generated_from=[str(x) for x in context.get("generated_from") or []],
+        site_sources=site_sources_text(context.get("site_sources")),
         checks=checks,
         recon=recon,
     )

@@ -6,9 +6,9 @@ end, so a failed run never leaves a half-written report that looks complete.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
-import shutil
 import tempfile
 import threading
 import time
@@ -25,7 +25,7 @@ import duckdb
 from audit import __version__
 from audit.adapters import AdapterResult, load_adapter
 from audit.config import Settings
-from audit.errors import ConfigError, InputError, PackError
+from audit.errors import ConfigError, PackError
 from audit.gate import (
     CHECKS,
     Check,
@@ -43,6 +43,7 @@ from audit.pipeline import (
     run_steps,
     step_parameters,
 )
+from audit.publish import INTERNAL, SHAREABLE, OutputFolder
 from audit.safe import FORMULA_START
 
 MEASURE = "Audit measure specification - chronic spine pain interventional procedures (v1)"
@@ -75,7 +76,9 @@ SESSION_COLUMNS: tuple[str, ...] = (
 )
 SESSION_ORDER = "site_id, session_date, patient_id, family"
 QUARANTINE_COLUMNS = ("table_name", "file_name", "row_number", "column_name", "reason", "value")
-MANIFEST_NAME = "manifest.json"
+MANIFEST_NAME = "manifest.json"  # internal/ (full) and shareable/ (public)
+# rows of one line (the items of a FHIR claim) are ordered by what they say
+QUARANTINE_ORDER = "table_name, row_number, file_name, column_name, reason, value"
 
 
 @dataclass
@@ -182,51 +185,6 @@ def _frames(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
     }
 
 
-def _prepare_out_dir(out_dir: Path) -> tuple[Path, list[Path]]:
-    """A fresh temporary folder beside out_dir, and the missing folders above it that were
-    created for it (deepest first: removed again when the run fails); refuse to replace a
-    folder we did not write."""
-    out_dir = out_dir.resolve()
-    if out_dir.exists():
-        if not out_dir.is_dir():
-            raise InputError(f"{out_dir}: exists and is not a folder")
-        if any(out_dir.iterdir()) and not (out_dir / MANIFEST_NAME).is_file():
-            raise InputError(
-                f"{out_dir}: folder is not empty and holds no spine-audit {MANIFEST_NAME}; "
-                "choose another --out"
-            )
-    created = [d for d in (out_dir.parent, *out_dir.parent.parents) if not d.exists()]
-    try:
-        out_dir.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.tmp-", dir=out_dir.parent))
-    except OSError as exc:
-        _remove_empty(created)
-        raise InputError(
-            f"{out_dir}: cannot write the outputs there ({exc.strerror or exc})"
-        ) from None
-    return tmp, created
-
-
-def _remove_empty(folders: list[Path]) -> None:
-    """Remove the folders a failed run created, deepest first, while they are empty."""
-    for folder in folders:
-        try:
-            folder.rmdir()
-        except OSError:
-            return
-
-
-def _move_into_place(tmp: Path, out_dir: Path) -> None:
-    out_dir = out_dir.resolve()
-    if out_dir.exists():
-        old = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.old-", dir=out_dir.parent))
-        out_dir.rename(old / out_dir.name)
-        tmp.rename(out_dir)
-        shutil.rmtree(old, ignore_errors=True)
-    else:
-        tmp.rename(out_dir)
-
-
 @dataclass
 class Classified:
     """A DuckDB connection holding every step's table, with what went into it."""
@@ -275,7 +233,7 @@ def classify(
                 + (f" (and {len(errors) - 1} more)" if len(errors) > 1 else "")
             )
         load_settings_tables(con, settings)
-        adapted = load_adapter(con, Path(input_dir), fmt)
+        adapted = load_adapter(con, Path(input_dir), fmt, settings.omop_site_fallback)
         params = step_parameters(settings, pack, period_from, period_to)
         pipeline = run_steps(con, params, on_step=on_step, profile_dir=profile_dir)
     except BaseException:
@@ -361,8 +319,13 @@ def run_audit(
     period_to: date | None = None,
     on_step: Callable[[int, int, str, float], None] | None = None,
     fmt: str | None = None,
+    warn: Callable[[str], None] | None = None,
 ) -> RunResult:
     """Run the whole audit; raise a UserError for anything the user can fix.
+
+    ``--out`` is checked before any work (audit.publish): a folder that is the input, holds
+    it, lies inside it or holds files spine-audit did not write is refused. The outputs are
+    written into a temporary folder beside it and moved into place at the end.
 
     The data-quality gate (DuckDB work) runs on a thread of its own while this thread writes
     the outputs (mostly Python: disclosure control and the HTML pages), so the two overlap
@@ -370,45 +333,50 @@ def run_audit(
     gate; when it fails (an error-level check), the half-written folder is removed and
     nothing is published, as if the gate had run first.
     """
-    check_period(settings, period_from, period_to)
-    tmp, created = _prepare_out_dir(Path(out_dir))  # before any work: a bad --out fails fast
-    classified: Classified | None = None
-    gate: BackgroundGate | None = None
-    try:
+    check_period(settings, period_from, period_to)  # before any work, as --out
+    with OutputFolder(Path(out_dir), inputs=(Path(input_dir),), warn=warn) as folder:
         classified = classify(input_dir, settings, period_from, period_to, on_step, fmt)
-        gate = BackgroundGate(classified.con, on_step)
-        started = time.perf_counter()
-        result = _write_outputs(
-            classified.con,
-            tmp,
-            classified.adapted,
-            settings,
-            classified.pack,
-            classified.findings,
-            classified.pipeline,
-            period_from,
-            period_to,
-            gate.result,
-        )
-        _move_into_place(tmp, Path(out_dir))
-        if on_step is not None:
-            on_step(0, len(STEPS), "outputs and reports", time.perf_counter() - started)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        _remove_empty(created)
-        raise
-    finally:
-        if gate is not None:
-            gate.close()
-        if classified is not None:
+        gate: BackgroundGate | None = None
+        try:
+            gate = BackgroundGate(classified.con, on_step)
+            started = time.perf_counter()
+            result = _write_outputs(
+                classified.con,
+                folder,
+                classified.adapted,
+                settings,
+                classified.pack,
+                classified.findings,
+                classified.pipeline,
+                period_from,
+                period_to,
+                gate.result,
+            )
+            result.out_dir = folder.publish(result.manifest["run_id"])
+            if on_step is not None:
+                on_step(0, len(STEPS), "outputs and reports", time.perf_counter() - started)
+            return result
+        finally:
+            if gate is not None:
+                gate.close()
             classified.con.close()
-    result.out_dir = Path(out_dir)
-    return result
+
+
+def run_id(manifest: dict[str, Any]) -> str:
+    """A run's identity: a digest of what decides its outputs (tool and pack versions, settings,
+    period, input format, and every input file's name and SHA-256). The same inputs and
+    settings give the same id, so reruns stay byte-identical; any change gives another."""
+    decisive = {
+        k: manifest[k] for k in ("tool", "measure", "pack", "settings", "period", "input_format")
+    }
+    decisive["inputs"] = [(f.get("file"), f.get("sha256")) for f in manifest["inputs"]]
+    text = json.dumps(decisive, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 
 
 def _write_outputs(
     con: duckdb.DuckDBPyConnection,
-    tmp: Path,
+    folder: OutputFolder,
     adapted: AdapterResult,
     settings: Settings,
     pack: Pack,
@@ -418,30 +386,33 @@ def _write_outputs(
     period_to: date | None,
     gate: Callable[[], GateResult],
 ) -> RunResult:
-    """Write every output into ``tmp``; ``gate`` waits for the data-quality gate and is called
-    only once everything that does not need it is written."""
+    """Write every output into the temporary ``folder``: the reports into ``shareable/``, the
+    row-level files and the full manifest into ``internal/``, the landing page on top. ``gate``
+    waits for the data-quality gate and is called only once everything that does not need it
+    is written."""
+    internal = folder.internal
     con.execute(
         f"COPY (SELECT {', '.join(SESSION_COLUMNS)} FROM session_outcomes "
         f"ORDER BY {SESSION_ORDER}) TO $p (FORMAT parquet, COMPRESSION zstd)",
-        {"p": str(tmp / "sessions.parquet")},
+        {"p": str(internal / "sessions.parquet")},
     )
-    (tmp / "quarantine").mkdir()
+    (internal / "quarantine").mkdir()
     text = ("table_name", "file_name", "column_name", "reason", "value")
     _write_csv(
         con,
         "quarantine",
         QUARANTINE_COLUMNS,
         text,
-        tmp / "quarantine" / "quarantine.csv",
-        "table_name, row_number",
+        internal / "quarantine" / "quarantine.csv",
+        QUARANTINE_ORDER,
     )
     _write_csv(
         con,
         "value_issues",
         QUARANTINE_COLUMNS,
         text,
-        tmp / "quarantine" / "value_issues.csv",
-        "table_name, row_number",
+        internal / "quarantine" / "value_issues.csv",
+        QUARANTINE_ORDER,
     )
 
     reconciliation = _reconciliation(con, adapted.table_rows)
@@ -485,14 +456,15 @@ def _write_outputs(
         "data_quality": data_quality,
         "reconciliation": reconciliation,
         "generated_from": [e["file"] for e in adapted.files if e.get("file")],
+        "site_sources": adapted.notes.get("site_sources"),
     }
     from audit.report import write_aggregate_outputs  # imported late: heavier dependencies
 
-    written = write_aggregate_outputs(
-        tmp, _frames(con), context, late_checks=lambda: gate_html_context(gate())
+    write_aggregate_outputs(
+        folder.shareable, _frames(con), context, late_checks=lambda: gate_html_context(gate())
     )
     gate_result = gate()
-    gate_files = write_gate_outputs(tmp, gate_result)
+    write_gate_outputs(internal, gate_result)
     manifest = {
         "tool": {"name": "spine-audit", "version": __version__},
         "measure": MEASURE,
@@ -507,6 +479,7 @@ def _write_outputs(
         "input_format": adapted.fmt,
         "inputs": adapted.files,
         "adapter_dispositions": adapted.dispositions,
+        **adapted.notes,  # site_sources (OMOP), ndjson_files_not_read (FHIR): when there are
         "reconciliation": reconciliation,
         "quarantined_rows": quarantined,
         "value_issues": value_issues,
@@ -519,16 +492,16 @@ def _write_outputs(
             "sessions_by_reason_or_recommendation": reasons,
             "diagnoses_have_site_ids": context["diagnoses_have_site_ids"],
         },
-        "outputs": sorted(
-            [p.relative_to(tmp).as_posix() for p in [*written, *gate_files]]
-            + ["sessions.parquet", "quarantine/quarantine.csv", "quarantine/value_issues.csv"]
-        ),
     }
-    (tmp / MANIFEST_NAME).write_text(
+    rid = run_id(manifest)
+    manifest = {"tool": manifest.pop("tool"), "run_id": rid, **manifest}
+    write_landing_page(folder.tmp, folder.files(), manifest["run_id"], settings.suppression)
+    manifest["outputs"] = [*folder.files(), f"{INTERNAL}/{MANIFEST_NAME}"]
+    (internal / MANIFEST_NAME).write_text(
         json.dumps(manifest, indent=2, sort_keys=False, default=str) + "\n", encoding="utf-8"
     )
     return RunResult(
-        out_dir=tmp,
+        out_dir=folder.tmp,
         sessions=sessions,
         outcomes=outcomes,
         quarantined=quarantined,
@@ -536,3 +509,32 @@ def _write_outputs(
         pipeline=pipeline,
         manifest=manifest,
     )
+
+
+def write_landing_page(root: Path, files: list[str], run: str, suppression: str) -> Path:
+    """``index.html`` on top of the output folder: what each sub-folder holds and which one may
+    be shared. It names files and folders only, and links to the shareable reports alone."""
+    from audit.report import environment
+
+    def entries(sub: str) -> list[str]:
+        names = {
+            f.split("/")[1] + ("/" if f.count("/") > 1 else "")
+            for f in files
+            if f.startswith(f"{sub}/")
+        }
+        return sorted(names)
+
+    html = (
+        environment()
+        .get_template("landing.html.j2")
+        .render(
+            tool_version=__version__,
+            run_id=run,
+            suppression=f"profile {suppression}",
+            shareable=entries(SHAREABLE),
+            internal=sorted({*entries(INTERNAL), MANIFEST_NAME}),
+        )
+    )
+    path = root / "index.html"
+    path.write_text(html, encoding="utf-8", newline="")
+    return path

@@ -12,20 +12,20 @@ from pathlib import Path
 
 import duckdb
 
-from audit.inputs import CANONICAL, SUFFIXES
+from audit.finder import list_folder
+from audit.inputs import CANONICAL
 
 
 def floor_query(folder: Path) -> tuple[str, dict[str, str]]:
     """A single statement reading every canonical column of every table present."""
     parts, params = [], {}
+    listing = list_folder(folder)
     for table, spec in CANONICAL.items():
-        path = next(
-            (folder / f"{table}{s}" for s in SUFFIXES if (folder / f"{table}{s}").is_file()), None
-        )
+        path = listing.find((table,))
         if path is None:
             continue
         con = duckdb.connect()
-        reader = "read_parquet" if path.suffix == ".parquet" else "read_csv"
+        reader = "read_parquet" if path.name.lower().endswith(".parquet") else "read_csv"
         present = [
             d[0]
             for d in con.execute(

@@ -119,7 +119,7 @@ def main() -> None:
             for _ in range(repeat)
         ]
         audit = median_of(audit_runs)
-        reference = digest(out / "sessions.parquet")
+        reference = digest(out / "internal" / "sessions.parquet")
         limited = {}
         for limit in ("2GB", "1GB"):
             lim_out = args.data / f"out-{label}-{limit}"
@@ -138,7 +138,7 @@ def main() -> None:
                     str(spill),
                 ]
             )
-            limited[limit]["same"] = digest(lim_out / "sessions.parquet") == reference
+            limited[limit]["same"] = digest(lim_out / "internal" / "sessions.parquet") == reference
             limited[limit]["spill_left"] = spill.exists() and any(spill.iterdir())
             shutil.rmtree(lim_out, ignore_errors=True)
         naive = None

@@ -703,8 +703,15 @@ def test_fhir_lines_keep_their_numbers_and_bad_lines_are_accounted(tmp_path):
     )
     _ndjson(tmp_path, "Condition.ndjson", [])
     con, result = load(tmp_path, "fhir")
-    rows = con.execute("SELECT src_row, patient_id, birth_date, birth_year FROM input_patients")
-    assert rows.fetchall() == [(1, "1", None, "1970"), (5, "2", "1971-02-03", None)]
+    rows = con.execute(
+        "SELECT s.file_name, s.line_number, p.patient_id, p.birth_date, p.birth_year "
+        "FROM input_patients AS p JOIN input_row_sources AS s "
+        "ON s.table_name = 'patients' AND s.src_row = p.src_row ORDER BY p.src_row"
+    )
+    assert rows.fetchall() == [
+        ("Patient.ndjson", 1, "1", None, "1970"),
+        ("Patient.ndjson", 5, "2", "1971-02-03", None),
+    ]
     con.close()
     assert result.dispositions["Patient.ndjson"] == {
         "invalid_json": 1,
@@ -771,7 +778,9 @@ def test_fhir_condition_takes_encounter_date_site_and_best_coding(tmp_path):
     )
     con, result = load(tmp_path, "fhir")
     rows = con.execute(
-        "SELECT src_row, event_date, code, code_system, source_id, site_id FROM input_diagnoses"
+        "SELECT s.line_number, event_date, code, code_system, source_id, site_id "
+        "FROM input_diagnoses AS d JOIN input_row_sources AS s "
+        "ON s.table_name = 'diagnoses' AND s.src_row = d.src_row ORDER BY d.src_row"
     ).fetchall()
     con.close()
     assert rows == [
@@ -820,13 +829,15 @@ def test_fhir_eob_items_denial_modifiers_and_reversal(tmp_path):
     _ndjson(tmp_path, "ExplanationOfBenefit.ndjson", [json.dumps(eob)])
     con, result = load(tmp_path, "fhir")
     rows = con.execute(
-        "SELECT src_row, line_number, code, site_id, modifiers, allowed_amount, status "
-        "FROM input_procedures ORDER BY line_number"
+        "SELECT p.src_row, s.line_number, p.line_number, code, site_id, modifiers, "
+        "allowed_amount, status FROM input_procedures AS p JOIN input_row_sources AS s "
+        "ON s.table_name = 'procedures' AND s.src_row = p.src_row ORDER BY p.line_number"
     ).fetchall()
     con.close()
+    # the items of one EOB share its line (1) but are rows of their own (src_row 1, 2)
     assert rows == [
-        (1, "1", "64633", "F1", "Q1,RT", "450.00", None),
-        (1, "2", "20552", "F1", "Q1,RT", "0.00", "denied"),
+        (1, 1, "1", "64633", "F1", "Q1,RT", "450.00", None),
+        (2, 1, "2", "20552", "F1", "Q1,RT", "0.00", "denied"),
     ]
     assert result.dispositions["ExplanationOfBenefit.ndjson"] == {
         "reversed_line": 1,

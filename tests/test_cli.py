@@ -62,23 +62,25 @@ def test_run_writes_every_output(good, tmp_path):
     result = cli("run", good, "--out", out, "--as-of", "2026-01-01")
     assert result.returncode == 0, result.stderr
     for name in (
-        "sessions.parquet",
-        "site_summary.parquet",
-        "site_summary.csv",
         "index.html",
-        "manifest.json",
-        "quarantine/quarantine.csv",
-        "quarantine/value_issues.csv",
+        ".spine-audit-output.json",
+        "internal/sessions.parquet",
+        "shareable/site_summary.parquet",
+        "shareable/site_summary.csv",
+        "shareable/index.html",
+        "internal/manifest.json",
+        "internal/quarantine/quarantine.csv",
+        "internal/quarantine/value_issues.csv",
     ):
         assert (out / name).is_file(), name
-    assert list((out / "sites").glob("*.html"))
-    manifest = json.loads((out / "manifest.json").read_text())
+    assert list((out / "shareable" / "sites").glob("*.html"))
+    manifest = json.loads((out / "internal" / "manifest.json").read_text())
     assert manifest["reconciliation"]["procedures"]["balanced"]
     assert manifest["reconciliation"]["procedures"]["not_counting_status"] == {"denied": 1}
     assert manifest["settings"]["chronic_days"] == 90
     assert {i["table"]: i["rows"] for i in manifest["inputs"]}["procedures"] == 2
     assert all(len(i["sha256"]) == 64 for i in manifest["inputs"] if i["file"])
-    table = pq.read_table(out / "sessions.parquet")
+    table = pq.read_table(out / "internal" / "sessions.parquet")
     assert table.column_names[:12] == [
         "patient_id",
         "site_id",
@@ -102,7 +104,11 @@ def test_run_writes_every_output(good, tmp_path):
 def test_reports_hold_no_patient_identifiers(good, tmp_path):
     out = tmp_path / "out"
     assert cli("run", good, "--out", out, "--suppression", "none").returncode == 0
-    for page in [out / "index.html", *(out / "sites").glob("*.html"), out / "site_summary.csv"]:
+    for page in [
+        out / "shareable" / "index.html",
+        *(out / "shareable" / "sites").glob("*.html"),
+        out / "shareable" / "site_summary.csv",
+    ]:
         text = page.read_text(encoding="utf-8")
         assert "P1" not in text and "P2" not in text, page
 
@@ -111,23 +117,30 @@ def test_two_runs_are_byte_identical(good, tmp_path):
     a, b = tmp_path / "a", tmp_path / "b"
     assert cli("run", good, "--out", a, "--as-of", "2026-01-01").returncode == 0
     assert cli("run", good, "--out", b, "--as-of", "2026-01-01").returncode == 0
-    for name in (
-        "sessions.parquet",
-        "site_summary.csv",
-        "site_summary.parquet",
-        "manifest.json",
-        "index.html",
-        "quarantine/quarantine.csv",
-    ):
+    files = sorted(p.relative_to(a).as_posix() for p in a.rglob("*") if p.is_file())
+    assert files == sorted(p.relative_to(b).as_posix() for p in b.rglob("*") if p.is_file())
+    assert "internal/sessions.parquet" in files and ".spine-audit-output.json" in files
+    for name in files:
         assert (a / name).read_bytes() == (b / name).read_bytes(), name
 
 
 def test_rerun_replaces_an_earlier_audit(good, tmp_path):
     out = tmp_path / "out"
+    assert cli("run", good, "--out", out, "--as-of", "2026-01-01").returncode == 0
+    first = (out / "internal" / "manifest.json").read_text()
+    assert cli("run", good, "--out", out, "--as-of", "2026-02-01").returncode == 0
+    second = (out / "internal" / "manifest.json").read_text()
+    assert first != second and '"as_of_date": "2026-02-01"' in second
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".out.")]
+
+
+def test_refuses_to_replace_an_audit_folder_holding_a_file_it_did_not_write(good, tmp_path):
+    out = tmp_path / "out"
     assert cli("run", good, "--out", out).returncode == 0
-    (out / "stale.txt").write_text("old")
-    assert cli("run", good, "--out", out).returncode == 0
-    assert not (out / "stale.txt").exists()
+    (out / "internal" / "notes.txt").write_text("mine")
+    line = _one_line_error(cli("run", good, "--out", out))
+    assert "internal/notes.txt" in line
+    assert (out / "internal" / "notes.txt").read_text() == "mine"
 
 
 def test_refuses_to_replace_a_folder_it_did_not_write(good, tmp_path):
@@ -229,7 +242,7 @@ def test_bad_rows_are_quarantined_with_file_row_and_column(tmp_path):
     out = tmp_path / "out"
     result = cli("run", folder, "--out", out)
     assert result.returncode == 0, result.stderr
-    rows = (out / "quarantine" / "quarantine.csv").read_text().splitlines()
+    rows = (out / "internal" / "quarantine" / "quarantine.csv").read_text().splitlines()
     assert rows[0] == "table_name,file_name,row_number,column_name,reason,value"
     body = set(rows[1:])
     assert "diagnoses,diagnoses.csv,5,event_date,unparseable_date,2023-02-30" in body
@@ -238,7 +251,7 @@ def test_bad_rows_are_quarantined_with_file_row_and_column(tmp_path):
     assert "patients,patients.csv,4,patient_id,missing_patient_id," in body
     assert "procedures,procedures.csv,4,event_date,unparseable_date,2023-13-01" in body
     assert "procedures,procedures.csv,5,allowed_amount,invalid_number,lots" in body
-    manifest = json.loads((out / "manifest.json").read_text())
+    manifest = json.loads((out / "internal" / "manifest.json").read_text())
     assert manifest["quarantined_rows"] == 6
     for table, entry in manifest["reconciliation"].items():
         assert entry["balanced"], table
@@ -253,7 +266,7 @@ def test_bom_and_crlf_files_are_read(tmp_path):
         file.write_bytes(b"\xef\xbb\xbf" + text.encode("utf-8"))
     out = tmp_path / "out"
     assert cli("run", folder, "--out", out).returncode == 0
-    assert pq.read_table(out / "sessions.parquet").num_rows == 1
+    assert pq.read_table(out / "internal" / "sessions.parquet").num_rows == 1
 
 
 def test_parquet_inputs_give_the_same_sessions(good, tmp_path):
@@ -270,13 +283,15 @@ def test_parquet_inputs_give_the_same_sessions(good, tmp_path):
     a, b = tmp_path / "a", tmp_path / "b"
     assert cli("run", good, "--out", a).returncode == 0
     assert cli("run", pq_dir, "--out", b).returncode == 0
-    assert (a / "sessions.parquet").read_bytes() == (b / "sessions.parquet").read_bytes()
+    assert (a / "internal" / "sessions.parquet").read_bytes() == (
+        b / "internal" / "sessions.parquet"
+    ).read_bytes()
 
 
 def test_period_options(good, tmp_path):
     out = tmp_path / "out"
     assert cli("run", good, "--out", out, "--from", "2023-04-01").returncode == 0
-    assert pq.read_table(out / "sessions.parquet").num_rows == 0
+    assert pq.read_table(out / "internal" / "sessions.parquet").num_rows == 0
     _one_line_error(cli("run", good, "--out", out, "--from", "2023-05-01", "--to", "2023-01-01"))
     _one_line_error(cli("run", good, "--out", out, "--from", "2023-02-30"))
 
@@ -296,7 +311,7 @@ def test_config_is_recorded_in_the_manifest(good, tmp_path):
     config.write_text("chronic_days = 60\nother_specific_cause = false\n")
     out = tmp_path / "out"
     assert cli("run", good, "--out", out, "--config", config).returncode == 0
-    settings = json.loads((out / "manifest.json").read_text())["settings"]
+    settings = json.loads((out / "internal" / "manifest.json").read_text())["settings"]
     assert settings["chronic_days"] == 60 and settings["other_specific_cause"] is False
 
 
@@ -326,10 +341,10 @@ def test_every_input_format_gives_the_same_sessions(tmp_path):
         out = tmp_path / fmt
         result = cli("run", root / fmt, "--out", out, "--as-of", "2026-01-01")
         assert result.returncode == 0, result.stderr
-        manifest = json.loads((out / "manifest.json").read_text())
+        manifest = json.loads((out / "internal" / "manifest.json").read_text())
         assert manifest["input_format"] == fmt
         assert all(entry["balanced"] for entry in manifest["reconciliation"].values())
-        digests[fmt] = (out / "sessions.parquet").read_bytes()
+        digests[fmt] = (out / "internal" / "sessions.parquet").read_bytes()
     assert len(set(digests.values())) == 1
 
 
@@ -360,15 +375,15 @@ def test_gate_error_stops_the_run_and_validate_explains(tmp_path):
     result = cli("validate", folder, "--out", tmp_path / "dq")
     assert result.returncode == 2
     assert "date_parse" in result.stdout
-    assert (tmp_path / "dq" / "data_quality" / "checks.csv").is_file()
+    assert (tmp_path / "dq" / "internal" / "data_quality" / "checks.csv").is_file()
     assert cli("validate", "sample_data").returncode == 0
 
 
 def test_run_writes_the_gate_results(good, tmp_path):
     out = tmp_path / "out"
     assert cli("run", good, "--out", out).returncode == 0
-    assert (out / "data_quality" / "checks.csv").is_file()
-    manifest = json.loads((out / "manifest.json").read_text())
+    assert (out / "internal" / "data_quality" / "checks.csv").is_file()
+    manifest = json.loads((out / "internal" / "manifest.json").read_text())
     assert "data_quality_gate" in manifest
 
 
@@ -407,4 +422,4 @@ def test_gzipped_csv_inputs(good, tmp_path):
         (good / f"{name}.csv.gz").write_bytes(gzip.compress(data, mtime=0))
     out = tmp_path / "out"
     assert cli("run", good, "--out", out).returncode == 0
-    assert pq.read_table(out / "sessions.parquet").num_rows == 1
+    assert pq.read_table(out / "internal" / "sessions.parquet").num_rows == 1

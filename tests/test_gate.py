@@ -752,7 +752,7 @@ def test_the_gate_findings_reach_the_index_page(extract, tmp_path):
 
     out = tmp_path / "report"
     run_audit(extract(**_claims(300, 2)), out, SETTINGS)
-    page = (out / "index.html").read_text(encoding="utf-8")
+    page = (out / "shareable" / "index.html").read_text(encoding="utf-8")
     for check in CHECKS:
         assert check.name.replace("_", " ") in page, check.name
 

@@ -51,9 +51,9 @@ def test_demo_on_the_sample(tmp_path):
     )
     assert result.returncode == 0, result.stderr
     out = tmp_path / "out"
-    sites = sorted((out / "sites").glob("*.html"))
+    sites = sorted((out / "shareable" / "sites").glob("*.html"))
     assert len(sites) >= 10
-    manifest = json.loads((out / "manifest.json").read_text())
+    manifest = json.loads((out / "internal" / "manifest.json").read_text())
     assert all(entry["balanced"] for entry in manifest["reconciliation"].values())
     outcomes = manifest["results"]["sessions_by_outcome"]
     assert set(outcomes) == {"out_of_population", "clinical_trial", "discordant", "not_addressed"}
@@ -77,7 +77,7 @@ def test_demo_on_the_sample(tmp_path):
     checks = {d["check"] for d in manifest["data_quality"]}
     assert "retired_code_used_after_retirement" in checks
     assert "unlisted_nervous_system_procedure_possible_drg_rf" in checks
-    sessions = pq.read_table(out / "sessions.parquet")
+    sessions = pq.read_table(out / "internal" / "sessions.parquet")
     assert sessions.num_rows == manifest["results"]["sessions"]
     keys = list(
         zip(
@@ -89,6 +89,6 @@ def test_demo_on_the_sample(tmp_path):
         )
     )
     assert keys == sorted(keys) and len(set(keys)) == len(keys)
-    index = (out / "index.html").read_text()
+    index = (out / "shareable" / "index.html").read_text()
     assert "<script>alert(1)</script>" not in index
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in index

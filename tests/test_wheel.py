@@ -75,6 +75,6 @@ def test_wheel_installs_and_runs_from_another_folder(tmp_path):
         [str(script), "demo", "--out", "report"], capture_output=True, text=True, cwd=elsewhere
     )
     assert result.returncode == 0, result.stderr
-    assert (elsewhere / "report" / "index.html").is_file()
-    assert (elsewhere / "report" / "sessions.parquet").is_file()
-    assert list((elsewhere / "report" / "sites").glob("*.html"))
+    assert (elsewhere / "report" / "shareable" / "index.html").is_file()
+    assert (elsewhere / "report" / "internal" / "sessions.parquet").is_file()
+    assert list((elsewhere / "report" / "shareable" / "sites").glob("*.html"))

@@ -15,39 +15,34 @@ from pathlib import Path
 
 import duckdb
 
-from audit.adapters._common import AdapterResult, list_folder, table_rows
+from audit.adapters._common import AdapterResult, table_rows
 from audit.errors import InputError
+from audit.finder import DB_SUFFIXES, NDJSON_SUFFIXES, list_folder
+from audit.inputs import ROW_SOURCES_COLUMNS
 
 FORMATS: tuple[str, ...] = ("canonical", "claims", "omop", "fhir")
 
 __all__ = ["FORMATS", "AdapterResult", "detect_format", "load_adapter"]
 
-_TABLE_SUFFIXES = (".csv", ".csv.gz", ".parquet")
-_DB_SUFFIXES = (".duckdb", ".ddb")
-
-
-def _has(listing: dict[str, Path], stem: str, suffixes: tuple[str, ...] = _TABLE_SUFFIXES) -> bool:
-    return any(f"{stem}{s}" in listing for s in suffixes)
-
 
 def _signals(path: Path) -> list[str]:
     """Every format whose defining files are in the folder."""
-    if path.is_file() and path.name.lower().endswith(_DB_SUFFIXES):
+    if path.is_file() and path.name.lower().endswith(DB_SUFFIXES):
         return ["omop"]
     listing = list_folder(path)
     found = []
     # any canonical table is a signal, so a folder missing one of them is reported as such
-    if any(_has(listing, t) for t in ("patients", "diagnoses", "procedures")):
+    if any(listing.has(t) for t in ("patients", "diagnoses", "procedures")):
         found.append("canonical")
-    if _has(listing, "claims"):
+    if listing.has("claims"):
         found.append("claims")
-    omop_tables = _has(listing, "person") and (
-        _has(listing, "condition_occurrence") or _has(listing, "procedure_occurrence")
+    omop_tables = listing.has("person") and (
+        listing.has("condition_occurrence") or listing.has("procedure_occurrence")
     )
-    omop_database = not found and any(n.endswith(_DB_SUFFIXES) for n in listing)
+    omop_database = not found and bool(listing.ending(DB_SUFFIXES))
     if omop_tables or omop_database:
         found.append("omop")
-    if any(n.endswith((".ndjson", ".ndjson.gz")) for n in listing):
+    if listing.ending(NDJSON_SUFFIXES):
         found.append("fhir")
     return found
 
@@ -71,15 +66,28 @@ def detect_format(folder: Path) -> str:
 
 
 def load_adapter(
-    con: duckdb.DuckDBPyConnection, folder: Path, fmt: str | None = None
+    con: duckdb.DuckDBPyConnection,
+    folder: Path,
+    fmt: str | None = None,
+    omop_site_fallback: str | None = None,
 ) -> AdapterResult:
     """Build input_<table> and input_files in ``con`` from ``folder`` in format ``fmt``
-    (None or "auto": detect). "canonical" is audit.inputs.load_inputs, unchanged."""
+    (None or "auto": detect). "canonical" is audit.inputs.load_inputs, unchanged.
+    ``omop_site_fallback`` places OMOP records without a care site (audit.adapters.omop)."""
     folder = Path(folder)
     if fmt in (None, "auto"):
         fmt = detect_format(folder)
     if fmt not in FORMATS:
         raise InputError(f"unknown input format {fmt!r}; choose one of {', '.join(FORMATS)}")
+    result = _load(con, folder, fmt, omop_site_fallback)
+    # empty unless the adapter needed it (FHIR)
+    con.execute(f"CREATE TABLE IF NOT EXISTS input_row_sources {ROW_SOURCES_COLUMNS}")
+    return result
+
+
+def _load(
+    con: duckdb.DuckDBPyConnection, folder: Path, fmt: str, omop_site_fallback: str | None
+) -> AdapterResult:
     if fmt == "canonical":
         from audit.inputs import load_inputs
 
@@ -97,7 +105,7 @@ def load_adapter(
     if fmt == "omop":
         from audit.adapters import omop
 
-        return omop.load(con, folder)
+        return omop.load(con, folder, omop_site_fallback)
     from audit.adapters import fhir
 
     return fhir.load(con, folder)

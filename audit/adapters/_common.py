@@ -13,7 +13,6 @@ from __future__ import annotations
 import gzip
 import re
 import time
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,10 +20,19 @@ from typing import Any
 import duckdb
 
 from audit.errors import InputError
-from audit.inputs import CANONICAL, not_a_folder, read_error, sha256
+from audit.finder import TABLE_SUFFIXES
+from audit.inputs import (
+    CANONICAL,
+    check_distinct_columns,
+    csv_header,
+    is_nested,
+    nested_column_error,
+    parquet_types,
+    read_error,
+    sha256,
+)
 from audit.resources import sql_dir
 
-TABLE_SUFFIXES = (".csv", ".csv.gz", ".parquet")
 _PARAM = re.compile(r"\$([a-z_][a-z0-9_]*)")
 _COMMENT = re.compile(r"--[^\n]*")
 
@@ -57,6 +65,9 @@ class Staged:
     columns_used: list[str] = field(default_factory=list)
     extra_columns: list[str] = field(default_factory=list)
     mapping: dict[str, str] = field(default_factory=dict)  # our name -> their header name
+    # the source_key of the file's rows in <fmt>_source_accounting: the source's key, or the
+    # file name where one source comes in several files (FHIR: Patient.000.ndjson ...)
+    account_key: str | None = None
 
 
 @dataclass
@@ -73,32 +84,8 @@ class AdapterResult:
     fmt: str = "canonical"
     table_rows: dict[str, int] = field(default_factory=dict)  # rows of each input_<table>
     seconds: float = 0.0
-
-
-def list_folder(folder: Path) -> dict[str, Path]:
-    """Files of a folder by lower-case name (one level, no recursion)."""
-    if not folder.is_dir():
-        raise InputError(not_a_folder(folder))
-    return {p.name.lower(): p for p in sorted(folder.iterdir()) if p.is_file()}
-
-
-def find_file(
-    folder: Path,
-    listing: dict[str, Path],
-    stems: Iterable[str],
-    suffixes: tuple[str, ...] = TABLE_SUFFIXES,
-) -> Path | None:
-    """The one file named <stem><suffix> (any case); two candidates is an InputError."""
-    matches = [
-        listing[f"{stem.lower()}{suffix}"]
-        for stem in stems
-        for suffix in suffixes
-        if f"{stem.lower()}{suffix}" in listing
-    ]
-    if len(matches) > 1:
-        names = " and ".join(m.name for m in matches)
-        raise InputError(f"{folder}: both {names} present; keep one file per table")
-    return matches[0] if matches else None
+    # further manifest sections of the adapter (only when there is something to say)
+    notes: dict[str, Any] = field(default_factory=dict)
 
 
 def sniff_delimiter(path: Path) -> str:
@@ -121,23 +108,24 @@ def _csv_reader(delim: str) -> str:
     )
 
 
-def file_columns(con: duckdb.DuckDBPyConnection, path: Path, fmt: str, delim: str) -> list[str]:
-    """The header of a CSV file or the schema of a Parquet file."""
+def file_columns(
+    con: duckdb.DuckDBPyConnection, path: Path, fmt: str, delim: str
+) -> dict[str, Any]:
+    """Column name -> type of a Parquet file, or the header of a CSV file (every column
+    text: type None); two names that differ only by letter case are an InputError."""
+    if fmt == "parquet":
+        return parquet_types(con, path)
+    quote = "'\"'" if delim == "," else "''"
     try:
-        if fmt == "parquet":
-            desc = con.execute(
-                "SELECT * FROM read_parquet($path) LIMIT 0", {"path": str(path)}
-            ).description
-        else:
-            quote = "'\"'" if delim == "," else "''"
-            desc = con.execute(
-                "SELECT * FROM read_csv($path, all_varchar = true, header = true, "
-                f"delim = $delim, quote = {quote}, escape = {quote}, sample_size = 1) LIMIT 0",
-                {"path": str(path), "delim": delim},
-            ).description
+        desc = con.execute(
+            "SELECT * FROM read_csv($path, all_varchar = true, header = true, "
+            f"delim = $delim, quote = {quote}, escape = {quote}, sample_size = 1) LIMIT 0",
+            {"path": str(path), "delim": delim},
+        ).description
     except duckdb.Error as exc:
         raise InputError(read_error(path, exc)) from None
-    return [d[0] for d in desc]
+    check_distinct_columns(path, csv_header(path, delim))  # DuckDB renames a second 'x' 'x_1'
+    return dict.fromkeys(d[0] for d in desc)
 
 
 def resolve_columns(
@@ -209,8 +197,12 @@ def stage_table_file(
         return staged
     fmt = "parquet" if path.name.lower().endswith(".parquet") else "csv"
     delim = sniff_delimiter(path) if fmt == "csv" else ","
-    present = file_columns(con, path, fmt, delim)
+    types = file_columns(con, path, fmt, delim)
+    present = list(types)
     mapping = resolve_columns(source, path, present, overrides or {})
+    for theirs in mapping.values():
+        if types[theirs] is not None and is_nested(types[theirs]):
+            raise nested_column_error(path, theirs, types[theirs])
     select = ", ".join(
         f"CAST({_quote(mapping[c])} AS VARCHAR) AS {_quote(c)}"
         if c in mapping
@@ -289,10 +281,19 @@ def write_input_files(con: duckdb.DuckDBPyConnection, names: dict[str, list[str]
 
 
 def account(
-    con: duckdb.DuckDBPyConnection, fmt: str, staged: list[Staged], started: float
+    con: duckdb.DuckDBPyConnection,
+    fmt: str,
+    staged: list[Staged],
+    started: float,
+    feeds_of_other_types: dict[str, tuple[str, ...]] | None = None,
 ) -> AdapterResult:
     """Read the adapter's <fmt>_source_accounting step, check that every reconciled source
-    balances, write input_files and return the manifest entries and dispositions."""
+    balances, write input_files and return the manifest entries and dispositions.
+
+    Outcomes: ``units`` (summed; a source without them has one unit per row), ``canonical``
+    (rows of a canonical table made from the source), ``disposition`` (units consumed by
+    reason) and ``other_type`` (FHIR: lines of another resource type in the file, read as
+    that type; ``feeds_of_other_types`` names the canonical tables each type feeds)."""
     rows = con.execute(
         f"SELECT source_key, outcome, detail, unit_count FROM {fmt}_source_accounting"
     ).fetchall()
@@ -302,13 +303,19 @@ def account(
     for s in staged:
         if s.path is None:
             continue
-        mine = [r for r in rows if r[0] == s.source.key]
+        key = s.account_key or s.source.key
+        mine = [r for r in rows if r[0] == key]
         canonical = {d: int(n) for _, o, d, n in mine if o == "canonical"}
         disposed = {d: int(n) for _, o, d, n in mine if o == "disposition" and n}
+        other = {d: int(n) for _, o, d, n in mine if o == "other_type" and n}
         units = sum(int(n) for _, o, _d, n in mine if o == "units")
         if not any(o == "units" for _, o, _d, _n in mine):
             units = s.rows
-        for table in s.source.feeds:
+        feeds = list(s.source.feeds)
+        for resource_type in other:
+            more = (feeds_of_other_types or {}).get(resource_type, ())
+            feeds += [t for t in more if t not in feeds]
+        for table in feeds:
             table_files.setdefault(table, []).append(s.path.name)
         entry: dict[str, Any] = {
             "table": "+".join(s.source.feeds) if s.source.feeds else "(lookup)",
@@ -324,9 +331,11 @@ def account(
         renamed = {k: v for k, v in s.mapping.items() if k != v}
         if renamed:
             entry["column_map"] = renamed
+        if other:
+            entry["lines_of_other_resource_types"] = other
         if s.source.reconciles_to:
             made = canonical.get(s.source.reconciles_to, 0)
-            balanced = units == made + sum(disposed.values())
+            balanced = units == made + sum(other.values()) + sum(disposed.values())
             entry["reconciliation"] = {
                 "unit": s.source.unit,
                 "units": units,
@@ -335,9 +344,12 @@ def account(
                 "adapter_dispositions": disposed,
                 "balanced": balanced,
             }
+            if other:
+                entry["reconciliation"]["read_as_other_resource_types"] = sum(other.values())
             if not balanced:  # a bug in the adapter: fail loudly rather than lose rows
                 raise RuntimeError(
-                    f"{s.path.name}: {units} {s.source.unit}s but {made} canonical rows and "
+                    f"{s.path.name}: {units} {s.source.unit}s but {made} canonical rows, "
+                    f"{sum(other.values())} of other types and "
                     f"{sum(disposed.values())} dispositions"
                 )
         if disposed:

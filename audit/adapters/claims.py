@@ -20,12 +20,11 @@ from audit.adapters._common import (
     AdapterResult,
     Source,
     account,
-    find_file,
-    list_folder,
     run_adapter_steps,
     stage_table_file,
 )
 from audit.errors import InputError
+from audit.finder import Listing, list_folder
 
 DX_COUNT = 25
 _ORDINALS = ("1ST", "2ND", "3RD", "4TH")
@@ -132,7 +131,7 @@ SITES = Source(
 )
 
 SOURCES = (CLAIMS, MEMBERS, SITES)
-MAP_FILES = ("column_map.csv", "column_map.toml")
+MAP_SUFFIXES = (".csv", ".toml")
 
 # the order of the SQL steps in sql/adapters/claims/ is the order of their dependencies
 STEPS: tuple[str, ...] = (
@@ -148,18 +147,15 @@ STEPS: tuple[str, ...] = (
 )
 
 
-def read_column_map(folder: Path, listing: dict[str, Path]) -> dict[str, dict[str, str]]:
+def read_column_map(listing: Listing) -> dict[str, dict[str, str]]:
     """{source key: {our name: their name}} from column_map.csv (columns file, our_name,
     their_name) or column_map.toml ([claims] / [members] tables of our_name = "their name")."""
-    found = [listing[n] for n in MAP_FILES if n in listing]
-    if not found:
+    path = listing.find(("column_map",), MAP_SUFFIXES)
+    if path is None:
         return {}
-    if len(found) > 1:
-        raise InputError(f"{folder}: both column_map.csv and column_map.toml present; keep one")
-    path = found[0]
     pairs: list[tuple[str, str, str]] = []
     try:
-        if path.suffix == ".toml":
+        if path.suffix.lower() == ".toml":
             data = tomllib.loads(path.read_text(encoding="utf-8-sig"))
             for key, table in data.items():
                 if not isinstance(table, dict):
@@ -197,10 +193,10 @@ def load(con: duckdb.DuckDBPyConnection, folder: Path) -> AdapterResult:
     the canonical input_* relations and account for every claim line."""
     started = time.perf_counter()
     listing = list_folder(folder)
-    overrides = read_column_map(folder, listing)
+    overrides = read_column_map(listing)
     staged = []
     for source in SOURCES:
-        path = find_file(folder, listing, source.stems)
+        path = listing.find(source.stems)
         staged.append(stage_table_file(con, source, path, overrides.get(source.key)))
     run_adapter_steps(con, "claims", STEPS)
     return account(con, "claims", staged, started)

@@ -6,12 +6,20 @@ ExplanationOfBenefit. Each file is read line by line with DuckDB, so every resou
 line number for the quarantine and a malformed line is accounted for instead of stopping or
 vanishing; each line is parsed with DuckDB's JSON reader (``from_json``) into just the fields
 the audit uses. All mapping is SQL (sql/adapters/fhir/).
+
+Servers write a resource type in one file or in several (`Patient.000.ndjson`,
+`Patient_1.ndjson`, `1.Patient.ndjson`, gzipped or not): every part is read, each line as the
+resource type it says it is, and every file is reconciled on its own. Rows keep a key unique in
+their canonical table (src_row) and their file and line (input_row_sources).
 """
 
 from __future__ import annotations
 
+import gzip
 import json
+import re
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -22,14 +30,12 @@ from audit.adapters._common import (
     Source,
     Staged,
     account,
-    find_file,
-    list_folder,
     run_adapter_steps,
 )
 from audit.errors import InputError
-from audit.inputs import first_line, sha256
+from audit.finder import NDJSON_SUFFIXES, check_usable, list_folder
+from audit.inputs import CANONICAL, ROW_SOURCES_COLUMNS, first_line, sha256
 
-NDJSON_SUFFIXES = (".ndjson", ".ndjson.gz")
 _LINE_DELIMITER = "\x01"  # never in a valid JSON text: a whole line is one value
 _MAX_LINE_BYTES = 64 * 1024 * 1024
 
@@ -170,46 +176,155 @@ STEPS: tuple[str, ...] = (
 )
 
 
-def stage_ndjson(con: duckdb.DuckDBPyConnection, source: Source, path: Path | None) -> Staged:
-    """Stage one NDJSON file as adapter_src_<key>(src_row, valid_json, r): src_row is the line
-    number (blank lines are skipped but keep the numbering), r the parsed fields (null for a
-    line that is not valid JSON)."""
-    staged = Staged(source=source, path=path)
-    structure = json.dumps(STRUCTURES[source.key])
-    if path is None:
-        if source.required:
-            raise InputError(f"required input file missing: {source.stems[0]}.ndjson")
-        con.execute(
-            f"CREATE OR REPLACE TABLE adapter_src_{source.key} AS SELECT "
-            "CAST(NULL AS BIGINT) AS src_row, CAST(NULL AS BOOLEAN) AS valid_json, "
-            "from_json('{}', $structure) AS r WHERE FALSE",
-            {"structure": structure},
-        )
-        return staged
+RESOURCE_TYPES: dict[str, str] = {
+    "patient": "Patient",
+    "encounter": "Encounter",
+    "condition": "Condition",
+    "procedure": "Procedure",
+    "eob": "ExplanationOfBenefit",
+    "coverage": "Coverage",
+    "organization": "Organization",
+}
+_KEY_OF_TYPE = {t.lower(): k for k, t in RESOURCE_TYPES.items()}
+_NAME_TOKENS = re.compile(r"[._\-\s]+")
+
+
+@dataclass(frozen=True)
+class Part:
+    """One NDJSON file of the export: the resource type it holds (``key``), and how that was
+    told (from its name, or from its first line when the name names none of the types read)."""
+
+    path: Path
+    key: str | None  # None: a resource type the audit does not read
+    resource_type: str | None
+    told_by: str  # "name" or "first line"
+
+
+def _stem(name: str) -> str:
+    lower = name.lower()
+    for suffix in sorted(NDJSON_SUFFIXES, key=len, reverse=True):
+        if lower.endswith(suffix):
+            return name[: -len(suffix)]
+    return name
+
+
+def classify_part(path: Path) -> Part:
+    """The resource type of one export file: a part of its name (split at '.', '_', '-' and
+    blanks) that is one of the types the audit reads, without regard to case
+    (`Patient.ndjson`, `Patient.000.ndjson`, `Patient_1.ndjson`, `1.Patient.ndjson`); when the
+    name names none, the resourceType of its first non-blank line. Two types in one name is an
+    InputError, as is a file of neither kind whose first line is not JSON."""
+    tokens = [t for t in _NAME_TOKENS.split(_stem(path.name)) if t]
+    keys = sorted({_KEY_OF_TYPE[t.lower()] for t in tokens if t.lower() in _KEY_OF_TYPE})
+    if len(keys) > 1:
+        types = " and ".join(RESOURCE_TYPES[k] for k in keys)
+        raise InputError(f"{path.name}: the name names two resource types ({types}); rename it")
+    if keys:
+        return Part(path=path, key=keys[0], resource_type=RESOURCE_TYPES[keys[0]], told_by="name")
+    number, line = _first_line(path)
+    if line is None:  # an empty file of unknown type holds nothing to read
+        return Part(path=path, key=None, resource_type=None, told_by="first line")
     try:
+        resource_type = json.loads(line).get("resourceType")
+    except (ValueError, AttributeError):
+        raise InputError(
+            f"{path.name}: line {number}: not a JSON resource, and the file name names no "
+            f"resource type (name it <Type>.ndjson, e.g. Patient.ndjson)"
+        ) from None
+    key = _KEY_OF_TYPE.get(str(resource_type).lower()) if resource_type else None
+    return Part(path=path, key=key, resource_type=resource_type, told_by="first line")
+
+
+def _first_line(path: Path) -> tuple[int, str | None]:
+    """The number and text of the first non-blank line (0, None for a file of blank lines)."""
+    opener = gzip.open if path.name.lower().endswith(".gz") else open
+    try:
+        with opener(path, "rt", encoding="utf-8-sig") as fh:
+            for number, line in enumerate(fh, start=1):
+                if line.strip():
+                    return number, line
+    except (OSError, EOFError, UnicodeDecodeError) as exc:
+        raise InputError(f"{path.name}: cannot read file: {exc}") from None
+    return 0, None
+
+
+def stage_lines(con: duckdb.DuckDBPyConnection, parts: list[Part]) -> None:
+    """Every non-blank line of every part in one table ``adapter_lines``: src_file, src_row =
+    the line number in its file (blank lines keep the numbering), valid_json, and the key of
+    the resource type it is read as; ``adapter_files`` (src_file, file_key) the type of each
+    file, and ``adapter_resource_types`` (line_type, key) the types read."""
+    con.execute(
+        "CREATE OR REPLACE TABLE adapter_lines (src_file VARCHAR, file_key VARCHAR, "
+        "src_row BIGINT, line VARCHAR)"
+    )
+    con.execute("CREATE OR REPLACE TABLE adapter_files (src_file VARCHAR, file_key VARCHAR)")
+    for part in parts:
         con.execute(
-            f"CREATE OR REPLACE TABLE adapter_lines_{source.key} AS SELECT line "
-            "FROM read_csv($path, columns = {'line': 'VARCHAR'}, header = false, "
-            "delim = $delim, quote = '', escape = '', auto_detect = false, "
-            "max_line_size = $max_line)",
-            {"path": str(path), "delim": _LINE_DELIMITER, "max_line": _MAX_LINE_BYTES},
+            "INSERT INTO adapter_files VALUES ($file, $key)",
+            {"file": part.path.name, "key": part.key},
         )
+        try:  # a table read in file order: its rowid is the line number
+            con.execute(
+                "CREATE OR REPLACE TABLE adapter_part AS SELECT line "
+                "FROM read_csv($path, columns = {'line': 'VARCHAR'}, header = false, "
+                "delim = $delim, quote = '', escape = '', auto_detect = false, "
+                "max_line_size = $max_line)",
+                {"path": str(part.path), "delim": _LINE_DELIMITER, "max_line": _MAX_LINE_BYTES},
+            )
+        except duckdb.Error as exc:
+            raise InputError(f"{part.path.name}: cannot read file: {first_line(exc)}") from None
         con.execute(
-            f"CREATE OR REPLACE TABLE adapter_src_{source.key} AS "
-            "SELECT CAST(rowid + 1 AS BIGINT) AS src_row, json_valid(line) AS valid_json, "
-            "from_json(CASE WHEN json_valid(line) THEN line END, $structure) AS r "
-            f"FROM adapter_lines_{source.key} "
-            "WHERE NULLIF(TRIM(line), '') IS NOT NULL ORDER BY src_row",
-            {"structure": structure},
+            "INSERT INTO adapter_lines "
+            "SELECT $file, $key, CAST(rowid + 1 AS BIGINT), line FROM adapter_part",
+            {"file": part.path.name, "key": part.key},
         )
-    except duckdb.Error as exc:
-        raise InputError(f"{path.name}: cannot read file: {first_line(exc)}") from None
-    con.execute(f"DROP TABLE adapter_lines_{source.key}")
-    staged.fmt = "ndjson"
-    staged.rows = con.execute(f"SELECT COUNT(*) FROM adapter_src_{source.key}").fetchone()[0]
-    staged.sha256 = sha256(path)
-    staged.columns_used = _paths(STRUCTURES[source.key])
-    return staged
+    con.execute("DROP TABLE IF EXISTS adapter_part")
+    con.execute("CREATE OR REPLACE TABLE adapter_resource_types (line_type VARCHAR, key VARCHAR)")
+    for key, resource_type in RESOURCE_TYPES.items():
+        con.execute(
+            "INSERT INTO adapter_resource_types VALUES ($t, $k)", {"t": resource_type, "k": key}
+        )
+    # a line whose resourceType is one the audit reads is read as that type, in whatever file;
+    # any other line (not JSON, another type, none) stays with its file's type
+    con.execute(
+        "CREATE OR REPLACE TABLE adapter_lines AS "
+        "SELECT l.src_file, l.src_row, l.line, l.valid_json, COALESCE(t.key, l.file_key) AS key "
+        "FROM (SELECT src_file, file_key, src_row, line, json_valid(line) AS valid_json, "
+        "json_extract_string(CASE WHEN json_valid(line) THEN line END, '$.resourceType') "
+        "AS line_type FROM adapter_lines WHERE NULLIF(TRIM(line), '') IS NOT NULL) AS l "
+        "LEFT JOIN adapter_resource_types AS t ON t.line_type = l.line_type "
+        "ORDER BY l.src_file, l.src_row"
+    )
+
+
+def stage_ndjson(con: duckdb.DuckDBPyConnection, source: Source) -> None:
+    """Stage the lines read as ``source``'s resource type as adapter_src_<key>(src_file,
+    src_row, valid_json, r): r the parsed fields (null for a line that is not valid JSON). A
+    line belongs to the type its own resourceType names when the audit reads that type,
+    whatever file it is in; a line that is not JSON, or of another type, stays with its file's
+    type (where it is accounted for as invalid_json / wrong_resource_type)."""
+    con.execute(
+        f"CREATE OR REPLACE TABLE adapter_src_{source.key} AS "
+        "SELECT src_file, src_row, valid_json, "
+        "from_json(CASE WHEN valid_json THEN line END, $structure) AS r "
+        "FROM adapter_lines WHERE key = $key ORDER BY src_file, src_row",
+        {"structure": json.dumps(STRUCTURES[source.key]), "key": source.key},
+    )
+
+
+def move_row_sources(con: duckdb.DuckDBPyConnection) -> None:
+    """Move the src_file and src_line columns of the FHIR input_<table> steps into
+    input_row_sources (table_name, src_row, file_name, line_number): an input_<table> holds
+    exactly the canonical columns, and the quarantine names the file and line of a row."""
+    con.execute(f"CREATE OR REPLACE TABLE input_row_sources {ROW_SOURCES_COLUMNS}")
+    for table in CANONICAL:
+        con.execute(
+            "INSERT INTO input_row_sources "
+            f"SELECT $t, src_row, src_file, src_line FROM input_{table} ORDER BY src_row",
+            {"t": table},
+        )
+        con.execute(f"ALTER TABLE input_{table} DROP COLUMN src_file")
+        con.execute(f"ALTER TABLE input_{table} DROP COLUMN src_line")
 
 
 def _paths(structure: dict[str, Any], prefix: str = "") -> list[str]:
@@ -226,18 +341,58 @@ def _paths(structure: dict[str, Any], prefix: str = "") -> list[str]:
 
 
 def load(con: duckdb.DuckDBPyConnection, folder: Path) -> AdapterResult:
-    """Stage the NDJSON files of a bulk export, map them onto the canonical input_* relations
-    and account for every line (every item, for ExplanationOfBenefit)."""
+    """Stage the NDJSON files of a bulk export (several files per resource type, in any of the
+    names servers give them), map them onto the canonical input_* relations and account for
+    every line (every item, for ExplanationOfBenefit) of every file."""
     started = time.perf_counter()
     folder = Path(folder)
-    listing = list_folder(folder)
-    staged = [
-        stage_ndjson(con, s, find_file(folder, listing, s.stems, NDJSON_SUFFIXES)) for s in SOURCES
-    ]
-    present = {s.source.key for s in staged if s.path is not None}
+    parts = [classify_part(check_usable(p)) for p in list_folder(folder).ending(NDJSON_SUFFIXES)]
+    read = [p for p in parts if p.key is not None]
+    read.sort(key=lambda p: (list(RESOURCE_TYPES).index(p.key or ""), p.path.name))
+    stage_lines(con, read)
+    for source in SOURCES:
+        stage_ndjson(con, source)
+    lines = dict(
+        con.execute("SELECT src_file, COUNT(*) FROM adapter_lines GROUP BY src_file").fetchall()
+    )
+    # a type is present when a file is named for it or some line holds it
+    present = {p.key for p in read} | {
+        key
+        for key, n in con.execute(
+            "SELECT key, COUNT(*) FROM adapter_lines GROUP BY key ORDER BY key"
+        ).fetchall()
+        if n
+    }
+    if "patient" not in present:
+        raise InputError(f"{folder}: required input file missing: Patient.ndjson")
     if not present & {"condition", "procedure", "eob"}:
         raise InputError(
             f"{folder}: no Condition.ndjson, Procedure.ndjson or ExplanationOfBenefit.ndjson"
         )
+    staged = []
+    for part in read:
+        source = next(s for s in SOURCES if s.key == part.key)
+        staged.append(
+            Staged(
+                source=source,
+                path=part.path,
+                fmt="ndjson",
+                rows=lines.get(part.path.name, 0),
+                sha256=sha256(part.path),
+                columns_used=_paths(STRUCTURES[source.key]),
+                account_key=part.path.name,
+            )
+        )
+    con.execute("DROP TABLE adapter_lines")
     run_adapter_steps(con, "fhir", STEPS)
-    return account(con, "fhir", staged, started)
+    move_row_sources(con)
+    feeds = {RESOURCE_TYPES[s.key]: s.feeds for s in SOURCES}
+    result = account(con, "fhir", staged, started, feeds_of_other_types=feeds)
+    not_read = [
+        {"file": p.path.name, "resource_type": p.resource_type, "told_by": p.told_by}
+        for p in parts
+        if p.key is None
+    ]
+    if not_read:
+        result.notes["ndjson_files_not_read"] = not_read
+    return result

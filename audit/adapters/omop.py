@@ -10,6 +10,7 @@ DuckDB database file. All mapping is SQL (sql/adapters/omop/).
 
 from __future__ import annotations
 
+import re
 import time
 from pathlib import Path
 
@@ -20,13 +21,13 @@ from audit.adapters._common import (
     Source,
     Staged,
     account,
-    find_file,
-    list_folder,
     run_adapter_steps,
     stage_table_file,
 )
+from audit.config import OMOP_SITE_FALLBACKS
 from audit.errors import InputError
-from audit.inputs import first_line, sha256
+from audit.finder import DB_SUFFIXES, check_usable, list_folder
+from audit.inputs import check_distinct_columns, first_line, nested_column_error, sha256
 
 PERSON = Source(
     key="person",
@@ -57,7 +58,7 @@ OBSERVATION_PERIOD = Source(
 VISIT_OCCURRENCE = Source(
     key="visit_occurrence",
     stems=("visit_occurrence",),
-    columns=("visit_occurrence_id", "person_id", "care_site_id", "visit_start_date"),
+    columns=("visit_occurrence_id", "person_id", "care_site_id", "visit_start_date", "provider_id"),
     required_columns=("visit_occurrence_id",),
 )
 CONDITION_OCCURRENCE = Source(
@@ -72,6 +73,7 @@ CONDITION_OCCURRENCE = Source(
         "condition_source_value",
         "condition_source_concept_id",
         "visit_occurrence_id",
+        "provider_id",
     ),
     required=True,
     required_columns=("person_id",),
@@ -110,6 +112,12 @@ CARE_SITE = Source(
     feeds=("sites",),
     reconciles_to="sites",
 )
+PROVIDER = Source(
+    key="provider",
+    stems=("provider",),
+    columns=("provider_id", "care_site_id"),
+    required_columns=("provider_id",),
+)
 CONCEPT = Source(
     key="concept",
     stems=("concept",),
@@ -130,16 +138,26 @@ SOURCES = (
     CONDITION_OCCURRENCE,
     PROCEDURE_OCCURRENCE,
     CARE_SITE,
+    PROVIDER,
     CONCEPT,
     COST,
 )
-DB_SUFFIXES = (".duckdb", ".ddb")
+# the sources of a record's site, in the order they are tried (omop_record_sites)
+SITE_SOURCES: tuple[str, ...] = (
+    "visit_care_site",
+    "provider_care_site",
+    "provider",
+    "not_recorded",
+    "none",
+)
 
 # the order of the SQL steps in sql/adapters/omop/ is the order of their dependencies
 STEPS: tuple[str, ...] = (
     "omop_vocabularies",
     "omop_concepts",
     "omop_visits",
+    "omop_providers",
+    "omop_record_sites",
     "input_patients",
     "input_coverage",
     "input_sites",
@@ -149,6 +167,10 @@ STEPS: tuple[str, ...] = (
 )
 
 
+# a DuckDB type written out (information_schema.columns.data_type) that holds more than one value
+_NESTED_SQL_TYPE = re.compile(r"\[|^(STRUCT|MAP|UNION)\(")
+
+
 def _database_file(path: Path) -> Path | None:
     """A DuckDB database given directly, or the only one in a folder without table files."""
     if path.is_file():
@@ -156,12 +178,12 @@ def _database_file(path: Path) -> Path | None:
             return path
         raise InputError(f"{path}: not a folder or a DuckDB database file")
     listing = list_folder(path)
-    if find_file(path, listing, ("person",)) is not None:
+    if listing.find(("person",)) is not None:
         return None
-    dbs = [p for n, p in listing.items() if n.endswith(DB_SUFFIXES)]
+    dbs = listing.ending(DB_SUFFIXES)
     if len(dbs) > 1:
         raise InputError(f"{path}: several DuckDB files ({', '.join(p.name for p in dbs)})")
-    return dbs[0] if dbs else None
+    return check_usable(dbs[0]) if dbs else None
 
 
 def _stage_database_table(
@@ -178,16 +200,20 @@ def _stage_database_table(
         con.execute(f"CREATE OR REPLACE TABLE adapter_src_{source.key} (src_row BIGINT, {cols})")
         return staged
     schema, table = found
-    present = [
-        r[0]
-        for r in con.execute(
-            "SELECT column_name FROM information_schema.columns WHERE table_catalog = "
-            "'omop_db' AND table_schema = $s AND table_name = $t ORDER BY ordinal_position",
-            {"s": schema, "t": table},
-        ).fetchall()
-    ]
+    described = con.execute(
+        "SELECT column_name, data_type FROM information_schema.columns WHERE table_catalog = "
+        "'omop_db' AND table_schema = $s AND table_name = $t ORDER BY ordinal_position",
+        {"s": schema, "t": table},
+    ).fetchall()
+    present = [name for name, _ in described]
+    where = Path(f"{db.name}:{table}")  # named in errors as the file is
+    check_distinct_columns(where, present)
     by_lower = {c.lower(): c for c in present}
     mapping = {c: by_lower[c] for c in source.columns if c in by_lower}
+    types = dict(described)
+    for theirs in mapping.values():
+        if _NESTED_SQL_TYPE.search(types[theirs]):
+            raise nested_column_error(where, theirs, types[theirs])
     for column in source.required_columns:
         if column not in mapping:
             raise InputError(f"{db.name}: table {table}: required column {column!r} missing")
@@ -244,19 +270,48 @@ def _stage_database(con: duckdb.DuckDBPyConnection, db: Path) -> list[Staged]:
     return staged
 
 
-def load(con: duckdb.DuckDBPyConnection, folder: Path) -> AdapterResult:
+def load(
+    con: duckdb.DuckDBPyConnection, folder: Path, site_fallback: str | None = None
+) -> AdapterResult:
     """Stage the OMOP tables (files in a folder, or a DuckDB database file), map them onto the
-    canonical input_* relations and account for every row."""
+    canonical input_* relations and account for every row. ``site_fallback`` ('provider',
+    'unrecorded' or None) places the records whose visit and provider name no care site."""
     started = time.perf_counter()
+    if site_fallback not in (None, *OMOP_SITE_FALLBACKS):
+        raise InputError(f"omop_site_fallback must be one of {', '.join(OMOP_SITE_FALLBACKS)}")
     folder = Path(folder)
     db = _database_file(folder)
     if db is not None:
         staged = _stage_database(con, db)
     else:
         listing = list_folder(folder)
-        staged = [
-            stage_table_file(con, source, find_file(folder, listing, source.stems))
-            for source in SOURCES
-        ]
-    run_adapter_steps(con, "omop", STEPS)
-    return account(con, "omop", staged, started)
+        staged = [stage_table_file(con, source, listing.find(source.stems)) for source in SOURCES]
+    run_adapter_steps(con, "omop", STEPS, {"site_fallback": site_fallback or "none"})
+    sources = site_sources(con)
+    procedures = sources.get("procedures", {})
+    if site_fallback is None and procedures and set(procedures) == {"none"}:
+        raise InputError(
+            f"{folder}: no procedure has a care site (neither its visit nor its provider names "
+            "one); choose where to place them: --omop-site-fallback provider (each provider "
+            "is a site) or --omop-site-fallback unrecorded (one site, not recorded)"
+        )
+    result = account(con, "omop", staged, started)
+    result.notes["site_sources"] = sources
+    return result
+
+
+def site_sources(con: duckdb.DuckDBPyConnection) -> dict[str, dict[str, int]]:
+    """Rows of procedures and diagnoses per source of their site (omop_record_sites), in the
+    order the sources are tried; for the manifest and the index page."""
+    counts = con.execute(
+        "SELECT record_table, site_source, COUNT(*) FROM omop_record_sites GROUP BY ALL"
+    ).fetchall()
+    out: dict[str, dict[str, int]] = {}
+    for table, record_table in (
+        ("procedures", "procedure_occurrence"),
+        ("diagnoses", "condition_occurrence"),
+    ):
+        mine = {source: n for t, source, n in counts if t == record_table}
+        if mine:
+            out[table] = {source: mine[source] for source in SITE_SOURCES if source in mine}
+    return out

@@ -150,7 +150,7 @@ def test_empty_non_counting_statuses_means_every_status_counts(good, tmp_path, c
         config(tmp_path, "non_counting_statuses = []"),
     )
     assert code == 0, err
-    manifest = json.loads((out / "manifest.json").read_text())
+    manifest = json.loads((out / "internal" / "manifest.json").read_text())
     assert manifest["settings"]["non_counting_statuses"] == []
     procedures = manifest["reconciliation"]["procedures"]
     assert procedures["not_counting_status"] == {} and procedures["balanced"]

@@ -1,5 +1,5 @@
 -- fhir_conditions
--- Grain: one row per non-blank line of Condition.ndjson.
+-- Grain: one row per non-blank line read as Condition (from every file of the export).
 -- Implements: issue 4, FHIR adapter -> canonical diagnoses: code = the Condition.code coding of
 --   the best-ranked system (ICD-10-CM, ICD-10, SNOMED CT, ICD-9-CM; fhir_code_systems), its
 --   system named by URI; event_date = the date of the Condition's Encounter, else recordedDate,
@@ -9,6 +9,7 @@
 --   (condition_refuted): such a condition was never the patient's.
 WITH parsed_conditions AS (
     SELECT
+        src_file,
         src_row,
         valid_json,
         r.resourceType AS resource_type,
@@ -41,22 +42,23 @@ numbered_conditions AS (
         *,
         ROW_NUMBER() OVER (
             PARTITION BY CASE WHEN parse_problem IS NULL THEN resource_id END
-            ORDER BY last_updated DESC NULLS LAST, src_row
+            ORDER BY last_updated DESC NULLS LAST, src_file, src_row
         ) AS id_seq
     FROM judged_conditions
 ),
 condition_codings AS (
-    SELECT src_row, UNNEST(codings) AS coding
+    SELECT src_file, src_row, UNNEST(codings) AS coding
     FROM numbered_conditions
     WHERE parse_problem IS NULL
 ),
 picked_codings AS (
     SELECT
+        c.src_file,
         c.src_row,
         TRIM(c.coding.code) AS code,
         COALESCE(s.code_system, c.coding.system) AS code_system,
         ROW_NUMBER() OVER (
-            PARTITION BY c.src_row
+            PARTITION BY c.src_file, c.src_row
             ORDER BY COALESCE(s.diagnosis_rank, 99), c.coding.system, c.coding.code
         ) AS pick
     FROM condition_codings AS c
@@ -64,6 +66,7 @@ picked_codings AS (
     WHERE NULLIF(TRIM(c.coding.code), '') IS NOT NULL
 )
 SELECT
+    n.src_file,
     n.src_row,
     COALESCE(NULLIF(n.patient_ref, ''), n.patient_identifier) AS patient_id,
     COALESCE(e.encounter_date, n.recorded_date, n.onset_date) AS event_date,
@@ -80,6 +83,7 @@ SELECT
         END
     ) AS disposition
 FROM numbered_conditions AS n
-LEFT JOIN picked_codings AS p ON p.src_row = n.src_row AND p.pick = 1
+LEFT JOIN picked_codings AS p
+    ON p.src_file = n.src_file AND p.src_row = n.src_row AND p.pick = 1
 LEFT JOIN fhir_encounters AS e ON e.encounter_id = n.encounter_id AND e.disposition IS NULL
-ORDER BY n.src_row
+ORDER BY n.src_file, n.src_row

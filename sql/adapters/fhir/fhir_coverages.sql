@@ -1,11 +1,12 @@
 -- fhir_coverages
--- Grain: one row per non-blank line of Coverage.ndjson.
+-- Grain: one row per non-blank line read as Coverage (from every file of the export).
 -- Implements: issue 4, FHIR adapter -> canonical coverage: patient = beneficiary, start_date /
 --   end_date = period.start / period.end (an open end means still covered). Not counted
 --   (disposition): invalid_json, wrong_resource_type, duplicate_resource, status
 --   entered-in-error (coverage_entered_in_error) or draft (coverage_draft).
 WITH parsed_coverages AS (
     SELECT
+        src_file,
         src_row,
         valid_json,
         r.resourceType AS resource_type,
@@ -39,11 +40,12 @@ numbered_coverages AS (
         *,
         ROW_NUMBER() OVER (
             PARTITION BY CASE WHEN parse_problem IS NULL THEN resource_id END
-            ORDER BY last_updated DESC NULLS LAST, src_row
+            ORDER BY last_updated DESC NULLS LAST, src_file, src_row
         ) AS id_seq
     FROM judged_coverages
 )
 SELECT
+    src_file,
     src_row,
     patient_id,
     start_date,
@@ -57,4 +59,4 @@ SELECT
         END
     ) AS disposition
 FROM numbered_coverages
-ORDER BY src_row
+ORDER BY src_file, src_row

@@ -1,11 +1,12 @@
 -- fhir_encounters
--- Grain: one row per non-blank line of Encounter.ndjson.
+-- Grain: one row per non-blank line read as Encounter (from every file of the export).
 -- Implements: issue 4, FHIR adapter: an Encounter gives the conditions and procedures that
 --   refer to it their date (period.start) and their site (serviceProvider, the organisation
 --   responsible for the encounter), and its id links them (canonical source_id, measure 3.4).
 --   References keep only the id ("Organization/1001" -> 1001), else the identifier value.
 WITH parsed_encounters AS (
     SELECT
+        src_file,
         src_row,
         valid_json,
         r.resourceType AS resource_type,
@@ -34,11 +35,12 @@ numbered_encounters AS (
         *,
         ROW_NUMBER() OVER (
             PARTITION BY CASE WHEN parse_problem IS NULL THEN resource_id END
-            ORDER BY last_updated DESC NULLS LAST, src_row
+            ORDER BY last_updated DESC NULLS LAST, src_file, src_row
         ) AS id_seq
     FROM judged_encounters
 )
 SELECT
+    src_file,
     src_row,
     resource_id AS encounter_id,
     encounter_date,
@@ -48,4 +50,4 @@ SELECT
         CASE WHEN resource_id IS NOT NULL AND id_seq > 1 THEN 'duplicate_resource' END
     ) AS disposition
 FROM numbered_encounters
-ORDER BY src_row
+ORDER BY src_file, src_row

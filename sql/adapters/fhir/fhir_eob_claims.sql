@@ -1,5 +1,6 @@
 -- fhir_eob_claims
--- Grain: one row per non-blank line of ExplanationOfBenefit.ndjson (one adjudicated claim).
+-- Grain: one row per non-blank line read as ExplanationOfBenefit (one adjudicated claim), from
+--   every file of the export.
 -- Implements: issue 4, FHIR adapter (CARIN Blue Button): only the final version of a claim
 --   counts. An EOB that another EOB names under related with relationship 'prior' (by id or by
 --   an identifier value), or that names its own 'replacedby', is superseded_claim_version;
@@ -10,6 +11,7 @@
 --   careTeam member with role performing or rendering.
 WITH parsed_claims AS (
     SELECT
+        src_file,
         src_row,
         valid_json,
         r.resourceType AS resource_type,
@@ -64,34 +66,35 @@ numbered_claims AS (
         *,
         ROW_NUMBER() OVER (
             PARTITION BY CASE WHEN parse_problem IS NULL THEN resource_id END
-            ORDER BY last_updated DESC NULLS LAST, src_row
+            ORDER BY last_updated DESC NULLS LAST, src_file, src_row
         ) AS id_seq
     FROM judged_claims
 ),
 usable_claims AS (
-    SELECT src_row, resource_id, identifiers, related, care_team
+    SELECT src_file, src_row, resource_id, identifiers, related, care_team
     FROM numbered_claims
     WHERE parse_problem IS NULL AND NOT (resource_id IS NOT NULL AND id_seq > 1)
 ),
 claim_identifiers AS (
-    SELECT src_row, UNNEST(identifiers) AS ident
+    SELECT src_file, src_row, UNNEST(identifiers) AS ident
     FROM usable_claims
 ),
 claim_numbers AS (
-    SELECT src_row, resource_id AS claim_number
+    SELECT src_file, src_row, resource_id AS claim_number
     FROM usable_claims
     WHERE resource_id IS NOT NULL
     UNION
-    SELECT src_row, TRIM(ident.value) AS claim_number
+    SELECT src_file, src_row, TRIM(ident.value) AS claim_number
     FROM claim_identifiers
     WHERE NULLIF(TRIM(ident.value), '') IS NOT NULL
 ),
 claim_relations AS (
-    SELECT src_row, UNNEST(related) AS rel
+    SELECT src_file, src_row, UNNEST(related) AS rel
     FROM usable_claims
 ),
 relations AS (
     SELECT
+        src_file,
         src_row,
         LOWER(TRIM(rel.relationship.coding[1].code)) AS relationship,
         COALESCE(
@@ -106,21 +109,22 @@ relations AS (
     FROM claim_relations
 ),
 superseded_claims AS (
-    SELECT n.src_row
+    SELECT n.src_file, n.src_row
     FROM relations AS r
     JOIN claim_numbers AS n ON n.claim_number = r.other_number
-    WHERE r.relationship = 'prior' AND n.src_row <> r.src_row
+    WHERE r.relationship = 'prior' AND (n.src_file <> r.src_file OR n.src_row <> r.src_row)
     UNION
-    SELECT src_row
+    SELECT src_file, src_row
     FROM relations
     WHERE relationship = 'replacedby'
 ),
 claim_team AS (
-    SELECT src_row, UNNEST(care_team) AS member
+    SELECT src_file, src_row, UNNEST(care_team) AS member
     FROM usable_claims
 ),
 rendering_providers AS (
     SELECT
+        src_file,
         src_row,
         COALESCE(
             NULLIF(
@@ -134,12 +138,14 @@ rendering_providers AS (
             NULLIF(TRIM(member.provider.identifier.value), '')
         ) AS provider_id,
         ROW_NUMBER() OVER (
-            PARTITION BY src_row ORDER BY TRY_CAST(member.sequence AS INTEGER), member.sequence
+            PARTITION BY src_file, src_row
+            ORDER BY TRY_CAST(member.sequence AS INTEGER), member.sequence
         ) AS pick
     FROM claim_team
     WHERE LOWER(member.role.coding[1].code) IN ('performing', 'rendering')
 )
 SELECT
+    n.src_file,
     n.src_row,
     n.resource_id AS claim_id,
     n.patient_id,
@@ -161,6 +167,8 @@ SELECT
         END
     ) AS claim_disposition
 FROM numbered_claims AS n
-LEFT JOIN (SELECT DISTINCT src_row FROM superseded_claims) AS s ON s.src_row = n.src_row
-LEFT JOIN rendering_providers AS p ON p.src_row = n.src_row AND p.pick = 1
-ORDER BY n.src_row
+LEFT JOIN (SELECT DISTINCT src_file, src_row FROM superseded_claims) AS s
+    ON s.src_file = n.src_file AND s.src_row = n.src_row
+LEFT JOIN rendering_providers AS p
+    ON p.src_file = n.src_file AND p.src_row = n.src_row AND p.pick = 1
+ORDER BY n.src_file, n.src_row

@@ -13,30 +13,32 @@
 --   allowed amount) cancels one positive item of the same patient, date, code, modifiers, site
 --   and claim type (reversal_line / reversed_line; unmatched_reversal).
 WITH claim_items AS (
-    SELECT src_row, UNNEST(items) AS it
+    SELECT src_file, src_row, UNNEST(items) AS it
     FROM fhir_eob_claims
 ),
 numbered_items AS (
     SELECT
+        src_file,
         src_row,
         it,
         ROW_NUMBER() OVER (
-            PARTITION BY src_row ORDER BY TRY_CAST(it.sequence AS INTEGER), it.sequence
+            PARTITION BY src_file, src_row ORDER BY TRY_CAST(it.sequence AS INTEGER), it.sequence
         ) AS item_key
     FROM claim_items
 ),
 item_codings AS (
-    SELECT src_row, item_key, UNNEST(it.productOrService.coding) AS coding
+    SELECT src_file, src_row, item_key, UNNEST(it.productOrService.coding) AS coding
     FROM numbered_items
 ),
 picked_codings AS (
     SELECT
+        c.src_file,
         c.src_row,
         c.item_key,
         TRIM(c.coding.code) AS code,
         COALESCE(s.code_system, c.coding.system) AS code_system,
         ROW_NUMBER() OVER (
-            PARTITION BY c.src_row, c.item_key
+            PARTITION BY c.src_file, c.src_row, c.item_key
             ORDER BY COALESCE(s.procedure_rank, 99), c.coding.system, c.coding.code
         ) AS pick
     FROM item_codings AS c
@@ -46,11 +48,12 @@ picked_codings AS (
             <> 'http://terminology.hl7.org/CodeSystem/data-absent-reason'
 ),
 item_adjudications AS (
-    SELECT src_row, item_key, UNNEST(it.adjudication) AS adj
+    SELECT src_file, src_row, item_key, UNNEST(it.adjudication) AS adj
     FROM numbered_items
 ),
 item_amounts AS (
     SELECT
+        src_file,
         src_row,
         item_key,
         SUM(TRY_CAST(TRIM(adj.amount.value) AS DECIMAL(18, 2))) FILTER (
@@ -59,10 +62,11 @@ item_amounts AS (
         MAX(CASE WHEN LOWER(adj.category.coding[1].code) = 'denialreason' THEN 1 ELSE 0 END)
             AS denied
     FROM item_adjudications
-    GROUP BY src_row, item_key
+    GROUP BY src_file, src_row, item_key
 ),
 claim_units AS (
     SELECT
+        c.src_file,
         c.src_row,
         i.item_key,
         c.claim_id,
@@ -98,10 +102,12 @@ claim_units AS (
         a.allowed_amount,
         COALESCE(a.denied, 0) AS denied
     FROM fhir_eob_claims AS c
-    LEFT JOIN numbered_items AS i ON i.src_row = c.src_row
+    LEFT JOIN numbered_items AS i ON i.src_file = c.src_file AND i.src_row = c.src_row
     LEFT JOIN picked_codings AS p
-        ON p.src_row = i.src_row AND p.item_key = i.item_key AND p.pick = 1
-    LEFT JOIN item_amounts AS a ON a.src_row = i.src_row AND a.item_key = i.item_key
+        ON p.src_file = i.src_file AND p.src_row = i.src_row AND p.item_key = i.item_key
+        AND p.pick = 1
+    LEFT JOIN item_amounts AS a
+        ON a.src_file = i.src_file AND a.src_row = i.src_row AND a.item_key = i.item_key
 ),
 judged_units AS (
     SELECT
@@ -119,12 +125,13 @@ judged_units AS (
 ),
 reversal_pairs AS (
     SELECT
+        src_file,
         src_row,
         item_key,
         is_negative,
         ROW_NUMBER() OVER (
             PARTITION BY patient_id, event_date, code, modifiers, site_id, claim_type, is_negative
-            ORDER BY src_row, item_key
+            ORDER BY src_file, src_row, item_key
         ) AS pair_seq,
         SUM(CASE WHEN is_negative THEN 1 ELSE 0 END) OVER (
             PARTITION BY patient_id, event_date, code, modifiers, site_id, claim_type
@@ -136,6 +143,7 @@ reversal_pairs AS (
     WHERE unit_disposition IS NULL
 )
 SELECT
+    u.src_file,
     u.src_row,
     u.item_key,
     u.patient_id,
@@ -159,5 +167,6 @@ SELECT
         END
     ) AS disposition
 FROM judged_units AS u
-LEFT JOIN reversal_pairs AS p ON p.src_row = u.src_row AND p.item_key = u.item_key
-ORDER BY u.src_row, u.item_key
+LEFT JOIN reversal_pairs AS p
+    ON p.src_file = u.src_file AND p.src_row = u.src_row AND p.item_key = u.item_key
+ORDER BY u.src_file, u.src_row, u.item_key

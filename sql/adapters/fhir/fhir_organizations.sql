@@ -1,11 +1,12 @@
 -- fhir_organizations
--- Grain: one row per non-blank line of Organization.ndjson.
+-- Grain: one row per non-blank line read as Organization (from every file of the export).
 -- Implements: issue 4, FHIR adapter -> canonical sites: site_id = Organization.id (what
 --   Encounter.serviceProvider and EOB provider refer to), site_name = name, site_group = the
 --   parent organisation (partOf). Not counted (disposition): invalid_json, wrong_resource_type,
 --   duplicate_resource.
 WITH parsed_organizations AS (
     SELECT
+        src_file,
         src_row,
         valid_json,
         r.resourceType AS resource_type,
@@ -34,11 +35,12 @@ numbered_organizations AS (
         *,
         ROW_NUMBER() OVER (
             PARTITION BY CASE WHEN parse_problem IS NULL THEN resource_id END
-            ORDER BY last_updated DESC NULLS LAST, src_row
+            ORDER BY last_updated DESC NULLS LAST, src_file, src_row
         ) AS id_seq
     FROM judged_organizations
 )
 SELECT
+    src_file,
     src_row,
     resource_id AS site_id,
     site_name,
@@ -48,4 +50,4 @@ SELECT
         CASE WHEN resource_id IS NOT NULL AND id_seq > 1 THEN 'duplicate_resource' END
     ) AS disposition
 FROM numbered_organizations
-ORDER BY src_row
+ORDER BY src_file, src_row

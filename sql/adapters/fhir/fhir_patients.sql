@@ -1,5 +1,5 @@
 -- fhir_patients
--- Grain: one row per non-blank line of Patient.ndjson.
+-- Grain: one row per non-blank line read as Patient (from every file of the export).
 -- Implements: issue 4, FHIR adapter -> canonical patients: patient_id = Patient.id; birthDate
 --   YYYY-MM-DD -> birth_date, a partial birthDate (YYYY or YYYY-MM) -> birth_year; gender male
 --   M, female F, other / unknown U. Lines not counted (disposition): invalid_json,
@@ -7,6 +7,7 @@
 --   then the first line, wins).
 WITH parsed_patients AS (
     SELECT
+        src_file,
         src_row,
         valid_json,
         r.resourceType AS resource_type,
@@ -30,11 +31,12 @@ numbered_patients AS (
         *,
         ROW_NUMBER() OVER (
             PARTITION BY CASE WHEN parse_problem IS NULL THEN resource_id END
-            ORDER BY last_updated DESC NULLS LAST, src_row
+            ORDER BY last_updated DESC NULLS LAST, src_file, src_row
         ) AS id_seq
     FROM judged_patients
 )
 SELECT
+    src_file,
     src_row,
     resource_id AS patient_id,
     CASE WHEN LENGTH(birth_text) >= 10 THEN SUBSTRING(birth_text, 1, 10) END AS birth_date,
@@ -49,4 +51,4 @@ SELECT
         CASE WHEN resource_id IS NOT NULL AND id_seq > 1 THEN 'duplicate_resource' END
     ) AS disposition
 FROM numbered_patients
-ORDER BY src_row
+ORDER BY src_file, src_row

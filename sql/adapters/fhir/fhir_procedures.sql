@@ -1,5 +1,5 @@
 -- fhir_procedures
--- Grain: one row per non-blank line of Procedure.ndjson.
+-- Grain: one row per non-blank line read as Procedure (from every file of the export).
 -- Implements: issue 4, FHIR adapter -> canonical procedures: code = the Procedure.code coding of
 --   the best-ranked system (CPT/HCPCS, ICD-10-PCS, SNOMED CT; fhir_code_systems); event_date =
 --   performedDateTime, else performedPeriod.start, else the Encounter's date; site_id = the
@@ -11,6 +11,7 @@
 --   did not happen.
 WITH parsed_procedures AS (
     SELECT
+        src_file,
         src_row,
         valid_json,
         r.resourceType AS resource_type,
@@ -60,22 +61,23 @@ numbered_procedures AS (
         *,
         ROW_NUMBER() OVER (
             PARTITION BY CASE WHEN parse_problem IS NULL THEN resource_id END
-            ORDER BY last_updated DESC NULLS LAST, src_row
+            ORDER BY last_updated DESC NULLS LAST, src_file, src_row
         ) AS id_seq
     FROM judged_procedures
 ),
 procedure_codings AS (
-    SELECT src_row, UNNEST(codings) AS coding
+    SELECT src_file, src_row, UNNEST(codings) AS coding
     FROM numbered_procedures
     WHERE parse_problem IS NULL
 ),
 picked_codings AS (
     SELECT
+        c.src_file,
         c.src_row,
         TRIM(c.coding.code) AS code,
         COALESCE(s.code_system, c.coding.system) AS code_system,
         ROW_NUMBER() OVER (
-            PARTITION BY c.src_row
+            PARTITION BY c.src_file, c.src_row
             ORDER BY COALESCE(s.procedure_rank, 99), c.coding.system, c.coding.code
         ) AS pick
     FROM procedure_codings AS c
@@ -83,6 +85,7 @@ picked_codings AS (
     WHERE NULLIF(TRIM(c.coding.code), '') IS NOT NULL
 )
 SELECT
+    n.src_file,
     n.src_row,
     COALESCE(NULLIF(n.patient_ref, ''), n.patient_identifier) AS patient_id,
     COALESCE(n.performed_date, e.encounter_date) AS event_date,
@@ -102,6 +105,7 @@ SELECT
         END
     ) AS disposition
 FROM numbered_procedures AS n
-LEFT JOIN picked_codings AS p ON p.src_row = n.src_row AND p.pick = 1
+LEFT JOIN picked_codings AS p
+    ON p.src_file = n.src_file AND p.src_row = n.src_row AND p.pick = 1
 LEFT JOIN fhir_encounters AS e ON e.encounter_id = n.encounter_id AND e.disposition IS NULL
-ORDER BY n.src_row
+ORDER BY n.src_file, n.src_row

@@ -5,7 +5,8 @@
 --   the concept table has it, else ICD10CM; where the source value is empty, the concept_code
 --   and vocabulary of condition_source_concept_id, else of condition_concept_id (standard
 --   concepts are SNOMED). event_date = condition_start_date (or the date of its datetime);
---   source_id = visit_occurrence_id; site_id = the visit's care_site_id.
+--   source_id = visit_occurrence_id; site_id = the visit's care site, else the
+--   provider's, else the chosen fallback (omop_record_sites).
 WITH conditions AS (
     SELECT
         src_row,
@@ -35,9 +36,10 @@ SELECT
         ELSE sd.code_system
     END AS code_system,
     c.visit_id AS source_id,
-    v.care_site_id AS site_id
+    rs.site_id
 FROM conditions AS c
 LEFT JOIN omop_concepts AS sc ON sc.concept_id = c.source_concept_id
 LEFT JOIN omop_concepts AS sd ON sd.concept_id = c.concept_id
-LEFT JOIN omop_visits AS v ON v.visit_occurrence_id = c.visit_id
+LEFT JOIN omop_record_sites AS rs
+    ON rs.record_table = 'condition_occurrence' AND rs.src_row = c.src_row
 ORDER BY c.src_row

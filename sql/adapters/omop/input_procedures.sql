@@ -5,8 +5,9 @@
 --   it (CPT4 -> HCPCS, ICD10PCS, SNOMED, OPCS4), else HCPCS; where the source value is empty,
 --   the concept_code and vocabulary of procedure_source_concept_id, else procedure_concept_id.
 --   event_date = procedure_date (or the date of procedure_datetime); site_id = the visit's
---   care_site_id; source_id = visit_occurrence_id; modifiers = modifier_source_value (else the
---   modifier concept's code); units = quantity; allowed_amount = the sum of cost.amount_allowed
+--   care site, else the provider's, else the chosen fallback (omop_record_sites); source_id =
+--   visit_occurrence_id; modifiers = modifier_source_value (else the modifier concept's code);
+--   units = quantity; allowed_amount = the sum of cost.amount_allowed
 --   over the procedure's cost rows (cost_domain_id 'Procedure'). OMOP holds resolved facts:
 --   every row counts (no status).
 WITH procedures AS (
@@ -50,7 +51,7 @@ SELECT
         WHEN sc.concept_code IS NOT NULL THEN sc.code_system
         ELSE sd.code_system
     END AS code_system,
-    v.care_site_id AS site_id,
+    rs.site_id,
     p.visit_id AS source_id,
     CAST(NULL AS VARCHAR) AS line_number,
     COALESCE(p.modifier_source_value, mc.concept_code) AS modifiers,
@@ -62,6 +63,7 @@ FROM procedures AS p
 LEFT JOIN omop_concepts AS sc ON sc.concept_id = p.source_concept_id
 LEFT JOIN omop_concepts AS sd ON sd.concept_id = p.concept_id
 LEFT JOIN omop_concepts AS mc ON mc.concept_id = p.modifier_concept_id
-LEFT JOIN omop_visits AS v ON v.visit_occurrence_id = p.visit_id
+LEFT JOIN omop_record_sites AS rs
+    ON rs.record_table = 'procedure_occurrence' AND rs.src_row = p.src_row
 LEFT JOIN procedure_costs AS k ON k.procedure_id = p.procedure_id
 ORDER BY p.src_row
