@@ -76,7 +76,10 @@ def user_errors(settings: Settings, input_dir: Path, out_dir: Path | None = None
     except Exception as exc:
         if _interrupted(exc):
             raise KeyboardInterrupt from None
-        told = explain(exc, settings, Path(input_dir), out_dir)
+        try:
+            told = explain(exc, settings, Path(input_dir), out_dir)
+        except Exception:  # noqa: BLE001 - telling must never hide the failure it tells
+            told = None
         if told is None:
             raise
         raise told from None
@@ -101,7 +104,7 @@ def explain(
                     f"{_shown_name(named, input_dir) or named}: cannot read: "
                     f"{cause.strerror or cause}"
                 )
-        if isinstance(cause, OSError) and out_dir is not None:
+        if isinstance(cause, OSError) and out_dir is not None and not isinstance(exc, UserError):
             named = Path(cause.filename) if cause.filename else None
             if named is None and cause.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
                 named = Path(out_dir)  # only the outputs are written from Python
@@ -196,7 +199,7 @@ def _named_place(
             )
         if isinstance(exc, duckdb.IOException) and out_dir is not None and _in_out(path, out_dir):
             return _cannot_write(Path(out_dir), reason or _first_line(text))
-        if path.exists() and _within(path, input_dir):  # a file that is there: not "MiB/1.7"
+        if _exists(path) and _within(path, input_dir):  # a file that is there: not "MiB/1.7"
             name = _shown_name(path, input_dir)
             if reason:
                 return InputError(f"{name}: cannot read the file: {reason}")
@@ -212,9 +215,9 @@ def _damaged(name: str, detail: str) -> InputError:
 
 
 def _cannot_write(out_dir: Path, reason: str) -> ResourceError:
-    return ResourceError(
-        f"cannot write the outputs in {out_dir}: {reason}; free space there or choose another --out"
-    )
+    full = any(r in reason for r in _OS_REASONS[:3])  # no space, quota, file too large
+    advice = "free space there or choose another --out" if full else "choose another --out"
+    return ResourceError(f"cannot write the outputs in {out_dir}: {reason}; {advice}")
 
 
 def _paths_in(text: str) -> list[Path]:
@@ -228,10 +231,17 @@ def _raw(text: str, path: Path) -> str:
     return str(path) if str(path) in text else path.name
 
 
+def _exists(path: Path) -> bool:
+    try:
+        return path.exists()
+    except (OSError, ValueError):  # a "path" from a message: too long, a NUL in it
+        return False
+
+
 def _within(path: Path, root: Path) -> bool:
     try:
         resolved, base = path.resolve(), root.resolve()
-    except (OSError, RuntimeError):
+    except (OSError, RuntimeError, ValueError):
         return False
     return resolved == base or resolved.is_relative_to(base)
 

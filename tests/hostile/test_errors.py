@@ -12,6 +12,7 @@ is a small tmpfs mounted for the test (with a simulation where mounting is not a
 from __future__ import annotations
 
 import errno
+import gc
 import json
 import os
 import shutil
@@ -27,6 +28,7 @@ import pyarrow.parquet as pq
 import pytest
 
 import audit.config
+import audit.failures
 import audit.pipeline
 import audit.run
 from audit.cli import main
@@ -125,7 +127,22 @@ def small_disk(tmp_path: Path) -> Iterator[Path | None]:
         yield folder if mounted else None
     finally:
         if mounted:
-            subprocess.run(["umount", str(folder)], check=True)
+            gc.collect()  # a DuckDB handle of the failed run may still hold a file there
+            if subprocess.run(["umount", str(folder)], capture_output=True).returncode:
+                subprocess.run(["umount", "--lazy", str(folder)], check=True)
+
+
+def spy_on_explain(monkeypatch: pytest.MonkeyPatch) -> list[BaseException]:
+    """The failures audit.failures is asked to explain, as they come."""
+    told: list[BaseException] = []
+    real_explain = audit.failures.explain
+
+    def spy(exc, *args):
+        told.append(exc)
+        return real_explain(exc, *args)
+
+    monkeypatch.setattr(audit.failures, "explain", spy)
+    return told
 
 
 def fill(folder: Path, leave: int) -> None:
@@ -309,35 +326,38 @@ def test_full_disk_while_writing_the_outputs(good, tmp_path, capsys, small_disk,
         monkeypatch.setattr(Path, "write_text", full)
         out = tmp_path / "out"
     else:
-        fill(small_disk, leave=48 * 1024)
+        fill(small_disk, leave=48 * 1024)  # room for the DuckDB files, not for the pages
         out = small_disk / "out"
+    told = spy_on_explain(monkeypatch)
     code, err = run(capsys, "run", good, "--out", out, *AS_OF)
     one_line_error(code, err, f"cannot write the outputs in {out}", "No space left on device")
     assert not out.exists()
     assert not [p for p in out.parent.iterdir() if p.name.startswith(".out.")]  # no half-written
+    assert [type(e) for e in told] == [OSError]  # Python's failure, not DuckDB's
 
 
 def test_full_disk_while_duckdb_writes_the_sessions(
     good, tmp_path, capsys, small_disk, monkeypatch
 ):
-    """sessions.parquet (written by DuckDB) finds the disk full."""
+    """sessions.parquet and the quarantine files (written by DuckDB) find the disk full."""
     if small_disk is None:  # no mount allowed: DuckDB's error, as a full disk makes it
-        real_write_outputs = audit.run._write_outputs
 
-        def full(con, tmp, *args):
+        def full(con, folder, *args):
             raise duckdb.IOException(
-                f'IO Error: Could not write file "{tmp}/sessions.parquet": No space left on device'
+                f'IO Error: Could not write file "{folder.tmp}/internal/sessions.parquet": '
+                "No space left on device"
             )
 
         monkeypatch.setattr(audit.run, "_write_outputs", full)
-        assert real_write_outputs is not full
         out = tmp_path / "out"
     else:
-        fill(small_disk, leave=0)
+        fill(small_disk, leave=8 * 1024)  # room for the ownership marker, not for the files
         out = small_disk / "out"
+    told = spy_on_explain(monkeypatch)
     code, err = run(capsys, "run", good, "--out", out, *AS_OF)
     one_line_error(code, err, f"cannot write the outputs in {out}", "No space left on device")
     assert not out.exists()
+    assert [type(e) for e in told] == [duckdb.IOException]  # DuckDB's failure, not Python's
 
 
 # ---- memory and the spill folder ------------------------------------------------------------
