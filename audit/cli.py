@@ -1,6 +1,8 @@
-"""Command-line interface: ``spine-audit run | demo | generate | valuesets``.
+"""Command-line interface: ``spine-audit run | demo | validate | generate | valuesets``.
 
-Exit codes: 0 ok, 2 bad input or usage (one line on stderr, no traceback), 1 internal error.
+Exit codes: 0 ok; 2 a cause the user can act on (bad input, settings or command line; a machine
+that cannot carry the run: memory, disk, folders), one line on stderr, no traceback;
+1 internal error (a bug); 130 interrupted (Ctrl-C). See docs/security.md.
 """
 
 from __future__ import annotations
@@ -229,21 +231,23 @@ def _settings_from(args: argparse.Namespace):
 
 
 def _cmd_run(args: argparse.Namespace, input_dir: Path) -> int:
+    from audit.failures import user_errors
     from audit.run import run_audit
 
     settings = _settings_from(args)
     progress = Progress(args.verbose, args.quiet)
     progress.message(f"spine-audit {__version__}: auditing {input_dir}")
-    result = run_audit(
-        input_dir,
-        args.out,
-        settings,
-        args.period_from,
-        args.period_to,
-        on_step=progress.step,
-        fmt=None if args.input_format == "auto" else args.input_format,
-        warn=progress.message,
-    )
+    with user_errors(settings, input_dir, args.out):
+        result = run_audit(
+            input_dir,
+            args.out,
+            settings,
+            args.period_from,
+            args.period_to,
+            on_step=progress.step,
+            fmt=None if args.input_format == "auto" else args.input_format,
+            warn=progress.message,
+        )
     for finding in result.findings:
         progress.message(f"  {finding.level}: {finding.message}")
     outcome_text = ", ".join(f"{k} {v}" for k, v in result.outcomes.items()) or "none"
@@ -256,21 +260,23 @@ def _cmd_run(args: argparse.Namespace, input_dir: Path) -> int:
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
+    from audit.failures import user_errors
     from audit.gate import validate, write_gate_outputs
     from audit.publish import OutputFolder
 
     fmt = None if args.input_format == "auto" else args.input_format
     settings = _settings_from(args)
-    if not args.out:
-        result = validate(args.input_dir, settings, fmt=fmt)
-        print("\n".join(result.summary_lines()))
-        return EXIT_OK if result.ok else EXIT_USAGE
-    warn = lambda text: print(text, file=sys.stderr)  # noqa: E731
-    with OutputFolder(args.out, inputs=(args.input_dir,), warn=warn) as folder:
-        result = validate(args.input_dir, settings, fmt=fmt)
-        print("\n".join(result.summary_lines()))
-        write_gate_outputs(folder.internal, result)
-        folder.publish(result.digest())
+    with user_errors(settings, args.input_dir, args.out):
+        if not args.out:
+            result = validate(args.input_dir, settings, fmt=fmt)
+            print("\n".join(result.summary_lines()))
+            return EXIT_OK if result.ok else EXIT_USAGE
+        warn = lambda text: print(text, file=sys.stderr)  # noqa: E731
+        with OutputFolder(args.out, inputs=(args.input_dir,), warn=warn) as folder:
+            result = validate(args.input_dir, settings, fmt=fmt)
+            print("\n".join(result.summary_lines()))
+            write_gate_outputs(folder.internal, result)
+            folder.publish(result.digest())
     return EXIT_OK if result.ok else EXIT_USAGE
 
 

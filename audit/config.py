@@ -5,9 +5,11 @@ Every setting used is recorded in the run manifest, so a report can always say h
 
 from __future__ import annotations
 
+import os
+import re
 import tomllib
 from dataclasses import asdict, dataclass, field, fields
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -69,37 +71,105 @@ class Settings:
 
 
 _KNOWN = {f.name for f in fields(Settings)} - {"extra"}
+_OPTIONS = {  # the command-line option of each setting that has one, for the error message
+    "pack": "--pack",
+    "as_of_date": "--as-of",
+    "suppression": "--suppression",
+    "threads": "--threads",
+    "memory_limit": "--memory-limit",
+    "temp_dir": "--temp-dir",
+    "omop_site_fallback": "--omop-site-fallback",
+}
+# Bounds that keep a run possible: the day arithmetic of rule 7 stays far from overflow (a
+# lookback of a century reaches every record an extract can hold), and a thread count past
+# this only makes DuckDB start threads it cannot use (100 000 of them hang the machine).
+MAX_DAYS = 36_525
+MAX_THREADS = 1024
+# DuckDB's memory sizes, restricted to what is unambiguous: a positive number and a unit
+# (1000-based KB/MB/GB/TB, 1024-based KiB/MiB/GiB/TiB) or a percentage of the machine's memory.
+_MEMORY = re.compile(r"\s*(\d+(?:\.\d+)?)\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB|%)\s*", re.IGNORECASE)
+
+
+def _label(name: str) -> str:
+    option = _OPTIONS.get(name)
+    return f"setting {name!r}" + (f" ({option})" if option else "")
+
+
+def _invalid(name: str, value: Any, why: str) -> ConfigError:
+    shown = repr(value.isoformat() if isinstance(value, date) else value)
+    return ConfigError(f"{_label(name)} has an invalid value {shown}: {why}")
 
 
 def _coerce(name: str, value: Any) -> Any:
-    try:
-        if name in ("chronic_days", "lookback_days", "threads"):
-            if isinstance(value, bool) or int(value) != value:
-                raise ValueError
-            return int(value)
-        if name == "other_specific_cause":
-            if not isinstance(value, bool):
-                raise ValueError
-            return value
-        if name == "non_counting_statuses":
-            if isinstance(value, str) or not all(isinstance(v, str) for v in value):
-                raise ValueError
-            return tuple(
-                sorted({v.strip().lower().replace(" ", "_").replace("-", "_") for v in value})
-            )
-        if name == "as_of_date":
-            return value if isinstance(value, date) else date.fromisoformat(str(value))
-        if name == "suppression":
-            if value not in SUPPRESSION_PROFILES:
-                raise ValueError
-            return value
-        if name == "omop_site_fallback":
-            if value not in OMOP_SITE_FALLBACKS:
-                raise ValueError
-            return value
-        return None if value in ("", None) else str(value)
-    except (TypeError, ValueError):
-        raise ConfigError(f"setting {name!r} has an invalid value: {value!r}") from None
+    """The setting's value in its type, or a ConfigError naming the setting and what it needs."""
+    if name in ("chronic_days", "lookback_days", "threads"):
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise _invalid(name, value, "a whole number is needed")
+        low, high = (1, MAX_THREADS) if name == "threads" else (0, MAX_DAYS)
+        if not low <= value <= high:
+            raise _invalid(name, value, f"it must be from {low} to {high}")
+        return value
+    if name == "other_specific_cause":
+        if not isinstance(value, bool):
+            raise _invalid(name, value, "true or false is needed")
+        return value
+    if name == "non_counting_statuses":
+        if isinstance(value, str | bytes) or not isinstance(value, list | tuple):
+            raise _invalid(name, value, 'a list of statuses is needed, e.g. ["denied", "void"]')
+        if not all(isinstance(v, str) for v in value):
+            raise _invalid(name, value, "every status must be text")
+        if any(not v.strip() for v in value):
+            raise _invalid(name, value, "a blank status always counts (measure 3.1)")
+        # [] is a choice: every status counts
+        return tuple(sorted({v.strip().lower().replace(" ", "_").replace("-", "_") for v in value}))
+    if name == "as_of_date":
+        if isinstance(value, datetime) or not isinstance(value, date | str):
+            raise _invalid(name, value, "a date is needed (YYYY-MM-DD)")
+        try:
+            return value if isinstance(value, date) else date.fromisoformat(value)
+        except ValueError:
+            raise _invalid(name, value, "a date is needed (YYYY-MM-DD)") from None
+    if name == "suppression":
+        if value not in SUPPRESSION_PROFILES:
+            raise _invalid(name, value, f"choose one of {', '.join(SUPPRESSION_PROFILES)}")
+        return value
+    if name == "omop_site_fallback":
+        if value not in OMOP_SITE_FALLBACKS:
+            raise _invalid(name, value, f"choose one of {', '.join(OMOP_SITE_FALLBACKS)}")
+        return value
+    if not isinstance(value, str | os.PathLike):
+        raise _invalid(name, value, "text is needed")
+    if name == "memory_limit":
+        return _memory_limit(str(value))
+    if name == "temp_dir":
+        return _temp_dir(str(value))
+    return None if value == "" else str(value)
+
+
+def _memory_limit(value: str) -> str | None:
+    """ "" keeps DuckDB's own limit; anything else must be a size DuckDB reads the same way."""
+    if value == "":
+        return None
+    match = _MEMORY.fullmatch(value)
+    number = float(match.group(1)) if match else 0.0
+    if number <= 0 or (match and match.group(2) == "%" and number > 100):
+        raise _invalid("memory_limit", value, "a size is needed, e.g. 2GB, 1280MB or 50%")
+    return value
+
+
+def _temp_dir(value: str) -> str | None:
+    """The spill folder must be a folder DuckDB can create or write in; checked before any work
+    (DuckDB itself finds out only when it first spills, deep into a large run)."""
+    if value == "":
+        return None
+    path = Path(value)
+    existing = next((p for p in (path, *path.parents) if p.exists()), None)
+    if existing is not None and not existing.is_dir():
+        where = "is a file" if existing == path else f"lies under the file {existing}"
+        raise _invalid("temp_dir", value, f"the folder to spill to {where}")
+    if existing is not None and not os.access(existing, os.W_OK | os.X_OK):
+        raise _invalid("temp_dir", value, f"{existing} is not writable")
+    return value
 
 
 def load_settings(path: Path | None = None, **overrides: Any) -> Settings:
@@ -110,15 +180,26 @@ def load_settings(path: Path | None = None, **overrides: Any) -> Settings:
             raw = tomllib.loads(Path(path).read_text(encoding="utf-8"))
         except FileNotFoundError:
             raise ConfigError(f"{path}: settings file not found") from None
+        except IsADirectoryError:
+            raise ConfigError(f"{path}: is a folder, not a settings file") from None
+        except OSError as exc:
+            raise ConfigError(f"{path}: cannot read the settings file: {exc.strerror}") from None
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
             raise ConfigError(f"{path}: not a valid TOML file: {exc}") from None
         table = raw.get("audit", raw)
+        if not isinstance(table, dict):
+            raise ConfigError(f"{path}: 'audit' must be a table ([audit]) of settings")
         unknown = sorted(set(table) - _KNOWN)
+        if "audit" in raw:  # with an [audit] table, nothing else in the file is read
+            unknown += sorted(f"{k} (outside [audit])" for k in set(raw) - {"audit"})
         if unknown:
             raise ConfigError(f"{path}: unknown setting(s): {', '.join(unknown)}")
         values.update({k: _coerce(k, v) for k, v in table.items()})
     values.update({k: _coerce(k, v) for k, v in overrides.items() if v is not None})
     settings = Settings(**values)
-    if settings.chronic_days < 0 or settings.lookback_days < settings.chronic_days:
-        raise ConfigError("settings need 0 <= chronic_days <= lookback_days")
+    if settings.lookback_days < settings.chronic_days:
+        raise ConfigError(
+            f"settings need chronic_days <= lookback_days (chronic_days "
+            f"{settings.chronic_days}, lookback_days {settings.lookback_days})"
+        )
     return settings

@@ -82,8 +82,13 @@ class Listing:
 
 
 def list_folder(folder: Path) -> Listing:
-    """The listing of an input folder; a missing folder is an InputError."""
+    """The listing of an input folder; a missing folder, or a file given as one, is an
+    InputError."""
     folder = Path(folder)
+    if folder.is_file():
+        raise InputError(
+            f"{folder}: is a file, not a folder (INPUT_DIR is the folder holding the extract)"
+        )
     if not folder.is_dir():
         raise InputError(f"{folder}: input folder not found")
     entries: dict[str, list[Path]] = {}

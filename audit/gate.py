@@ -13,6 +13,7 @@ row_number, column_name, value, detail``, under a header::
     -- threshold: <fraction>            (optional: error only above this share of a table's rows)
     -- tables: <input tables it judges> (the denominators of the threshold)
     -- description: <what it means and what to do; continued on "--   " lines>
+    -- hint: <optional: the likely fix, added to the run's one-line error>
 
 The checks read the relations of the engine's steps up to ``procedures_summary`` (``input_*``,
 ``*_checked``, ``*_kept``, ``value_set_codes``, ``run_settings``), so they judge values exactly
@@ -65,9 +66,12 @@ class DataQualityError(UserError):
     def __init__(self, result: GateResult) -> None:
         self.result = result
         names = ", ".join(c.name for c in result.errors)
+        as_of = result.as_of_date.isoformat() if result.as_of_date else "today"
+        hints = [c.check.hint.replace("{as_of_date}", as_of) for c in result.errors if c.check.hint]
         super().__init__(
             f"data-quality gate: {len(result.errors)} error(s) ({names}); "
-            "run `spine-audit validate INPUT` for details"
+            + "".join(f"{h}; " for h in hints[:1])
+            + "run `spine-audit validate INPUT` for details"
         )
 
 
@@ -82,6 +86,8 @@ class Check:
     tables: tuple[str, ...]
     description: str
     path: Path
+    # what the user most likely has to change, when one cause is typical ({as_of_date} is filled)
+    hint: str | None = None
 
     @property
     def sql(self) -> str:
@@ -138,6 +144,7 @@ def parse_header(text: str, path: Path) -> Check:
         tables=tables,
         description=fields["description"],
         path=path,
+        hint=fields.get("hint") or None,
     )
 
 

@@ -92,10 +92,11 @@ def load_settings_tables(con: duckdb.DuckDBPyConnection, settings: Settings) -> 
     con.execute("CREATE OR REPLACE TABLE run_settings (as_of_date DATE)")
     con.execute("INSERT INTO run_settings VALUES ($d)", {"d": settings.resolved_as_of()})
     con.execute("CREATE OR REPLACE TABLE non_counting_statuses (status VARCHAR)")
-    con.executemany(
-        "INSERT INTO non_counting_statuses VALUES (?)",
-        [[s] for s in settings.non_counting_statuses],
-    )
+    if settings.non_counting_statuses:  # none is a valid choice: every status counts
+        con.executemany(
+            "INSERT INTO non_counting_statuses VALUES (?)",
+            [[s] for s in settings.non_counting_statuses],
+        )
     con.execute("CREATE OR REPLACE TABLE rule_switches (switch VARCHAR, enabled BOOLEAN)")
     con.execute(
         "INSERT INTO rule_switches VALUES ('other_specific_cause', $on)",

@@ -25,7 +25,7 @@ import duckdb
 from audit import __version__
 from audit.adapters import AdapterResult, load_adapter
 from audit.config import Settings
-from audit.errors import InputError, PackError
+from audit.errors import ConfigError, PackError
 from audit.gate import (
     CHECKS,
     Check,
@@ -34,6 +34,7 @@ from audit.gate import (
     run_gate,
     write_gate_outputs,
 )
+from audit.inputs import first_line
 from audit.pack import Finding, Pack, definition_check, load_pack, resolve_pack
 from audit.pipeline import (
     STEPS,
@@ -109,8 +110,8 @@ def connect(settings: Settings) -> duckdb.DuckDBPyConnection:
         config["threads"] = settings.threads
     try:
         con = duckdb.connect(":memory:", config=config)
-    except duckdb.Error as exc:
-        raise InputError(f"invalid resource setting: {exc}") from None
+    except duckdb.Error as exc:  # a memory limit too small to start (audit.failures says so)
+        raise ConfigError(f"invalid resource setting: {first_line(exc)}") from None
     con.execute("SET enable_progress_bar = false")  # our own progress display is on stderr
     # Tables live in an in-memory database that compresses them when checkpointed (run_steps
     # checkpoints once they grow large): at 100M input rows the intermediate tables would
@@ -195,6 +196,18 @@ class Classified:
     pipeline: PipelineResult
 
 
+def check_period(settings: Settings, period_from: date | None, period_to: date | None) -> None:
+    """An audit period that can hold no session is a mistake in the options, not an audit."""
+    if period_from and period_to and period_from > period_to:
+        raise ConfigError(f"--from {period_from} is after --to {period_to}")
+    as_of = settings.resolved_as_of()
+    if period_from and period_from > as_of:
+        raise ConfigError(
+            f"--from {period_from} is after the as-of date {as_of} (--as-of; dates after it are "
+            "impossible): the audit period would hold no session"
+        )
+
+
 def classify(
     input_dir: Path,
     settings: Settings,
@@ -207,8 +220,7 @@ def classify(
     """Load the pack and the inputs (canonical, or through an adapter: claims, omop, fhir;
     None detects) and run every SQL step; write nothing (but DuckDB's profile of each step into
     ``profile_dir`` when given: benchmarks/profile_steps.py)."""
-    if period_from and period_to and period_from > period_to:
-        raise InputError(f"--from {period_from} is after --to {period_to}")
+    check_period(settings, period_from, period_to)
     pack: Pack = resolve_pack(settings.pack)
     con = connect(settings)
     try:
@@ -321,6 +333,7 @@ def run_audit(
     gate; when it fails (an error-level check), the half-written folder is removed and
     nothing is published, as if the gate had run first.
     """
+    check_period(settings, period_from, period_to)  # before any work, as --out
     with OutputFolder(Path(out_dir), inputs=(Path(input_dir),), warn=warn) as folder:
         classified = classify(input_dir, settings, period_from, period_to, on_step, fmt)
         gate: BackgroundGate | None = None

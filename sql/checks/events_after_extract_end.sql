@@ -6,6 +6,7 @@
 -- description: A diagnosis or procedure is dated after the extract's end (the as-of date,
 --   --as-of; default the day of the run). The row is quarantined (future_date). An error only
 --   when more than half of a table's rows are after it: the as-of date is then set too early.
+-- hint: most events are after the as-of date {as_of_date}, set --as-of to the extract's end
 -- Reads the inputs' dates directly (parsed as diagnoses_checked and procedures_checked parse
 --   them), not the checked views: no patient join for a date comparison.
 SELECT
