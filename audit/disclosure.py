@@ -214,46 +214,257 @@ def _wilson_scalar(successes: Any, n: Any, z: float) -> tuple[float, float]:
     return low, high
 
 
+Difference = tuple[Hashable, Hashable, Sequence[tuple[Hashable, Hashable]]]
+
+
 def suppress_cells(
     values: Mapping[Hashable, int],
     groups: Iterable[Sequence[Hashable]],
     profile: Profile,
+    at_most: Iterable[tuple[Hashable, Hashable]] = (),
+    differences: Iterable[Difference] = (),
+    at_least: Mapping[Hashable, int] | None = None,
 ) -> dict[Hashable, int | None]:
     """Published value of every cell: ``None`` when hidden, else the (rounded) count.
 
-    ``groups`` lists cells tied by an additive relation (parts and their total, in any
-    order). Primary suppression hides counts 1..threshold; then, while a group holds exactly
-    one hidden cell, its smallest non-zero unhidden cell (first in group order on ties) is
-    hidden too, until stable. Keys in a group that are not in ``values`` are ignored.
+    ``groups`` lists cells tied by an additive relation: one total and its parts, in any
+    order (the total is the largest cell of the group). What else a reader knows:
+    ``at_most`` pairs ``(a, b)`` with ``a <= b`` (patients of a row and its sessions);
+    ``differences`` ``(A, B, pairs)``: two column totals ``A <= B`` whose rows pair up as
+    ``(a, b)`` with ``a <= b`` (discordant patients and sessions over the sites of a network);
+    ``at_least`` cells known to hold at least some value (a month row exists only when
+    something happened in it). Primary suppression hides counts 1..threshold; complementary
+    suppression (:class:`_Complement`) then hides more until no hidden cell can be narrowed
+    by a reader below 1..threshold. Keys not in ``values`` are ignored.
     """
     for key, value in values.items():
         if value < 0:
             raise ValueError(f"negative count for cell {key!r}: {value}")
     hidden = {k for k, v in values.items() if profile.hides(int(v))}
     if hidden:
-        members = [tuple(dict.fromkeys(k for k in g if k in values)) for g in groups]
-        member_of: dict[Hashable, list[int]] = {}
-        for i, group in enumerate(members):
-            for key in group:
-                member_of.setdefault(key, []).append(i)
-        n_hidden = [sum(k in hidden for k in g) for g in members]
-        todo = [i for i, n in enumerate(n_hidden) if n == 1]
-        heapq.heapify(todo)
-        while todo:
-            i = heapq.heappop(todo)
-            if n_hidden[i] != 1:
-                continue
-            open_cells = [k for k in members[i] if k not in hidden]
-            if not open_cells:
-                continue
-            nonzero = [k for k in open_cells if values[k] != 0]
-            complement = min(nonzero or open_cells, key=lambda k: values[k])
-            hidden.add(complement)
-            for j in member_of[complement]:
-                n_hidden[j] += 1
-                if n_hidden[j] == 1:
-                    heapq.heappush(todo, j)
+        complement = _Complement(values, groups, profile, at_most, differences, at_least or {})
+        complement.run(hidden)
     return {k: None if k in hidden else profile.round(int(v)) for k, v in values.items()}
+
+
+class _Complement:
+    """Complementary suppression that leaves every hidden cell a range a reader cannot narrow
+    below 1..threshold by subtraction.
+
+    What a reader can prove about a hidden cell, its *floor*: the sum of the lower bounds of
+    the parts of a group it is the total of (a shown part counts at the least value its
+    figure stands for, a hidden one at its own floor); the lower bound of any cell known to
+    be smaller (``at_most``); what ``at_least`` says; and, when it is the only hidden part of
+    a group whose total is hidden, that total's floor minus the other parts. Its *free mass*
+    is its true value minus its floor: what subtraction cannot pin down.
+
+    A group is *unsafe* while it holds exactly one hidden cell (the rest give it away), or
+    while its total is shown and its hidden parts hold less free mass than the threshold
+    (each of them then lies in a range narrower than 1..threshold). An unsafe group hides one
+    more of its parts: the smallest that makes up the missing free mass, else the one adding
+    the most, else the smallest non-zero part; then the total; a zero only as a last resort (a
+    hidden zero is often given away by an inequality). Hiding a cell also hides the non-zero
+    cells known to be at most it (a shown smaller cell is a floor). Floors and masses are
+    updated as cells are hidden, and groups revisited, until none is unsafe.
+
+    Paired columns (``differences``): when both totals ``A <= B`` are shown, a reader knows
+    ``B - A``, the sum of the row differences ``b - a``; with every ``b - a >= 0``, a small
+    sum over the hidden rows pins each of their ``b`` to its ``a`` plus a few. While that
+    sum is below the threshold, ``A`` is hidden too (the groups then do the rest).
+    """
+
+    def __init__(
+        self,
+        values: Mapping[Hashable, int],
+        groups: Iterable[Sequence[Hashable]],
+        profile: Profile,
+        at_most: Iterable[tuple[Hashable, Hashable]],
+        differences: Iterable[Difference],
+        at_least: Mapping[Hashable, int],
+    ) -> None:
+        self.values = {k: int(v) for k, v in values.items()}
+        self.profile = profile
+        self.need = max(profile.threshold, 1)
+        self.members = [tuple(dict.fromkeys(k for k in g if k in values)) for g in groups]
+        self.totals = [max(g, key=lambda k: self.values[k]) if g else None for g in self.members]
+        self.part_of: dict[Hashable, list[int]] = {}
+        self.total_of: dict[Hashable, list[int]] = {}
+        for i, group in enumerate(self.members):
+            for key in group:
+                target = self.total_of if key == self.totals[i] else self.part_of
+                target.setdefault(key, []).append(i)
+        self.smaller: dict[Hashable, list[Hashable]] = {}
+        self.larger: dict[Hashable, list[Hashable]] = {}
+        for a, b in at_most:
+            if a in values and b in values:
+                self.smaller.setdefault(b, []).append(a)
+                self.larger.setdefault(a, []).append(b)
+        self.differences = [
+            (a, b, [(x, y) for x, y in pairs if x in values and y in values])
+            for a, b, pairs in differences
+            if a in values and b in values
+        ]
+        self.at_least = {k: min(int(v), self.values[k]) for k, v in at_least.items() if k in values}
+        self.hidden: set[Hashable] = set()
+        # lower and upper bound of each cell as a reader sees it (shown: its figure's range)
+        self.low = {k: self._shown_range(v)[0] for k, v in self.values.items()}
+        self.part_low = [
+            sum(self.low[k] for k in g if k != self.totals[i]) for i, g in enumerate(self.members)
+        ]
+        # sum of the upper bounds of the shown parts of each group; hidden parts per group
+        self.part_high = [
+            sum(self._shown_range(self.values[k])[1] for k in g if k != self.totals[i])
+            for i, g in enumerate(self.members)
+        ]
+        self.hidden_parts = [0] * len(self.members)
+        self.n_hidden = [0] * len(self.members)
+        self.mass = [0] * len(self.members)  # free mass of the hidden parts
+
+    def _shown_range(self, value: int) -> tuple[int, int]:
+        """The true values a published (unhidden) count stands for."""
+        p = self.profile
+        if value == 0 or p.rounding <= 1:
+            return value, value
+        published = p.round(value)
+        low = published - p.rounding // 2
+        return max(low, p.threshold + 1), low + p.rounding - 1
+
+    def floor(self, key: Hashable) -> int:
+        """What a reader can prove a hidden cell holds at least."""
+        best = self.at_least.get(key, 0)
+        for i in self.total_of.get(key, ()):
+            best = max(best, self.part_low[i])
+        for a in self.smaller.get(key, ()):
+            best = max(best, self.low[a])
+        for i in self.part_of.get(key, ()):
+            total = self.totals[i]
+            if self.hidden_parts[i] == 1 and total in self.hidden:
+                best = max(best, self.low[total] - self.part_high[i])
+        return min(best, self.values[key])
+
+    def free(self, key: Hashable) -> int:
+        """Free mass a shown cell would bring if hidden (its floor as it would be then)."""
+        best = self.at_least.get(key, 0)
+        for i in self.total_of.get(key, ()):
+            best = max(best, self.part_low[i])
+        for a in self.smaller.get(key, ()):
+            best = max(best, self.low[a])
+        return self.values[key] - min(best, self.values[key])
+
+    def unsafe(self, i: int) -> bool:
+        n = self.n_hidden[i]
+        if n == 0 or len(self.members[i]) < 2:
+            return False
+        if n == 1:
+            return True
+        return self.totals[i] not in self.hidden and self.mass[i] < self.need
+
+    def run(self, primary: set[Hashable]) -> None:
+        todo: list[int] = []
+        for key in sorted(primary, key=repr):
+            todo.extend(self.hide(key))
+        heapq.heapify(todo)
+        while True:
+            while todo:
+                i = heapq.heappop(todo)
+                if not self.unsafe(i):
+                    continue
+                choice = self.choose(i)
+                if choice is None:
+                    continue
+                for j in self.hide(choice):
+                    heapq.heappush(todo, j)
+            todo = [j for total in self.narrow_differences() for j in self.hide(total)]
+            if not todo:
+                break
+            heapq.heapify(todo)
+        primary |= self.hidden
+
+    def narrow_differences(self) -> list[Hashable]:
+        """The smaller total of each pair of columns whose hidden rows differ by too little."""
+        out = []
+        for a_total, b_total, pairs in self.differences:
+            if a_total in self.hidden or b_total in self.hidden:
+                continue
+            rows = [(a, b) for a, b in pairs if a in self.hidden or b in self.hidden]
+            slack = sum(self.values[b] - self.values[a] for a, b in rows)
+            if rows and slack < self.need:
+                out.append(a_total if self.values[a_total] != 0 else b_total)
+        return out
+
+    def choose(self, i: int) -> Hashable | None:
+        group, total = self.members[i], self.totals[i]
+        hidden, values = self.hidden, self.values
+        parts = [k for k in group if k != total and k not in hidden and values[k] != 0]
+        deficit = self.need - self.mass[i] if total not in hidden else 1
+        gains = {k: self.free(k) for k in parts}
+        enough = [k for k in parts if gains[k] >= max(deficit, 1)]
+        if enough:
+            return min(enough, key=lambda k: values[k])
+        useful = [k for k in parts if gains[k] > 0]
+        if useful:
+            return max(useful, key=lambda k: gains[k])
+        if parts:
+            return min(parts, key=lambda k: values[k])
+        if total not in hidden and values[total] != 0:
+            return total
+        rest = [k for k in group if k not in hidden]
+        return rest[0] if rest else None
+
+    def hide(self, key: Hashable) -> list[int]:
+        """Hide one cell, and every non-zero cell known to be at most it (a shown smaller
+        cell is a floor a reader subtracts: discordant patients under discordant sessions);
+        update floors and masses; return the groups to look at again."""
+        touched: set[int] = set()
+        queue = [key]
+        while queue:
+            cell = queue.pop()
+            if cell not in self.hidden:
+                self._hide_one(cell, touched)
+                queue += [a for a in self.smaller.get(cell, ()) if self.values[a] != 0]
+        return sorted(touched)
+
+    def _hide_one(self, key: Hashable, touched: set[int]) -> None:
+        self.hidden.add(key)
+        recheck: list[Hashable] = [key]
+        high = self._shown_range(self.values[key])[1]
+        for i in self.part_of.get(key, ()):
+            self.n_hidden[i] += 1
+            self.hidden_parts[i] += 1
+            self.part_high[i] -= high
+            self.mass[i] += self.values[key] - self.low[key]  # its low is corrected below
+            touched.add(i)
+            # the other hidden parts of this group lose "the total minus the shown parts"
+            recheck += [k for k in self.members[i] if k in self.hidden and k != key]
+        for i in self.total_of.get(key, ()):
+            self.n_hidden[i] += 1
+            touched.add(i)
+        self._settle(recheck, touched)
+
+    def _settle(self, cells: list[Hashable], touched: set[int]) -> None:
+        """Recompute the floors of hidden cells until they stop changing (each cell at most a
+        bounded number of times: floors are estimates, never looser than the truth)."""
+        visits: dict[Hashable, int] = {}
+        stack = list(cells)
+        while stack:
+            cell = stack.pop()
+            if cell not in self.hidden or visits.get(cell, 0) > 20:
+                continue
+            visits[cell] = visits.get(cell, 0) + 1
+            new = self.floor(cell)
+            delta = new - self.low[cell]
+            if delta == 0:
+                continue
+            self.low[cell] = new
+            for i in self.part_of.get(cell, ()):
+                self.part_low[i] += delta
+                self.mass[i] -= delta
+                touched.add(i)
+                stack.append(self.totals[i])
+            for i in self.total_of.get(cell, ()):
+                touched.add(i)
+                stack += [k for k in self.members[i] if k != cell]
+            stack += self.larger.get(cell, ())
 
 
 def suppress_table(

@@ -471,17 +471,39 @@ def disclose(frames: Mapping[str, pd.DataFrame], context: Mapping[str, Any]) -> 
     def sp(row: _Row, col: str) -> tuple[str, ...]:
         return ("sp", *row.key, col)
 
+    at_most: list[tuple[Hashable, Hashable]] = []  # (a, b): a reader knows a <= b
+    at_least: dict[Hashable, int] = {}
     for row in rows:
         for col in cols:
             values[sp(row, col)] = row.counts[col]
         groups.append([sp(row, c) for c in SESSION_COLUMNS])
+        if patient_level:
+            at_most += [
+                (sp(row, "discordant_patients"), sp(row, "sessions_discordant")),
+                (sp(row, "discordant_patients"), sp(row, "in_population_patients")),
+            ]
     whole = [(s, s.all_row) for s in sites if s.all_row is not None]
     for site, all_row in whole:
         for col in SESSION_COLUMNS if site.months else []:
             groups.append([sp(all_row, col), *(sp(m, col) for m in site.months)])
+        for col in PATIENT_COLUMNS if patient_level else []:
+            at_most += [(sp(m, col), sp(all_row, col)) for m in site.months]
+        for m in site.months:  # a month row exists only when something happened in it
+            if not patient_level or m.counts["in_population_patients"] == 0:
+                at_least[sp(m, "sessions_total")] = 1
     for col in cols if whole else []:
         values[("net", col)] = sum(r.counts[col] for _, r in whole)
         groups.append([("net", col), *(sp(r, col) for _, r in whole)])
+    if whole:  # the network row is a row too: its total is the sum of its four outcomes
+        groups.append([("net", c) for c in SESSION_COLUMNS])
+    differences = []
+    if whole and patient_level:
+        for small, large in (
+            ("discordant_patients", "sessions_discordant"),
+            ("discordant_patients", "in_population_patients"),
+        ):
+            pairs = [(sp(r, small), sp(r, large)) for _, r in whole]
+            differences.append((("net", small), ("net", large), pairs))
 
     reasons = [r for _, r, _ in REASONS] + extra_reasons
     rec_amounts: dict[tuple[str, str, str], float | None] = {}
@@ -513,6 +535,7 @@ def disclose(frames: Mapping[str, pd.DataFrame], context: Mapping[str, Any]) -> 
                 None if disc.amount is None else round(disc.amount, AMOUNT_DECIMALS)
             )
             d_keys.append(("rec", sid, rec_id, fam, "d"))
+            at_most.append((("rec", sid, rec_id, fam, "p"), ("rec", sid, rec_id, fam, "d")))
             ct_keys.append(("rec", sid, rec_id, fam, "ct"))
         groups += [
             [sp(all_row, "sessions_discordant"), *d_keys],
@@ -533,7 +556,7 @@ def disclose(frames: Mapping[str, pd.DataFrame], context: Mapping[str, Any]) -> 
         rec_rows=rec_rows,
         extra_reasons=extra_reasons,
         rec_amounts=rec_amounts,
-        published=suppress_cells(values, groups, profile),
+        published=suppress_cells(values, groups, profile, at_most, differences, at_least),
         network_amount=network_amount,
     )
 
