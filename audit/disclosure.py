@@ -224,12 +224,15 @@ def suppress_cells(
     at_most: Iterable[tuple[Hashable, Hashable]] = (),
     differences: Iterable[Difference] = (),
     at_least: Mapping[Hashable, int] | None = None,
+    below: Iterable[tuple[Hashable, Hashable]] = (),
 ) -> dict[Hashable, int | None]:
     """Published value of every cell: ``None`` when hidden, else the (rounded) count.
 
     ``groups`` lists cells tied by an additive relation: one total and its parts, in any
     order (the total is the largest cell of the group). What else a reader knows:
-    ``at_most`` pairs ``(a, b)`` with ``a <= b`` (patients of a row and its sessions);
+    ``at_most`` pairs ``(a, b)`` with ``a <= b`` (patients of a row and its sessions:
+    ``a`` is hidden whenever ``b`` is); ``below`` pairs ``(a, b)`` with ``a <= b`` that only
+    bound ``b`` from below (the network's discordant patients under its sessions);
     ``differences`` ``(A, B, pairs)``: two column totals ``A <= B`` whose rows pair up as
     ``(a, b)`` with ``a <= b`` (discordant patients and sessions over the sites of a network);
     ``at_least`` cells known to hold at least some value (a month row exists only when
@@ -242,7 +245,9 @@ def suppress_cells(
             raise ValueError(f"negative count for cell {key!r}: {value}")
     hidden = {k for k, v in values.items() if profile.hides(int(v))}
     if hidden:
-        complement = _Complement(values, groups, profile, at_most, differences, at_least or {})
+        complement = _Complement(
+            values, groups, profile, at_most, differences, at_least or {}, below
+        )
         complement.run(hidden)
     return {k: None if k in hidden else profile.round(int(v)) for k, v in values.items()}
 
@@ -262,15 +267,17 @@ class _Complement:
     while its total is shown and its hidden parts hold less free mass than the threshold
     (each of them then lies in a range narrower than 1..threshold). An unsafe group hides one
     more of its parts: the smallest that makes up the missing free mass, else the one adding
-    the most, else the smallest non-zero part; then the total; a zero only as a last resort (a
-    hidden zero is often given away by an inequality). Hiding a cell also hides the non-zero
+    the most, else the smallest non-zero part; then the total; a zero only as a last resort
+    (a hidden zero is often given away by an inequality). A cell whose hiding would hide
+    others with it (discordant sessions hide discordant patients, and so the rate) is taken
+    last: the total is hidden before such a part. Hiding a cell also hides the non-zero
     cells known to be at most it (a shown smaller cell is a floor). Floors and masses are
     updated as cells are hidden, and groups revisited, until none is unsafe.
 
     Paired columns (``differences``): when both totals ``A <= B`` are shown, a reader knows
     ``B - A``, the sum of the row differences ``b - a``; with every ``b - a >= 0``, a small
     sum over the hidden rows pins each of their ``b`` to its ``a`` plus a few. While that
-    sum is below the threshold, ``A`` is hidden too (the groups then do the rest).
+    sum is below the threshold, ``B`` is hidden too (else ``A``; the groups do the rest).
     """
 
     def __init__(
@@ -281,6 +288,7 @@ class _Complement:
         at_most: Iterable[tuple[Hashable, Hashable]],
         differences: Iterable[Difference],
         at_least: Mapping[Hashable, int],
+        below: Iterable[tuple[Hashable, Hashable]] = (),
     ) -> None:
         self.values = {k: int(v) for k, v in values.items()}
         self.profile = profile
@@ -295,10 +303,14 @@ class _Complement:
                 target.setdefault(key, []).append(i)
         self.smaller: dict[Hashable, list[Hashable]] = {}
         self.larger: dict[Hashable, list[Hashable]] = {}
-        for a, b in at_most:
-            if a in values and b in values:
-                self.smaller.setdefault(b, []).append(a)
-                self.larger.setdefault(a, []).append(b)
+        self.with_it: dict[Hashable, list[Hashable]] = {}  # hidden along with the key
+        for pairs, cascade in ((at_most, True), (below, False)):
+            for a, b in pairs:
+                if a in values and b in values:
+                    self.smaller.setdefault(b, []).append(a)
+                    self.larger.setdefault(a, []).append(b)
+                    if cascade:
+                        self.with_it.setdefault(b, []).append(a)
         self.differences = [
             (a, b, [(x, y) for x, y in pairs if x in values and y in values])
             for a, b, pairs in differences
@@ -387,9 +399,17 @@ class _Complement:
             if a_total in self.hidden or b_total in self.hidden:
                 continue
             rows = [(a, b) for a, b in pairs if a in self.hidden or b in self.hidden]
-            slack = sum(self.values[b] - self.values[a] for a, b in rows)
+            # what the hidden rows' b hold above both their a and their own floor
+            slack = sum(
+                self.values[b] - max(self.values[a], self.low[b] if b in self.hidden else 0)
+                for a, b in rows
+            )
             if rows and slack < self.need:
-                out.append(a_total if self.values[a_total] != 0 else b_total)
+                # the larger total, unless hiding it would hide others with it
+                if self.values[b_total] != 0 and not self._cascades(b_total):
+                    out.append(b_total)
+                else:
+                    out.append(a_total if self.values[a_total] != 0 else b_total)
         return out
 
     def choose(self, i: int) -> Hashable | None:
@@ -398,18 +418,31 @@ class _Complement:
         parts = [k for k in group if k != total and k not in hidden and values[k] != 0]
         deficit = self.need - self.mass[i] if total not in hidden else 1
         gains = {k: self.free(k) for k in parts}
+        # a part whose hiding hides others too (patients under sessions, and so a rate) is
+        # the last choice among those that would do
+        cost = {
+            k: sum(1 for a in self.with_it.get(k, ()) if a not in hidden and values[a])
+            for k in parts
+        }
         enough = [k for k in parts if gains[k] >= max(deficit, 1)]
+        if enough and min(cost[k] for k in enough) == 0:
+            return min(enough, key=lambda k: (cost[k], values[k]))
+        if total not in hidden and values[total] != 0 and not self._cascades(total):
+            return total  # cheaper than a part that would hide others with it
         if enough:
-            return min(enough, key=lambda k: values[k])
+            return min(enough, key=lambda k: (cost[k], values[k]))
         useful = [k for k in parts if gains[k] > 0]
         if useful:
-            return max(useful, key=lambda k: gains[k])
+            return max(useful, key=lambda k: (-cost[k], gains[k]))
         if parts:
-            return min(parts, key=lambda k: values[k])
+            return min(parts, key=lambda k: (cost[k], values[k]))
         if total not in hidden and values[total] != 0:
             return total
         rest = [k for k in group if k not in hidden]
         return rest[0] if rest else None
+
+    def _cascades(self, key: Hashable) -> bool:
+        return any(a not in self.hidden and self.values[a] for a in self.with_it.get(key, ()))
 
     def hide(self, key: Hashable) -> list[int]:
         """Hide one cell, and every non-zero cell known to be at most it (a shown smaller
@@ -421,7 +454,7 @@ class _Complement:
             cell = queue.pop()
             if cell not in self.hidden:
                 self._hide_one(cell, touched)
-                queue += [a for a in self.smaller.get(cell, ()) if self.values[a] != 0]
+                queue += [a for a in self.with_it.get(cell, ()) if self.values[a] != 0]
         return sorted(touched)
 
     def _hide_one(self, key: Hashable, touched: set[int]) -> None:

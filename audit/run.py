@@ -471,6 +471,8 @@ def _write_outputs(
         "data_quality": data_quality,
         "reconciliation": reconciliation,
         "generated_from": [e["file"] for e in adapted.files if e.get("file")],
+        "input_format": adapted.fmt,
+        "input_file_formats": sorted({str(e["format"]) for e in adapted.files if e.get("format")}),
     }
     from audit.report import write_aggregate_outputs  # imported late: heavier dependencies
 
