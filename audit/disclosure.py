@@ -225,6 +225,7 @@ def suppress_cells(
     differences: Iterable[Difference] = (),
     at_least: Mapping[Hashable, int] | None = None,
     below: Iterable[tuple[Hashable, Hashable]] = (),
+    keep: Iterable[Hashable] = (),
 ) -> dict[Hashable, int | None]:
     """Published value of every cell: ``None`` when hidden, else the (rounded) count.
 
@@ -232,7 +233,8 @@ def suppress_cells(
     order (the total is the largest cell of the group). What else a reader knows:
     ``at_most`` pairs ``(a, b)`` with ``a <= b`` (patients of a row and its sessions:
     ``a`` is hidden whenever ``b`` is); ``below`` pairs ``(a, b)`` with ``a <= b`` that only
-    bound ``b`` from below (the network's discordant patients under its sessions);
+    bound ``b`` from below (the network's discordant patients under its sessions); ``keep``
+    cells are hidden as complements only when no other cell will do (the network row);
     ``differences`` ``(A, B, pairs)``: two column totals ``A <= B`` whose rows pair up as
     ``(a, b)`` with ``a <= b`` (discordant patients and sessions over the sites of a network);
     ``at_least`` cells known to hold at least some value (a month row exists only when
@@ -246,7 +248,7 @@ def suppress_cells(
     hidden = {k for k, v in values.items() if profile.hides(int(v))}
     if hidden:
         complement = _Complement(
-            values, groups, profile, at_most, differences, at_least or {}, below
+            values, groups, profile, at_most, differences, at_least or {}, below, keep
         )
         complement.run(hidden)
     return {k: None if k in hidden else profile.round(int(v)) for k, v in values.items()}
@@ -270,7 +272,7 @@ class _Complement:
     the most, else the smallest non-zero part; then the total; a zero only as a last resort
     (a hidden zero is often given away by an inequality). A cell whose hiding would hide
     others with it (discordant sessions hide discordant patients, and so the rate) is taken
-    last: the total is hidden before such a part. Hiding a cell also hides the non-zero
+    last: the total is hidden before such a part, unless it is to be kept (``keep``). Hiding a cell also hides the non-zero
     cells known to be at most it (a shown smaller cell is a floor). Floors and masses are
     updated as cells are hidden, and groups revisited, until none is unsafe.
 
@@ -289,7 +291,9 @@ class _Complement:
         differences: Iterable[Difference],
         at_least: Mapping[Hashable, int],
         below: Iterable[tuple[Hashable, Hashable]] = (),
+        keep: Iterable[Hashable] = (),
     ) -> None:
+        self.keep = set(keep)
         self.values = {k: int(v) for k, v in values.items()}
         self.profile = profile
         self.need = max(profile.threshold, 1)
@@ -328,7 +332,7 @@ class _Complement:
             sum(self._shown_range(self.values[k])[1] for k in g if k != self.totals[i])
             for i, g in enumerate(self.members)
         ]
-        self.hidden_parts = [0] * len(self.members)
+        self.hidden_parts: list[set[Hashable]] = [set() for _ in self.members]
         self.n_hidden = [0] * len(self.members)
         self.mass = [0] * len(self.members)  # free mass of the hidden parts
 
@@ -350,7 +354,7 @@ class _Complement:
             best = max(best, self.low[a])
         for i in self.part_of.get(key, ()):
             total = self.totals[i]
-            if self.hidden_parts[i] == 1 and total in self.hidden:
+            if len(self.hidden_parts[i]) == 1 and total in self.hidden:
                 best = max(best, self.low[total] - self.part_high[i])
         return min(best, self.values[key])
 
@@ -427,7 +431,12 @@ class _Complement:
         enough = [k for k in parts if gains[k] >= max(deficit, 1)]
         if enough and min(cost[k] for k in enough) == 0:
             return min(enough, key=lambda k: (cost[k], values[k]))
-        if total not in hidden and values[total] != 0 and not self._cascades(total):
+        if (
+            total not in hidden
+            and total not in self.keep
+            and values[total] != 0
+            and not self._cascades(total)
+        ):
             return total  # cheaper than a part that would hide others with it
         if enough:
             return min(enough, key=lambda k: (cost[k], values[k]))
@@ -463,12 +472,12 @@ class _Complement:
         high = self._shown_range(self.values[key])[1]
         for i in self.part_of.get(key, ()):
             self.n_hidden[i] += 1
-            self.hidden_parts[i] += 1
+            # a sole hidden part loses "the total minus the shown parts" once it has company
+            recheck += self.hidden_parts[i] if len(self.hidden_parts[i]) == 1 else ()
+            self.hidden_parts[i].add(key)
             self.part_high[i] -= high
             self.mass[i] += self.values[key] - self.low[key]  # its low is corrected below
             touched.add(i)
-            # the other hidden parts of this group lose "the total minus the shown parts"
-            recheck += [k for k in self.members[i] if k in self.hidden and k != key]
         for i in self.total_of.get(key, ()):
             self.n_hidden[i] += 1
             touched.add(i)
@@ -496,7 +505,8 @@ class _Complement:
                 stack.append(self.totals[i])
             for i in self.total_of.get(cell, ()):
                 touched.add(i)
-                stack += [k for k in self.members[i] if k != cell]
+                if len(self.hidden_parts[i]) == 1:  # its floor is that total's minus the rest
+                    stack += self.hidden_parts[i]
             stack += self.larger.get(cell, ())
 
 

@@ -595,11 +595,25 @@ def disclose(frames: Mapping[str, pd.DataFrame], context: Mapping[str, Any]) -> 
         extra_reasons=extra_reasons,
         rec_amounts=rec_amounts,
         published=suppress_cells(
-            values, groups, profile, at_most, differences, at_least, below
+            values,
+            [g for g in groups if _adds_up(values, g)],
+            profile,
+            at_most,
+            differences,
+            at_least,
+            below,
+            keep=[k for k in values if k[0] == "net"],  # the headline figures
         ),
         network_amount=network_amount,
         no_sessions=all(r.counts["sessions_total"] == 0 for _, r in whole),
     )
+
+
+def _adds_up(values: Mapping[Hashable, int], group: Sequence[Hashable]) -> bool:
+    """True when the largest cell of a group is the sum of the others: only then can a
+    reader use it (frames built by hand, e.g. without outcome detail, may not add up)."""
+    cells = [values[k] for k in dict.fromkeys(group) if k in values]
+    return not cells or 2 * max(cells) == sum(cells)
 
 
 def _network_detail(
