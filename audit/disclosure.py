@@ -272,9 +272,10 @@ class _Complement:
     the most, else the smallest non-zero part; then the total; a zero only as a last resort
     (a hidden zero is often given away by an inequality). A cell whose hiding would hide
     others with it (discordant sessions hide discordant patients, and so the rate) is taken
-    last: the total is hidden before such a part, unless it is to be kept (``keep``). Hiding a cell also hides the non-zero
-    cells known to be at most it (a shown smaller cell is a floor). Floors and masses are
-    updated as cells are hidden, and groups revisited, until none is unsafe.
+    last: the total is hidden before such a part, unless it is to be kept (``keep``). Hiding
+    a cell also hides the non-zero cells known to be at most it (a shown smaller cell is a
+    floor). Floors and masses are updated as cells are hidden, and groups revisited, until
+    none is unsafe.
 
     Paired columns (``differences``): when both totals ``A <= B`` are shown, a reader knows
     ``B - A``, the sum of the row differences ``b - a``; with every ``b - a >= 0``, a small

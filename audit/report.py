@@ -964,9 +964,9 @@ def _quality_views(context: Mapping[str, Any], profile: Profile) -> tuple[list, 
     hide_status = any(profile.hides(c["raw"]) for c in status_rows)
     if "procedures" in hide_tables:
         hide_status = True
-    if hide_status and status_rows and procedures:
-        if sum(c["raw"] for c in status_rows) < max(profile.threshold, 1):
-            hide_tables.add("procedures")
+    small = sum(c["raw"] for c in status_rows) < max(profile.threshold, 1)
+    if hide_status and status_rows and procedures and small:
+        hide_tables.add("procedures")
 
     for c in checks:
         c["count"] = one(c.pop("raw"))
@@ -1245,8 +1245,7 @@ def public_manifest(
         for c in checks
     ]
     published["reconciliation"] = [
-        {"table": r["table"], "item": r["item"], "rows": _public_value(r["value"])}
-        for r in recon
+        {"table": r["table"], "item": r["item"], "rows": _public_value(r["value"])} for r in recon
     ]
     return {
         "manifest": "public: aggregate figures after disclosure control; safe to share",

@@ -303,7 +303,9 @@ def _read_summary_csv(path: Path, pub: Published) -> dict[str, str]:
     for sid in names:
         for period in ["all", *months[sid]]:
             pub.add_sum(_sp(sid, period, SESSION_COLS[0]), [_sp(sid, period, c) for c in PARTS])
-            pd_, pin, d = (_sp(sid, period, c) for c in (*PATIENT_COLS[::-1], "sessions_discordant"))
+            pd_ = _sp(sid, period, "discordant_patients")
+            pin = _sp(sid, period, "in_population_patients")
+            d = _sp(sid, period, "sessions_discordant")
             pub.at_most([(1, pd_), (-1, pin)], 0)
             pub.at_most([(1, pd_), (-1, d)], 0)
         for col in SESSION_COLS:
@@ -338,9 +340,7 @@ def _derived_rate_check(pub: Published, r: dict[str, str], sid: str, period: str
     if pin == "" or pd_ == "":
         pub.problems.append(f"site_summary.csv {sid} {period}: rate shown with a hidden count")
     elif int(pin) == 0 or round(1 - int(pd_) / int(pin), 4) != float(rate):
-        pub.problems.append(
-            f"site_summary.csv {sid} {period}: rate {rate} is not 1 - {pd_}/{pin}"
-        )
+        pub.problems.append(f"site_summary.csv {sid} {period}: rate {rate} is not 1 - {pd_}/{pin}")
 
 
 def _read_summary_parquet(path: Path, pub: Published) -> None:
@@ -447,8 +447,10 @@ def _read_quality(table: Node, paths: list[tuple[str, ...]], pub: Published) -> 
         pub.see(key, parse_count(row["Count"]), "index data quality")
     status = [k for k in pub.seen if k[0] == "dq" and k[1] == "status value counted"]
     if status:
-        counted = [("recon", "procedures", "counted / index procedure"),
-                   ("recon", "procedures", "counted / other procedure")]
+        counted = [
+            ("recon", "procedures", "counted / index procedure"),
+            ("recon", "procedures", "counted / other procedure"),
+        ]
         pub.at_most([(1, k) for k in status] + [(-1, k) for k in counted], 0)
 
 
@@ -594,9 +596,15 @@ def _manifest_cells(data: Any) -> list[tuple[Key, int | str]]:
 # ----------------------------------------------------------------------------- solving
 @dataclass
 class Range:
+    """What a reader can work out about one hidden cell: ``low..high`` (high is inf when
+    unbounded). A bound is *exact* when the LP optimised it; otherwise it is the spread of
+    the points already found, which already proves the range at least this wide."""
+
     key: Key
     low: float
-    high: float  # inf when unbounded
+    high: float
+    exact_low: bool = False
+    exact_high: bool = False
 
     @property
     def values(self) -> float:
@@ -618,16 +626,19 @@ class Attack:
 
     def describe(self, limit: int = 12) -> str:
         lines = [
-            f"{r.key}: {r.low:g}..{r.high:g}"
-            + (" (pinned)" if r.high - r.low < 1e-6 else "")
+            f"{r.key}: {r.low:g}..{r.high:g}" + (" (pinned)" if r.high - r.low < 1e-6 else "")
             for r in self.leaks()[:limit]
         ]
         more = len(self.leaks()) - limit
         return "\n".join(lines + ([f"... and {more} more"] if more > 0 else []))
 
 
-def attack(pub: Published, seed: int = 0) -> Attack:
-    """Min and max of every hidden cell over everything the reader knows (LP, HiGHS)."""
+def attack(pub: Published, seed: int = 0, exact: bool = False) -> Attack:
+    """Min and max of every hidden cell over everything the reader knows (LP, HiGHS).
+
+    By default a cell whose range is already proven at least as wide as the suppression range
+    (two feasible points far enough apart) is not optimised further; ``exact`` optimises
+    every bound (slower: for checking the model itself)."""
     keys = sorted(
         {k for k in pub.seen}
         | {k for t, ps in pub.sums for k in (t, *ps)}
@@ -703,52 +714,72 @@ def attack(pub: Published, seed: int = 0) -> Attack:
         if not is_target.any():
             continue
         lp = _ComponentLP(*_subproblem(members, low, high, a_eq, b_eq, a_ub, b_ub))
-        seen_lo = np.full(len(members), np.inf)
-        seen_hi = np.full(len(members), -np.inf)
-
-        def solve(c: np.ndarray, capped: bool = False) -> np.ndarray | None:
-            nonlocal lps
-            lps += 1
-            x = lp.minimize(c, top if capped else None)
-            if x is not None:
-                np.minimum(seen_lo, x, out=seen_lo)
-                np.maximum(seen_hi, x, out=seen_hi)
-            return x
-
-        # Cheap proofs first: two points far apart in a cell prove its range wide. Pushing
-        # the hidden cells of the component down, then up (capped, so the LP stays bounded:
-        # a capped point is still a point the reader cannot rule out), then a few random
-        # directions, settles many cells; each remaining cell is solved exactly.
-        weights = is_target.astype(float)
-        for c in (weights, -weights):
-            solve(c, capped=True)
-        for _ in range(PROBES):
-            solve(rng.choice([-1.0, 1.0], len(members)) * weights, capped=True)
-        # Exact bounds, in two sweeps (all maxima, then the minima still needed) so that
-        # consecutive objectives are alike and each solve starts near the last optimum.
-        exact_lo: dict[int, float] = {}
-        exact_hi: dict[int, float] = {}
-        c = np.zeros(len(members))
-        for j in np.flatnonzero(is_target):
-            if seen_hi[j] - seen_lo[j] + 1 >= t:
-                continue
-            c[j] = -1
-            x = solve(c)
-            c[j] = 0
-            exact_hi[j] = x[j] if x is not None else np.inf  # unbounded above
-        for j in np.flatnonzero(is_target):
-            if j not in exact_hi or exact_hi[j] - seen_lo[j] + 1 >= t:
-                continue
-            c[j] = 1
-            x = solve(c)
-            c[j] = 0
-            exact_lo[j] = x[j]
-        for j in np.flatnonzero(is_target):
+        for j, found in _component_ranges(lp, is_target, t, top, rng, exact).items():
             key = keys[members[j]]
-            ranges[key] = Range(
-                key, float(exact_lo.get(j, seen_lo[j])), float(exact_hi.get(j, seen_hi[j]))
-            )
+            ranges[key] = Range(key, *found)
+        lps += lp.solves
     return Attack(pub, ranges, lps)
+
+
+def _component_ranges(
+    lp: _ComponentLP,
+    is_target: np.ndarray,
+    t: int,
+    top: float,
+    rng: np.random.Generator,
+    exact: bool,
+) -> dict[int, tuple[float, float, bool, bool]]:
+    """(low, high, low exact, high exact) of each hidden cell of one component.
+
+    Cheap proofs first: two points far apart in a cell prove its range wide. Pushing the
+    hidden cells of the component down, then up (capped, so the LP stays bounded: a capped
+    point is still a point the reader cannot rule out), then a few random directions, settles
+    many cells. Each remaining cell is optimised, in two sweeps (all maxima, then the minima
+    still needed) so that consecutive objectives are alike and each solve starts near the
+    last optimum.
+    """
+    n = len(is_target)
+    seen_lo = np.full(n, np.inf)
+    seen_hi = np.full(n, -np.inf)
+
+    def solve(c: np.ndarray, cap: float | None = None) -> np.ndarray | None:
+        x = lp.minimize(c, cap)
+        if x is not None:
+            np.minimum(seen_lo, x, out=seen_lo)
+            np.maximum(seen_hi, x, out=seen_hi)
+        return x
+
+    weights = is_target.astype(float)
+    for c in (weights, -weights):
+        solve(c, top)
+    for _ in range(PROBES):
+        solve(rng.choice([-1.0, 1.0], n) * weights, top)
+    exact_lo: dict[int, float] = {}
+    exact_hi: dict[int, float] = {}
+    c = np.zeros(n)
+    for j in np.flatnonzero(is_target):
+        if seen_hi[j] - seen_lo[j] + 1 >= t and not exact:
+            continue
+        c[j] = -1
+        x = solve(c)
+        c[j] = 0
+        exact_hi[j] = x[j] if x is not None else np.inf  # unbounded above
+    for j in np.flatnonzero(is_target):
+        if j not in exact_hi or (exact_hi[j] - seen_lo[j] + 1 >= t and not exact):
+            continue
+        c[j] = 1
+        x = solve(c)
+        c[j] = 0
+        exact_lo[j] = x[j]
+    return {
+        int(j): (
+            float(exact_lo.get(j, seen_lo[j])),
+            float(exact_hi.get(j, seen_hi[j])),
+            j in exact_lo,
+            j in exact_hi,
+        )
+        for j in np.flatnonzero(is_target)
+    }
 
 
 def _subproblem(members, low, high, a_eq, b_eq, a_ub, b_ub):
@@ -786,10 +817,12 @@ class _ComponentLP:
         self.a, self.row_lo, self.row_hi = a, row_lo, row_hi
         self.col_lo, self.col_hi = col_lo, col_hi
         self.capped_with: float | None = None
+        self.solves = 0
         self.highs = _load_highs(a, row_lo, row_hi, col_lo, col_hi)
 
     def minimize(self, c: np.ndarray, cap: float | None = None) -> np.ndarray | None:
         """The optimal point, or None when unbounded; raises when infeasible."""
+        self.solves += 1
         n = len(c)
         col_hi = self.col_hi if cap is None else np.minimum(self.col_hi, cap)
         if self.highs is not None:
@@ -817,7 +850,8 @@ class _ComponentLP:
         eq = np.isclose(self.row_lo, self.row_hi)
         kwargs: dict[str, Any] = {
             "bounds": [
-                (lo, None if np.isinf(hi) else hi) for lo, hi in zip(self.col_lo, col_hi)
+                (lo, None if np.isinf(hi) else hi)
+                for lo, hi in zip(self.col_lo, col_hi, strict=True)
             ]
         }
         if eq.any():
@@ -865,4 +899,49 @@ def run_attack(folder: Path) -> Attack:
     return attack(read_published(folder))
 
 
-__all__ = ["Attack", "AttackModelError", "Published", "Range", "attack", "read_published"]
+__all__ = [
+    "Attack",
+    "AttackModelError",
+    "Published",
+    "Range",
+    "attack",
+    "read_published",
+    "true_counts",
+    "unsound",
+]
+
+
+def true_counts(frames: dict[str, Any]) -> dict[Key, int]:
+    """The unsuppressed site x period and network counts of a run, keyed as the attacker keys
+    them: to check that the attacker's model is sound (every true value lies in its range)."""
+    counts = frames["site_period_counts"]
+    out: dict[Key, int] = {}
+    net: dict[str, int] = defaultdict(int)
+    for r in counts.to_dict("records"):
+        start = r["period_start"]
+        if r["period_type"] == "all":
+            period = "all"
+        elif start is None or start != start:  # NaT / NaN
+            continue
+        else:
+            period = f"{start:%Y-%m}"
+        for col in (*PATIENT_COLS, *SESSION_COLS):
+            out[_sp(str(r["site_id"]), period, col)] = int(r[col])
+            if period == "all":
+                net[col] += int(r[col])
+    out.update({("net", col): v for col, v in net.items()})
+    return out
+
+
+def unsound(result: Attack, truth: dict[Key, int]) -> list[str]:
+    """Hidden cells whose true value lies outside the range the attacker found (a wrong
+    relation in the model): must be empty."""
+    bad = []
+    for key, r in result.ranges.items():
+        if key not in truth:
+            continue
+        if (r.exact_low and truth[key] < r.low - 1e-6) or (
+            r.exact_high and truth[key] > r.high + 1e-6
+        ):
+            bad.append(f"{key}: true {truth[key]}, range {r.low:g}..{r.high:g}")
+    return bad
