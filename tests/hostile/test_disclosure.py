@@ -21,7 +21,7 @@ import pytest
 import audit.report as report
 from audit.cli import main
 from audit.config import load_settings
-from audit.disclosure import PROFILES
+from audit.disclosure import HIDDEN, PROFILES
 from audit.gate import _shown
 from audit.generate import generate
 from audit.resources import sample_data_dir
@@ -58,7 +58,8 @@ def tiny_extract(folder: Path, plan: dict[str, dict[str, int]], status: str = ""
     """A hand-built extract: per site, how many patients end with each outcome. Each patient
     has one facet joint injection; ``discordant``: chronic axial pain; ``not_addressed``:
     chronic radicular pain (no recommendation on facet injections for it); ``trial``: axial
-    pain with modifier Q1; ``out``: no spine diagnosis."""
+    pain with modifier Q1; ``out``: no spine diagnosis. Discordant patients have a second
+    injection a month later."""
     folder.mkdir(parents=True, exist_ok=True)
     patients, diagnoses, procedures, sites = [], [], [], []
     n = 0
@@ -76,6 +77,10 @@ def tiny_extract(folder: Path, plan: dict[str, dict[str, int]], status: str = ""
                     diagnoses.append((pid, later, code[kind], f"V{n}b", site))
                 modifier = "Q1" if kind == "trial" else ""
                 procedures.append((pid, later, "64493", site, f"V{n}b", modifier, status))
+                if kind == "discordant":  # a second session: sessions outnumber patients
+                    again = later + timedelta(days=30)
+                    diagnoses.append((pid, again, code[kind], f"V{n}c", site))
+                    procedures.append((pid, again, "64493", site, f"V{n}c", "", status))
     tables = {
         "patients": (["patient_id", "birth_date"], patients),
         "diagnoses": (["patient_id", "event_date", "code", "source_id", "site_id"], diagnoses),
@@ -93,13 +98,6 @@ def tiny_extract(folder: Path, plan: dict[str, dict[str, int]], status: str = ""
     return folder
 
 
-# Three sites; the network has 5 "not addressed" sessions and every other outcome is large:
-# the network row's total minus its shown outcomes is the hidden one (the issue's finding).
-NETWORK_ROW_PLAN = {
-    "S1": {"discordant": 12, "not_addressed": 3, "out": 20},
-    "S2": {"discordant": 15, "out": 11},
-    "S3": {"discordant": 30, "not_addressed": 2, "out": 14},
-}
 TINY_PLAN = {
     "S1": {"discordant": 12, "not_addressed": 3, "out": 20, "trial": 2},
     "S2": {"discordant": 15, "out": 11},
@@ -159,26 +157,38 @@ def _legacy_suppress_cells(values, groups, profile, *args, **kwargs):
 
 
 def test_attack_recovers_the_network_row_under_the_old_suppression(tmp_path, monkeypatch):
-    """The attack is real: against the suppression of d4672b2 it works out the network's 5
-    "not addressed" sessions exactly, as the issue found by hand."""
-    extract = tiny_extract(tmp_path / "in", NETWORK_ROW_PLAN)
+    """The attack is real: against the suppression of d4672b2 it works out the sample's 9
+    "not addressed" sessions of the network row exactly, as the issue found by hand."""
     monkeypatch.setattr(report, "suppress_cells", _legacy_suppress_cells)
-    folder = run(extract, tmp_path / "out")
+    folder = run(sample_data_dir(), tmp_path / "out")
     result = attack(read_published(folder))
     pinned = result.ranges[("net", "sessions_not_addressed")]
-    assert (pinned.low, pinned.high) == pytest.approx((5, 5))
+    assert (pinned.low, pinned.high) == pytest.approx((9, 9))
 
 
-def test_network_row_is_inside_complementary_suppression(tmp_path):
-    extract = tiny_extract(tmp_path / "in", NETWORK_ROW_PLAN)
-    folder = run(extract, tmp_path / "out")
+def test_network_row_is_inside_complementary_suppression():
+    """Three sites with 3, 4 and 2 "not addressed" sessions and everything else large: the
+    network's 9 would be its total minus its three other outcomes, unless another of them is
+    hidden with it."""
+    counts = _site_counts([("A", 100, 50, 0), ("B", 80, 60, 0), ("C", 90, 70, 0)])
+    counts["sessions_not_addressed"] = [3, 4, 2]
+    counts["sessions_total"] += counts["sessions_not_addressed"]
+    d = report.disclose({"site_period_counts": counts}, {"suppression": "cms"})
+    row = [d.get(("net", c)) for c in report.SESSION_COLUMNS]
+    assert row[3] is HIDDEN and sum(v is HIDDEN for v in row) >= 2, row
+
+
+def test_network_row_of_the_sample_gives_nothing_away(tmp_path):
+    folder = run(sample_data_dir(), tmp_path / "out")
     index = (folder / "index.html").read_text(encoding="utf-8")
     foot = re.search(r"<tfoot>(.*?)</tfoot>", index, re.S).group(1)
     cells = re.findall(r'<td class="num">(.*?)</td>', foot)
     sessions = cells[3:8]  # all, discordant, clinical trial, not addressed, out of population
-    assert sessions[3].count('class="hid"') == 1  # the 5 not-addressed sessions
+    assert 'class="hid"' in sessions[3]  # the 9 not-addressed sessions
     assert sum('class="hid"' in c for c in sessions) >= 2  # and company in the row
-    assert_attack_fails(folder)
+    published = read_published(folder)
+    leaks = [r.key for r in attack(published).leaks()]
+    assert not [k for k in leaks if k[0] == "net"], leaks
 
 
 @pytest.mark.parametrize("profile", ROUNDING)
