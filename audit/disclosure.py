@@ -32,12 +32,17 @@ exact total, narrows the hidden values. Rounding to base 10 was rejected for the
 
 Complementary suppression
 -------------------------
-Every group of cells that are tied by an additive relation (a row and its total, a column and
-its network total, a month series and its whole-period value) must hold either no hidden
-cell or at least two. While some group has exactly one hidden cell, its smallest non-zero
-published cell is hidden as the complement; this repeats, across all groups at once, until
-stable. Primary and complementary hidden cells carry the same mark, so a reader cannot tell
-which was small.
+Every group of cells tied by an additive relation (a row and its total, the network row, a
+column and its network total, a month series and its whole-period value, the attrition steps,
+the rows by recommendation) that holds a hidden cell must hold at least two, and, when its total
+is shown, hidden parts whose *free mass* (true value minus what a reader can prove they hold at
+least: shown details, shown smaller cells such as patients under sessions, a month row that
+exists) adds up to at least the threshold: then subtraction leaves each hidden cell a range at
+least as wide as 1..threshold. Complements are chosen to keep the headline figures (the network
+row) and the rates (a part whose hiding would hide discordant patients with it comes last).
+Primary and complementary hidden cells carry the same mark, so a reader cannot tell which was
+small. ``tests/hostile/attack.py`` checks the result the way a reader would attack it: linear
+programming over every relation between the published numbers.
 
 Derived figures
 ---------------
