@@ -285,7 +285,9 @@ class _Complement:
     Paired columns (``differences``): when both totals ``A <= B`` are shown, a reader knows
     ``B - A``, the sum of the row differences ``b - a``; with every ``b - a >= 0``, a small
     sum over the hidden rows pins each of their ``b`` to its ``a`` plus a few. While that
-    sum is below the threshold, ``B`` is hidden too (else ``A``; the groups do the rest).
+    sum is below the threshold, the shown ``b`` of rows whose ``a`` is hidden are hidden too;
+    while a row still shows one of its pair, ``B`` is hidden (else ``A``; the groups do the
+    rest).
     """
 
     def __init__(
@@ -403,8 +405,11 @@ class _Complement:
         primary |= self.hidden
 
     def narrow_differences(self) -> list[Hashable]:
-        """The smaller total of each pair of columns whose hidden rows differ by too little."""
-        out = []
+        """Cells to hide where paired columns differ by too little over their hidden rows:
+        first the shown ``b`` of rows whose ``a`` is hidden (``a`` then lies within a few of
+        ``b``: hiding ``b`` too frees it); failing that the larger total, unless hiding it
+        would hide others with it, else the smaller one."""
+        out: list[Hashable] = []
         for a_total, b_total, pairs in self.differences:
             if a_total in self.hidden or b_total in self.hidden:
                 continue
@@ -414,8 +419,19 @@ class _Complement:
                 self.values[b] - max(self.values[a], self.low[b] if b in self.hidden else 0)
                 for a, b in rows
             )
-            if rows and slack < self.need:
-                # the larger total, unless hiding it would hide others with it
+            if not rows or slack >= self.need:
+                continue
+            alone = [
+                b
+                for a, b in rows
+                if b not in self.hidden
+                and self.values[b] != 0
+                and b not in self.keep
+                and not self._cascades(b)
+            ]
+            if alone:
+                out += alone
+            elif any((a in self.hidden) != (b in self.hidden) for a, b in rows):
                 if self.values[b_total] != 0 and not self._cascades(b_total):
                     out.append(b_total)
                 else:

@@ -502,6 +502,7 @@ def disclose(frames: Mapping[str, pd.DataFrame], context: Mapping[str, Any]) -> 
     at_most: list[tuple[Hashable, Hashable]] = []  # (a, b): a reader knows a <= b
     at_least: dict[Hashable, int] = {}
     below: list[tuple[Hashable, Hashable]] = []
+    differences: list[tuple[Hashable, Hashable, list[tuple[Hashable, Hashable]]]] = []
     for row in rows:
         for col in cols:
             values[sp(row, col)] = row.counts[col]
@@ -532,7 +533,6 @@ def disclose(frames: Mapping[str, pd.DataFrame], context: Mapping[str, Any]) -> 
                 (("net", "discordant_patients"), ("net", "sessions_discordant")),
                 (("net", "discordant_patients"), ("net", "in_population_patients")),
             ]
-    differences = []
     if whole and patient_level:
         for small, large in (
             ("discordant_patients", "sessions_discordant"),
@@ -577,6 +577,12 @@ def disclose(frames: Mapping[str, pd.DataFrame], context: Mapping[str, Any]) -> 
             [sp(all_row, "sessions_discordant"), *d_keys],
             [sp(all_row, "sessions_clinical_trial"), *ct_keys],
         ]
+        if patient_level:  # its discordant patients are among its rows' patients
+            p_keys = [("rec", sid, rec_id, fam, "p") for rec_id, fam, _ in rec_rows]
+            rec_pairs = list(zip(p_keys, d_keys, strict=True))
+            differences.append(
+                (sp(all_row, "discordant_patients"), sp(all_row, "sessions_discordant"), rec_pairs)
+            )
     if whole:
         _network_detail(values, groups, [s.site_id for s, _ in whole], reasons, rec_rows)
 
