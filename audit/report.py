@@ -42,7 +42,9 @@ from audit.disclosure import (
     resolve_profile,
     suppress_cells,
 )
-from audit.resources import reports_dir, sql_dir
+from audit.errors import PackError
+from audit.pack import resolve_pack
+from audit.resources import data_dir, reports_dir, sql_dir
 from audit.safe import csv_safe
 
 PATIENT_COLUMNS = ["in_population_patients", "discordant_patients"]
@@ -861,31 +863,56 @@ COUNTING_STATUSES = frozenset(
 )
 OTHER_STATUSES = "other status values"
 OTHER_VALUES = "other values"
-_CODE_LIKE = re.compile(r"[A-Za-z0-9][A-Za-z0-9.]{0,9}")
 
 
 @lru_cache(maxsize=1)
 def tool_vocabulary() -> frozenset[str]:
     """Every word the tool itself can put in a label: the string literals of its SQL (reasons,
-    dispositions, check and domain names) and the names of its data-quality checks."""
+    dispositions, check and domain names), the names of its data-quality checks and the code
+    systems it knows."""
     words: set[str] = set()
     root = sql_dir()
     for path in sorted(root.rglob("*.sql")):
         text = re.sub(r"--[^\n]*", "", path.read_text(encoding="utf-8"))
         words.update(re.findall(r"'([a-z][a-z0-9_]*)'", text))
         words.add(path.stem)
+    with (data_dir() / "code_systems.csv").open(encoding="utf-8", newline="") as fh:
+        for row in csv.DictReader(fh):
+            words.update(v for k, v in row.items() if k in ("code_system", "match_system") and v)
     return frozenset(words)
 
 
-def _dq_label(check: str, code: str) -> str | None:
+def _normal_code(code: str) -> str:
+    return re.sub(r"[.\s]", "", code).upper()
+
+
+@lru_cache(maxsize=8)
+def pack_codes(pack: str) -> frozenset[str]:
+    """Every code the guideline pack names (any CSV column ``code``), normalised: the codes a
+    data-quality row may show. An unknown pack names none."""
+    try:
+        folder = resolve_pack(pack).path
+    except PackError:
+        return frozenset()
+    codes: set[str] = set()
+    for path in sorted(folder.rglob("*.csv")):
+        with path.open(encoding="utf-8", newline="") as fh:
+            for row in csv.DictReader(fh):
+                if row.get("code"):
+                    codes.add(_normal_code(row["code"]))
+    return frozenset(codes)
+
+
+def _dq_label(check: str, code: str, codes: frozenset[str] = frozenset()) -> str | None:
     """The code of a data-quality row as it may be shown, or None: then the row joins its
-    check's counted category. Statuses from an allow-list; codes from the pack (retired,
-    early and unlisted codes are joined to its value sets) or the tool's own words."""
+    check's counted category. Statuses from an allow-list; other codes must be the pack's
+    (``codes``: retired, early and unlisted codes are joined to its value sets) or the
+    tool's own words (code systems, pattern names)."""
     if not code:
         return code
     if check == "status_value_counted":
         return code if code in COUNTING_STATUSES else None
-    if code in tool_vocabulary() or _CODE_LIKE.fullmatch(code):
+    if code in tool_vocabulary() or _normal_code(code) in codes:
         return code
     return None
 
@@ -923,6 +950,9 @@ def _quality_views(context: Mapping[str, Any], profile: Profile) -> tuple[list, 
             return None
         return HIDDEN if profile.hides(int(v)) else profile.round(int(v))
 
+    settings = context.get("settings") or {}
+    pack = str(settings.get("pack") or (context.get("pack") or {}).get("name") or "")
+    codes = pack_codes(pack) if pack else frozenset()
     checks: list[dict[str, Any]] = []
     others: dict[str, dict[str, Any]] = {}
     for c in context.get("data_quality") or []:
@@ -936,7 +966,7 @@ def _quality_views(context: Mapping[str, Any], profile: Profile) -> tuple[list, 
             "note": _text(c.get("note")) or _text(c.get("domain")) or "",
             "status": name == "status_value_counted",
         }
-        if _dq_label(name, code) is None:
+        if _dq_label(name, code, codes) is None:
             key = name + "\x00" + row["note"]
             if key not in others:
                 label = OTHER_STATUSES if row["status"] else OTHER_VALUES
@@ -947,7 +977,7 @@ def _quality_views(context: Mapping[str, Any], profile: Profile) -> tuple[list, 
             continue
         checks.append(row)
 
-    statuses = {str(x) for x in (context.get("settings") or {}).get("non_counting_statuses") or []}
+    statuses = {str(x) for x in settings.get("non_counting_statuses") or []}
     recon_rows: list[dict[str, Any]] = []
     for table, info in (context.get("reconciliation") or {}).items():
         merged: dict[str, int] = {}

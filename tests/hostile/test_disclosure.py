@@ -248,10 +248,13 @@ def test_free_text_status_is_counted_not_named(tmp_path):
 
 
 def test_status_labels_come_from_a_fixed_vocabulary():
-    assert report._dq_label("status_value_counted", "paid") == "paid"
-    assert report._dq_label("status_value_counted", "pt_p000001_john_smith") is None
-    assert report._dq_label("retired_code_used_after_retirement", "M545") == "M545"
-    assert report._dq_label("unlisted_nervous_system_procedure_possible_drg_rf", "a b c") is None
+    codes = report.pack_codes("bmj2025_spine")
+    assert report._dq_label("status_value_counted", "paid", codes) == "paid"
+    assert report._dq_label("status_value_counted", "pt_p000001_john_smith", codes) is None
+    assert report._dq_label("retired_code_used_after_retirement", "M545", codes) == "M545"
+    assert report._dq_label("unlisted_nervous_system_procedure_possible_drg_rf", "64999", codes)
+    for code in ("P000001", "John Smith", "62321-50"):  # not the pack's, not the tool's
+        assert report._dq_label("code_used_before_valid_from", code, codes) is None
     assert report._recon_label("not_counting_status", "void", {"void"}) == "void"
     assert report._recon_label("not_counting_status", "john_smith", {"void"}) is None
     assert report._recon_label("quarantined", "unparseable_date", set()) == "unparseable_date"
