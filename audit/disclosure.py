@@ -54,6 +54,7 @@ from __future__ import annotations
 
 import heapq
 import math
+from collections import defaultdict
 from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, Final
@@ -256,6 +257,8 @@ def suppress_cells(
             values, groups, profile, at_most, differences, at_least or {}, below, keep
         )
         complement.run(hidden)
+    if profile.rounding <= 1:
+        return {k: None if k in hidden else int(v) for k, v in values.items()}
     return {k: None if k in hidden else profile.round(int(v)) for k, v in values.items()}
 
 
@@ -305,14 +308,22 @@ class _Complement:
         self.values = {k: int(v) for k, v in values.items()}
         self.profile = profile
         self.need = max(profile.threshold, 1)
-        self.members = [tuple(dict.fromkeys(k for k in g if k in values)) for g in groups]
-        self.totals = [max(g, key=lambda k: self.values[k]) if g else None for g in self.members]
-        self.part_of: dict[Hashable, list[int]] = {}
-        self.total_of: dict[Hashable, list[int]] = {}
-        for i, group in enumerate(self.members):
+        value = self.values.__getitem__
+        self.members = []
+        for g in groups:
+            group = tuple(k for k in g if k in values)
+            if len(set(group)) != len(group):
+                group = tuple(dict.fromkeys(group))
+            self.members.append(group)
+        self.totals = [max(g, key=value) if g else None for g in self.members]
+        self.part_of: dict[Hashable, list[int]] = defaultdict(list)
+        self.total_of: dict[Hashable, list[int]] = defaultdict(list)
+        for i, (group, total) in enumerate(zip(self.members, self.totals, strict=True)):
+            self.total_of[total].append(i)
             for key in group:
-                target = self.total_of if key == self.totals[i] else self.part_of
-                target.setdefault(key, []).append(i)
+                if key != total:
+                    self.part_of[key].append(i)
+        self.part_of, self.total_of = dict(self.part_of), dict(self.total_of)
         self.smaller: dict[Hashable, list[Hashable]] = {}
         self.larger: dict[Hashable, list[Hashable]] = {}
         self.with_it: dict[Hashable, list[Hashable]] = {}  # hidden along with the key
@@ -331,14 +342,20 @@ class _Complement:
         self.at_least = {k: min(int(v), self.values[k]) for k, v in at_least.items() if k in values}
         self.hidden: set[Hashable] = set()
         # lower and upper bound of each cell as a reader sees it (shown: its figure's range)
-        self.low = {k: self._shown_range(v)[0] for k, v in self.values.items()}
+        if profile.rounding <= 1:  # a shown count is exact
+            self.low, self.high = dict(self.values), dict(self.values)
+        else:
+            ranges = {k: self._shown_range(v) for k, v in self.values.items()}
+            self.low = {k: r[0] for k, r in ranges.items()}
+            self.high = {k: r[1] for k, r in ranges.items()}
+        low, high = self.low.__getitem__, self.high.__getitem__
         self.part_low = [
-            sum(self.low[k] for k in g if k != self.totals[i]) for i, g in enumerate(self.members)
+            sum(map(low, g)) - (low(t) if g else 0)
+            for g, t in zip(self.members, self.totals, strict=True)
         ]
-        # sum of the upper bounds of the shown parts of each group; hidden parts per group
-        self.part_high = [
-            sum(self._shown_range(self.values[k])[1] for k in g if k != self.totals[i])
-            for i, g in enumerate(self.members)
+        self.part_high = [  # of the shown parts of each group
+            sum(map(high, g)) - (high(t) if g else 0)
+            for g, t in zip(self.members, self.totals, strict=True)
         ]
         self.hidden_parts: list[set[Hashable]] = [set() for _ in self.members]
         self.n_hidden = [0] * len(self.members)
@@ -384,9 +401,7 @@ class _Complement:
         return self.totals[i] not in self.hidden and self.mass[i] < self.need
 
     def run(self, primary: set[Hashable]) -> None:
-        todo: list[int] = []
-        for key in sorted(primary, key=repr):
-            todo.extend(self.hide(key))
+        todo = self._hide_all(primary)
         heapq.heapify(todo)
         while True:
             while todo:
@@ -403,6 +418,51 @@ class _Complement:
                 break
             heapq.heapify(todo)
         primary |= self.hidden
+
+    def _hide_all(self, cells: set[Hashable]) -> list[int]:
+        """Hide many cells at once (the primary ones): the same state as hiding them one by
+        one with :meth:`hide`, computed in bulk; return the groups that hold one."""
+        queue = list(cells)
+        while queue:  # and what they take with them
+            cell = queue.pop()
+            if cell not in self.hidden:
+                self.hidden.add(cell)
+                queue += [a for a in self.with_it.get(cell, ()) if self.values[a] != 0]
+        touched: set[int] = set()
+        for key in self.hidden:
+            for i in self.part_of.get(key, ()):
+                self.n_hidden[i] += 1
+                self.hidden_parts[i].add(key)
+                self.part_high[i] -= self.high[key]
+                touched.add(i)
+            for i in self.total_of.get(key, ()):
+                self.n_hidden[i] += 1
+                touched.add(i)
+        # Floors: what a reader can prove, so the least fixed point: from zero upwards,
+        # smallest cells first (parts and smaller cells before what they bound), repeated
+        # while a floor rises (one that comes down from a hidden total to its only hidden
+        # part needs a second pass).
+        order = sorted(self.hidden, key=lambda k: (self.values[k], repr(k)))
+        for key in order:
+            self._set_low(key, 0)
+        for _ in range(len(order) + 1):
+            rose = False
+            for key in order:
+                new = self.floor(key)
+                if new > self.low[key]:
+                    self._set_low(key, new)
+                    rose = True
+            if not rose:
+                break
+        for key in self.hidden:
+            for i in self.part_of.get(key, ()):
+                self.mass[i] += self.values[key] - self.low[key]
+        return sorted(touched)
+
+    def _set_low(self, key: Hashable, new: int) -> None:
+        for i in self.part_of.get(key, ()):
+            self.part_low[i] += new - self.low[key]
+        self.low[key] = new
 
     def narrow_differences(self) -> list[Hashable]:
         """Cells to hide where paired columns differ by too little over their hidden rows:
@@ -491,7 +551,7 @@ class _Complement:
     def _hide_one(self, key: Hashable, touched: set[int]) -> None:
         self.hidden.add(key)
         recheck: list[Hashable] = [key]
-        high = self._shown_range(self.values[key])[1]
+        high = self.high[key]
         for i in self.part_of.get(key, ()):
             self.n_hidden[i] += 1
             # a sole hidden part loses "the total minus the shown parts" once it has company
