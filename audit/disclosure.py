@@ -339,6 +339,16 @@ class _Complement:
             for a, b, pairs in differences
             if a in values and b in values
         ]
+        # B >= A + the differences of the rows that show both: a floor for a hidden B
+        self.paired: dict[Hashable, list[tuple[Hashable, list[tuple[Hashable, Hashable]]]]] = {}
+        self.in_pairs: dict[Hashable, list[Hashable]] = {}
+        self.bounds_paired: dict[Hashable, list[Hashable]] = {}  # A -> its Bs
+        for a_total, b_total, pairs in self.differences:
+            self.paired.setdefault(b_total, []).append((a_total, pairs))
+            self.bounds_paired.setdefault(a_total, []).append(b_total)
+            for a, b in pairs:
+                self.in_pairs.setdefault(a, []).append(b_total)
+                self.in_pairs.setdefault(b, []).append(b_total)
         self.at_least = {k: min(int(v), self.values[k]) for k, v in at_least.items() if k in values}
         self.hidden: set[Hashable] = set()
         # lower and upper bound of each cell as a reader sees it (shown: its figure's range)
@@ -381,7 +391,20 @@ class _Complement:
             total = self.totals[i]
             if len(self.hidden_parts[i]) == 1 and total in self.hidden:
                 best = max(best, self.low[total] - self.part_high[i])
-        return min(best, self.values[key])
+        return min(max(best, self._paired_floor(key)), self.values[key])
+
+    def _paired_floor(self, key: Hashable) -> int:
+        """Of a paired total B: A + the differences b - a of the rows that show both."""
+        best = 0
+        for a_total, pairs in self.paired.get(key, ()):
+            if a_total not in self.hidden:
+                shown = sum(
+                    self.values[b] - self.values[a]
+                    for a, b in pairs
+                    if a not in self.hidden and b not in self.hidden
+                )
+                best = max(best, self.low[a_total] + shown)
+        return best
 
     def free(self, key: Hashable) -> int:
         """Free mass a shown cell would bring if hidden (its floor as it would be then)."""
@@ -390,6 +413,7 @@ class _Complement:
             best = max(best, self.part_low[i])
         for a in self.smaller.get(key, ()):
             best = max(best, self.low[a])
+        best = max(best, self._paired_floor(key))
         return self.values[key] - min(best, self.values[key])
 
     def unsafe(self, i: int) -> bool:
@@ -563,6 +587,7 @@ class _Complement:
         for i in self.total_of.get(key, ()):
             self.n_hidden[i] += 1
             touched.add(i)
+        recheck += self.in_pairs.get(key, ())  # a paired total's floor loses this row
         self._settle(recheck, touched)
 
     def _settle(self, cells: list[Hashable], touched: set[int]) -> None:
@@ -590,6 +615,7 @@ class _Complement:
                 if len(self.hidden_parts[i]) == 1:  # its floor is that total's minus the rest
                     stack += self.hidden_parts[i]
             stack += self.larger.get(cell, ())
+            stack += self.bounds_paired.get(cell, ())
 
 
 def suppress_table(
