@@ -272,7 +272,7 @@ def read_published(folder: Path) -> Published:
         _read_site_page(folder / href, pub, sid)
     manifest = folder / "manifest.json"
     if manifest.is_file():
-        _read_public_manifest(manifest, pub)
+        _read_public_manifest(manifest, pub, sorted(sites))
     return pub
 
 
@@ -575,22 +575,68 @@ def _read_charts(root: Node, pub: Published, sid: str) -> None:
                         pub.problems.append(f"chart {sid} {month}: rate shown, count hidden")
 
 
-def _read_public_manifest(path: Path, pub: Published) -> None:
-    """The public manifest: every count it holds must be one the pages show (same cell)."""
+def _read_public_manifest(path: Path, pub: Published, sites: Sequence[str]) -> None:
+    """The public manifest (docs/outputs.md): network figures, network attrition and rows by
+    recommendation, data quality and reconciliation, each the same cell as on the pages or
+    the sum over the sites of cells the site pages show. A manifest without a ``published``
+    block is not a shareable one and is not read."""
     data = json.loads(path.read_text(encoding="utf-8"))
-    for key, value in _manifest_cells(data):
-        pub.see(key, value, "manifest.json")
+    published = data.get("published")
+    if published is None:
+        return
+    where = "manifest.json"
+
+    def value(v: Any) -> int | str | None:
+        return HIDDEN if v == "*" else (None if v is None else int(v))
+
+    def over_sites(key: Key, cell: Any) -> Key:
+        pub.add_sum(key, [cell(sid) for sid in sites])
+        return key
+
+    for col, v in (published.get("network") or {}).items():
+        pub.see(("net", col), value(v), where)
+    if "network_out_of_population_by_reason" not in published:
+        _read_manifest_quality(published, pub)
+        return
+    reasons = []
+    for item in published["network_out_of_population_by_reason"]:
+        label = item["label"]
+        key = over_sites(("netreason", label), lambda sid, label=label: ("reason", sid, label))
+        pub.see(key, value(item["sessions"]), where)
+        reasons.append(key)
+    pub.add_sum(("net", "sessions_out_of_population"), reasons)
+    inpop = over_sites(("netinpop",), lambda sid: ("inpop", sid))
+    pub.see(inpop, value(published["network_in_population_sessions"]), where)
+    pub.add_sum(("net", "sessions_total"), [("net", "sessions_out_of_population"), inpop])
+    pub.add_sum(inpop, [("net", c) for c in SESSION_COLS[1:4]])
+    d_keys, ct_keys = [], []
+    for item in published["network_by_recommendation"]:
+        rec, fam = item["recommendation"], item["family_label"]
+        for kind, field_, keys in (
+            ("d", "discordant_sessions", d_keys),
+            ("ct", "clinical_trial_sessions", ct_keys),
+        ):
+            key = over_sites(
+                ("netrec", rec, fam, kind),
+                lambda sid, rec=rec, fam=fam, kind=kind: ("rec", sid, rec, fam, kind),
+            )
+            pub.see(key, value(item[field_]), where)
+            keys.append(key)
+    norec = over_sites(("netctnorec",), lambda sid: ("ctnorec", sid))
+    pub.see(norec, value(published["network_clinical_trial_no_recommendation"]), where)
+    pub.add_sum(("net", "sessions_discordant"), d_keys)
+    pub.add_sum(("net", "sessions_clinical_trial"), [norec, *ct_keys])
+    _read_manifest_quality(published, pub)
 
 
-def _manifest_cells(data: Any) -> list[tuple[Key, int | str]]:
-    """Cells of the public manifest's ``published`` block (see docs/outputs.md): lists of
-    ``{"cell": [...], "value": n | "*"}``."""
-    out: list[tuple[Key, int | str]] = []
-    for item in (data.get("published") or {}).get("cells", []):
-        cell = tuple(item["cell"])
-        value = item["value"]
-        out.append((cell, HIDDEN if value == "*" else int(value)))
-    return out
+def _read_manifest_quality(published: dict[str, Any], pub: Published) -> None:
+    for c in published.get("data_quality") or []:
+        count = c["count"]
+        key = ("dq", c["check"], c["code"], c["note"])
+        pub.see(key, HIDDEN if count == "*" else count, "manifest.json")
+    for r in published.get("reconciliation") or []:
+        rows = r["rows"]
+        pub.see(("recon", r["table"], r["item"]), HIDDEN if rows == "*" else rows, "manifest.json")
 
 
 # ----------------------------------------------------------------------------- solving

@@ -222,6 +222,7 @@ def test_public_manifest_gives_a_reader_nothing_more(small_sites, tmp_path):
     report.write_aggregate_outputs(out, frames, {"suppression": "nhs", "tool_version": "x"})
     manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["published"]["network_out_of_population_by_reason"]
+    assert ("netinpop",) in read_published(out).seen  # the attack reads the manifest too
     assert_attack_fails(out)
 
 
