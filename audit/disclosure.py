@@ -378,7 +378,9 @@ class _Complement:
             return value, value
         published = p.round(value)
         low = published - p.rounding // 2
-        return max(low, p.threshold + 1), low + p.rounding - 1
+        if published == p.smallest_published:  # every count above the threshold up to it
+            return p.threshold + 1, low + p.rounding - 1
+        return low, low + p.rounding - 1
 
     def floor(self, key: Hashable) -> int:
         """What a reader can prove a hidden cell holds at least."""

@@ -13,8 +13,8 @@ is a disclosure.
 The model of a published value (privacy.md):
 
 * a shown count ``v`` under rounding base ``b`` and threshold ``t`` stands for the true values
-  ``max(v - b//2, t + 1) .. v - b//2 + b - 1`` (``0`` stands for exactly 0); with ``b = 1``
-  it is exact;
+  ``v - b//2 .. v - b//2 + b - 1``, or ``t + 1 .. v - b//2 + b - 1`` for the smallest
+  publishable value (``0`` stands for exactly 0); with ``b = 1`` it is exact;
 * a hidden count is any value ``>= 0``: a primary cell is 1..t, but a reader cannot tell a
   primary cell from a complementary one, which may hold any value, zero included;
 * a row that is absent (a month with no row at a site, a recommendation row omitted) is 0
@@ -244,10 +244,15 @@ class Published:
         return low, high
 
     def stands_for(self, v: int) -> tuple[float, float]:
+        """The true values a shown count stands for: rounded to the nearest multiple of the
+        base (halves up), never below the first multiple above the threshold (which so
+        stands for every count from threshold + 1 up to it)."""
         if v == 0 or self.rounding <= 1:
             return float(v), float(v)
         b, t = self.rounding, self.threshold
-        return float(max(v - b // 2, t + 1)), float(v - b // 2 + b - 1)
+        smallest = -(-(t + 1) // b) * b
+        low = t + 1 if v == smallest else v - b // 2
+        return float(low), float(v - b // 2 + b - 1)
 
     def hidden_keys(self) -> list[Key]:
         return sorted(
