@@ -500,11 +500,7 @@ class _Complement:
             if a_total in self.hidden or b_total in self.hidden:
                 continue
             rows = [(a, b) for a, b in pairs if a in self.hidden or b in self.hidden]
-            # what the hidden rows' b hold above both their a and their own floor
-            slack = sum(
-                self.values[b] - max(self.values[a], self.low[b] if b in self.hidden else 0)
-                for a, b in rows
-            )
+            slack = sum(self._free_difference(a, b) for a, b in rows)
             if not rows or slack >= self.need:
                 continue
             alone = [
@@ -523,6 +519,17 @@ class _Complement:
                 else:
                     out.append(a_total if self.values[a_total] != 0 else b_total)
         return out
+
+    def _free_difference(self, a: Hashable, b: Hashable) -> int:
+        """How much of ``b - a`` a reader cannot prove is there: the difference less its
+        floor (``b``'s floor above ``a``; when ``a`` is a part of a group whose total is
+        ``b``, the floors of the other parts)."""
+        difference = self.values[b] - self.values[a]
+        floor = max(0, (self.low[b] if b in self.hidden else 0) - self.values[a])
+        for i in self.part_of.get(a, ()):
+            if self.totals[i] == b:
+                floor = max(floor, self.part_low[i] - self.low[a])
+        return difference - min(floor, difference)
 
     def choose(self, i: int) -> Hashable | None:
         group, total = self.members[i], self.totals[i]

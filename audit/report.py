@@ -535,13 +535,17 @@ def disclose(frames: Mapping[str, pd.DataFrame], context: Mapping[str, Any]) -> 
                 (("net", "discordant_patients"), ("net", "sessions_discordant")),
                 (("net", "discordant_patients"), ("net", "in_population_patients")),
             ]
-    if whole and patient_level:
-        for small, large in (
+    pairs_of_columns = [(c, "sessions_total") for c in SESSION_COLUMNS[1:]]
+    if patient_level:
+        pairs_of_columns += [
             ("discordant_patients", "sessions_discordant"),
             ("discordant_patients", "in_population_patients"),
-        ):
-            pairs = [(sp(r, small), sp(r, large)) for _, r in whole]
-            differences.append((("net", small), ("net", large), pairs))
+        ]
+    for small, large in pairs_of_columns if whole else []:
+        # over the sites, each outcome is at most the total, discordant patients at most
+        # discordant sessions and the denominator: the network's differences bound them
+        pairs = [(sp(r, small), sp(r, large)) for _, r in whole]
+        differences.append((("net", small), ("net", large), pairs))
 
     reasons = [r for _, r, _ in REASONS] + extra_reasons
     rec_amounts: dict[tuple[str, str, str], float | None] = {}
