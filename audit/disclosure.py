@@ -32,12 +32,17 @@ exact total, narrows the hidden values. Rounding to base 10 was rejected for the
 
 Complementary suppression
 -------------------------
-Every group of cells that are tied by an additive relation (a row and its total, a column and
-its network total, a month series and its whole-period value) must hold either no hidden
-cell or at least two. While some group has exactly one hidden cell, its smallest non-zero
-published cell is hidden as the complement; this repeats, across all groups at once, until
-stable. Primary and complementary hidden cells carry the same mark, so a reader cannot tell
-which was small.
+Every group of cells tied by an additive relation (a row and its total, the network row, a
+column and its network total, a month series and its whole-period value, the attrition steps,
+the rows by recommendation) that holds a hidden cell must hold at least two, and, when its total
+is shown, hidden parts whose *free mass* (true value minus what a reader can prove they hold at
+least: shown details, shown smaller cells such as patients under sessions, a month row that
+exists) adds up to at least the threshold: then subtraction leaves each hidden cell a range at
+least as wide as 1..threshold. Complements are chosen to keep the headline figures (the network
+row) and the rates (a part whose hiding would hide discordant patients with it comes last).
+Primary and complementary hidden cells carry the same mark, so a reader cannot tell which was
+small. ``tests/hostile/attack.py`` checks the result the way a reader would attack it: linear
+programming over every relation between the published numbers.
 
 Derived figures
 ---------------
@@ -49,6 +54,7 @@ from __future__ import annotations
 
 import heapq
 import math
+from collections import defaultdict
 from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, Final
@@ -214,46 +220,411 @@ def _wilson_scalar(successes: Any, n: Any, z: float) -> tuple[float, float]:
     return low, high
 
 
+Difference = tuple[Hashable, Hashable, Sequence[tuple[Hashable, Hashable]]]
+
+
 def suppress_cells(
     values: Mapping[Hashable, int],
     groups: Iterable[Sequence[Hashable]],
     profile: Profile,
+    at_most: Iterable[tuple[Hashable, Hashable]] = (),
+    differences: Iterable[Difference] = (),
+    at_least: Mapping[Hashable, int] | None = None,
+    below: Iterable[tuple[Hashable, Hashable]] = (),
+    keep: Iterable[Hashable] = (),
 ) -> dict[Hashable, int | None]:
     """Published value of every cell: ``None`` when hidden, else the (rounded) count.
 
-    ``groups`` lists cells tied by an additive relation (parts and their total, in any
-    order). Primary suppression hides counts 1..threshold; then, while a group holds exactly
-    one hidden cell, its smallest non-zero unhidden cell (first in group order on ties) is
-    hidden too, until stable. Keys in a group that are not in ``values`` are ignored.
+    ``groups`` lists cells tied by an additive relation: one total and its parts, in any
+    order (the total is the largest cell of the group). What else a reader knows:
+    ``at_most`` pairs ``(a, b)`` with ``a <= b`` (patients of a row and its sessions:
+    ``a`` is hidden whenever ``b`` is); ``below`` pairs ``(a, b)`` with ``a <= b`` that only
+    bound ``b`` from below (the network's discordant patients under its sessions); ``keep``
+    cells are hidden as complements only when no other cell will do (the network row);
+    ``differences`` ``(A, B, pairs)``: two column totals ``A <= B`` whose rows pair up as
+    ``(a, b)`` with ``a <= b`` (discordant patients and sessions over the sites of a network);
+    ``at_least`` cells known to hold at least some value (a month row exists only when
+    something happened in it). Primary suppression hides counts 1..threshold; complementary
+    suppression (:class:`_Complement`) then hides more until no hidden cell can be narrowed
+    by a reader below 1..threshold. Keys not in ``values`` are ignored.
     """
     for key, value in values.items():
         if value < 0:
             raise ValueError(f"negative count for cell {key!r}: {value}")
     hidden = {k for k, v in values.items() if profile.hides(int(v))}
     if hidden:
-        members = [tuple(dict.fromkeys(k for k in g if k in values)) for g in groups]
-        member_of: dict[Hashable, list[int]] = {}
-        for i, group in enumerate(members):
-            for key in group:
-                member_of.setdefault(key, []).append(i)
-        n_hidden = [sum(k in hidden for k in g) for g in members]
-        todo = [i for i, n in enumerate(n_hidden) if n == 1]
-        heapq.heapify(todo)
-        while todo:
-            i = heapq.heappop(todo)
-            if n_hidden[i] != 1:
-                continue
-            open_cells = [k for k in members[i] if k not in hidden]
-            if not open_cells:
-                continue
-            nonzero = [k for k in open_cells if values[k] != 0]
-            complement = min(nonzero or open_cells, key=lambda k: values[k])
-            hidden.add(complement)
-            for j in member_of[complement]:
-                n_hidden[j] += 1
-                if n_hidden[j] == 1:
-                    heapq.heappush(todo, j)
+        complement = _Complement(
+            values, groups, profile, at_most, differences, at_least or {}, below, keep
+        )
+        complement.run(hidden)
+    if profile.rounding <= 1:
+        return {k: None if k in hidden else int(v) for k, v in values.items()}
     return {k: None if k in hidden else profile.round(int(v)) for k, v in values.items()}
+
+
+class _Complement:
+    """Complementary suppression that leaves every hidden cell a range a reader cannot narrow
+    below 1..threshold by subtraction.
+
+    What a reader can prove about a hidden cell, its *floor*: the sum of the lower bounds of
+    the parts of a group it is the total of (a shown part counts at the least value its
+    figure stands for, a hidden one at its own floor); the lower bound of any cell known to
+    be smaller (``at_most``); what ``at_least`` says; and, when it is the only hidden part of
+    a group whose total is hidden, that total's floor minus the other parts. Its *free mass*
+    is its true value minus its floor: what subtraction cannot pin down.
+
+    A group is *unsafe* while it holds exactly one hidden cell (the rest give it away), or
+    while its total is shown and its hidden parts hold less free mass than the threshold
+    (each of them then lies in a range narrower than 1..threshold). An unsafe group hides one
+    more of its parts: the smallest that makes up the missing free mass, else the one adding
+    the most, else the smallest non-zero part; then the total; a zero only as a last resort
+    (a hidden zero is often given away by an inequality). A cell whose hiding would hide
+    others with it (discordant sessions hide discordant patients, and so the rate) is taken
+    last: the total is hidden before such a part, unless it is to be kept (``keep``). Hiding
+    a cell also hides the non-zero cells known to be at most it (a shown smaller cell is a
+    floor). Floors and masses are updated as cells are hidden, and groups revisited, until
+    none is unsafe.
+
+    Paired columns (``differences``): when both totals ``A <= B`` are shown, a reader knows
+    ``B - A``, the sum of the row differences ``b - a``; with every ``b - a >= 0``, a small
+    sum over the hidden rows pins each of their ``b`` to its ``a`` plus a few. While that
+    sum is below the threshold, the shown ``b`` of rows whose ``a`` is hidden are hidden too;
+    while a row still shows one of its pair, ``B`` is hidden (else ``A``; the groups do the
+    rest).
+    """
+
+    def __init__(
+        self,
+        values: Mapping[Hashable, int],
+        groups: Iterable[Sequence[Hashable]],
+        profile: Profile,
+        at_most: Iterable[tuple[Hashable, Hashable]],
+        differences: Iterable[Difference],
+        at_least: Mapping[Hashable, int],
+        below: Iterable[tuple[Hashable, Hashable]] = (),
+        keep: Iterable[Hashable] = (),
+    ) -> None:
+        self.keep = set(keep)
+        self.values = {k: int(v) for k, v in values.items()}
+        self.profile = profile
+        self.need = max(profile.threshold, 1)
+        value = self.values.__getitem__
+        self.members = []
+        for g in groups:
+            group = tuple(k for k in g if k in values)
+            if len(set(group)) != len(group):
+                group = tuple(dict.fromkeys(group))
+            self.members.append(group)
+        self.totals = [max(g, key=value) if g else None for g in self.members]
+        self.part_of: dict[Hashable, list[int]] = defaultdict(list)
+        self.total_of: dict[Hashable, list[int]] = defaultdict(list)
+        for i, (group, total) in enumerate(zip(self.members, self.totals, strict=True)):
+            self.total_of[total].append(i)
+            for key in group:
+                if key != total:
+                    self.part_of[key].append(i)
+        self.part_of, self.total_of = dict(self.part_of), dict(self.total_of)
+        self.smaller: dict[Hashable, list[Hashable]] = {}
+        self.larger: dict[Hashable, list[Hashable]] = {}
+        self.with_it: dict[Hashable, list[Hashable]] = {}  # hidden along with the key
+        for pairs, cascade in ((at_most, True), (below, False)):
+            for a, b in pairs:
+                if a in values and b in values:
+                    self.smaller.setdefault(b, []).append(a)
+                    self.larger.setdefault(a, []).append(b)
+                    if cascade:
+                        self.with_it.setdefault(b, []).append(a)
+        self.differences = [
+            (a, b, [(x, y) for x, y in pairs if x in values and y in values])
+            for a, b, pairs in differences
+            if a in values and b in values
+        ]
+        # B >= A + the differences of the rows that show both: a floor for a hidden B
+        self.paired: dict[Hashable, list[tuple[Hashable, list[tuple[Hashable, Hashable]]]]] = {}
+        self.in_pairs: dict[Hashable, list[Hashable]] = {}
+        self.bounds_paired: dict[Hashable, list[Hashable]] = {}  # A -> its Bs
+        for a_total, b_total, pairs in self.differences:
+            self.paired.setdefault(b_total, []).append((a_total, pairs))
+            self.bounds_paired.setdefault(a_total, []).append(b_total)
+            for a, b in pairs:
+                self.in_pairs.setdefault(a, []).append(b_total)
+                self.in_pairs.setdefault(b, []).append(b_total)
+        self.at_least = {k: min(int(v), self.values[k]) for k, v in at_least.items() if k in values}
+        self.hidden: set[Hashable] = set()
+        # lower and upper bound of each cell as a reader sees it (shown: its figure's range)
+        if profile.rounding <= 1:  # a shown count is exact
+            self.low, self.high = dict(self.values), dict(self.values)
+        else:
+            ranges = {k: self._shown_range(v) for k, v in self.values.items()}
+            self.low = {k: r[0] for k, r in ranges.items()}
+            self.high = {k: r[1] for k, r in ranges.items()}
+        low, high = self.low.__getitem__, self.high.__getitem__
+        self.part_low = [
+            sum(map(low, g)) - (low(t) if g else 0)
+            for g, t in zip(self.members, self.totals, strict=True)
+        ]
+        self.part_high = [  # of the shown parts of each group
+            sum(map(high, g)) - (high(t) if g else 0)
+            for g, t in zip(self.members, self.totals, strict=True)
+        ]
+        self.hidden_parts: list[set[Hashable]] = [set() for _ in self.members]
+        self.n_hidden = [0] * len(self.members)
+        self.mass = [0] * len(self.members)  # free mass of the hidden parts
+
+    def _shown_range(self, value: int) -> tuple[int, int]:
+        """The true values a published (unhidden) count stands for."""
+        p = self.profile
+        if value == 0 or p.rounding <= 1:
+            return value, value
+        published = p.round(value)
+        low = published - p.rounding // 2
+        if published == p.smallest_published:  # every count above the threshold up to it
+            return p.threshold + 1, low + p.rounding - 1
+        return low, low + p.rounding - 1
+
+    def floor(self, key: Hashable) -> int:
+        """What a reader can prove a hidden cell holds at least."""
+        best = self.at_least.get(key, 0)
+        for i in self.total_of.get(key, ()):
+            best = max(best, self.part_low[i])
+        for a in self.smaller.get(key, ()):
+            best = max(best, self.low[a])
+        for i in self.part_of.get(key, ()):
+            total = self.totals[i]
+            if len(self.hidden_parts[i]) == 1 and total in self.hidden:
+                best = max(best, self.low[total] - self.part_high[i])
+        return min(max(best, self._paired_floor(key)), self.values[key])
+
+    def _paired_floor(self, key: Hashable) -> int:
+        """Of a paired total B: A + the differences b - a of the rows that show both."""
+        best = 0
+        for a_total, pairs in self.paired.get(key, ()):
+            if a_total not in self.hidden:
+                shown = sum(
+                    self.values[b] - self.values[a]
+                    for a, b in pairs
+                    if a not in self.hidden and b not in self.hidden
+                )
+                best = max(best, self.low[a_total] + shown)
+        return best
+
+    def free(self, key: Hashable) -> int:
+        """Free mass a shown cell would bring if hidden (its floor as it would be then)."""
+        best = self.at_least.get(key, 0)
+        for i in self.total_of.get(key, ()):
+            best = max(best, self.part_low[i])
+        for a in self.smaller.get(key, ()):
+            best = max(best, self.low[a])
+        best = max(best, self._paired_floor(key))
+        return self.values[key] - min(best, self.values[key])
+
+    def unsafe(self, i: int) -> bool:
+        n = self.n_hidden[i]
+        if n == 0 or len(self.members[i]) < 2:
+            return False
+        if n == 1:
+            return True
+        return self.totals[i] not in self.hidden and self.mass[i] < self.need
+
+    def run(self, primary: set[Hashable]) -> None:
+        todo = self._hide_all(primary)
+        heapq.heapify(todo)
+        while True:
+            while todo:
+                i = heapq.heappop(todo)
+                if not self.unsafe(i):
+                    continue
+                choice = self.choose(i)
+                if choice is None:
+                    continue
+                for j in self.hide(choice):
+                    heapq.heappush(todo, j)
+            todo = [j for total in self.narrow_differences() for j in self.hide(total)]
+            if not todo:
+                break
+            heapq.heapify(todo)
+        primary |= self.hidden
+
+    def _hide_all(self, cells: set[Hashable]) -> list[int]:
+        """Hide many cells at once (the primary ones): the same state as hiding them one by
+        one with :meth:`hide`, computed in bulk; return the groups that hold one."""
+        queue = list(cells)
+        while queue:  # and what they take with them
+            cell = queue.pop()
+            if cell not in self.hidden:
+                self.hidden.add(cell)
+                queue += [a for a in self.with_it.get(cell, ()) if self.values[a] != 0]
+        touched: set[int] = set()
+        for key in self.hidden:
+            for i in self.part_of.get(key, ()):
+                self.n_hidden[i] += 1
+                self.hidden_parts[i].add(key)
+                self.part_high[i] -= self.high[key]
+                touched.add(i)
+            for i in self.total_of.get(key, ()):
+                self.n_hidden[i] += 1
+                touched.add(i)
+        # Floors: what a reader can prove, so the least fixed point: from zero upwards,
+        # smallest cells first (parts and smaller cells before what they bound), repeated
+        # while a floor rises (one that comes down from a hidden total to its only hidden
+        # part needs a second pass).
+        order = sorted(self.hidden, key=lambda k: (self.values[k], repr(k)))
+        for key in order:
+            self._set_low(key, 0)
+        for _ in range(len(order) + 1):
+            rose = False
+            for key in order:
+                new = self.floor(key)
+                if new > self.low[key]:
+                    self._set_low(key, new)
+                    rose = True
+            if not rose:
+                break
+        for key in self.hidden:
+            for i in self.part_of.get(key, ()):
+                self.mass[i] += self.values[key] - self.low[key]
+        return sorted(touched)
+
+    def _set_low(self, key: Hashable, new: int) -> None:
+        for i in self.part_of.get(key, ()):
+            self.part_low[i] += new - self.low[key]
+        self.low[key] = new
+
+    def narrow_differences(self) -> list[Hashable]:
+        """Cells to hide where paired columns differ by too little over their hidden rows:
+        first the shown ``b`` of rows whose ``a`` is hidden (``a`` then lies within a few of
+        ``b``: hiding ``b`` too frees it); failing that the larger total, unless hiding it
+        would hide others with it, else the smaller one."""
+        out: list[Hashable] = []
+        for a_total, b_total, pairs in self.differences:
+            if a_total in self.hidden or b_total in self.hidden:
+                continue
+            rows = [(a, b) for a, b in pairs if a in self.hidden or b in self.hidden]
+            slack = sum(self._free_difference(a, b) for a, b in rows)
+            if not rows or slack >= self.need:
+                continue
+            alone = [
+                b
+                for a, b in rows
+                if b not in self.hidden
+                and self.values[b] != 0
+                and b not in self.keep
+                and not self._cascades(b)
+            ]
+            if alone:
+                out += alone
+            elif any((a in self.hidden) != (b in self.hidden) for a, b in rows):
+                if self.values[b_total] != 0 and not self._cascades(b_total):
+                    out.append(b_total)
+                else:
+                    out.append(a_total if self.values[a_total] != 0 else b_total)
+        return out
+
+    def _free_difference(self, a: Hashable, b: Hashable) -> int:
+        """How much of ``b - a`` a reader cannot prove is there: the difference less its
+        floor (``b``'s floor above ``a``; when ``a`` is a part of a group whose total is
+        ``b``, the floors of the other parts)."""
+        difference = self.values[b] - self.values[a]
+        floor = max(0, (self.low[b] if b in self.hidden else 0) - self.values[a])
+        for i in self.part_of.get(a, ()):
+            if self.totals[i] == b:
+                floor = max(floor, self.part_low[i] - self.low[a])
+        return difference - min(floor, difference)
+
+    def choose(self, i: int) -> Hashable | None:
+        group, total = self.members[i], self.totals[i]
+        hidden, values = self.hidden, self.values
+        parts = [k for k in group if k != total and k not in hidden and values[k] != 0]
+        deficit = self.need - self.mass[i] if total not in hidden else 1
+        gains = {k: self.free(k) for k in parts}
+        # a part whose hiding hides others too (patients under sessions, and so a rate) is
+        # the last choice among those that would do
+        cost = {
+            k: sum(1 for a in self.with_it.get(k, ()) if a not in hidden and values[a])
+            for k in parts
+        }
+        enough = [k for k in parts if gains[k] >= max(deficit, 1)]
+        if enough and min(cost[k] for k in enough) == 0:
+            return min(enough, key=lambda k: (cost[k], values[k]))
+        if (
+            total not in hidden
+            and total not in self.keep
+            and values[total] != 0
+            and not self._cascades(total)
+        ):
+            return total  # cheaper than a part that would hide others with it
+        if enough:
+            return min(enough, key=lambda k: (cost[k], values[k]))
+        useful = [k for k in parts if gains[k] > 0]
+        if useful:
+            return max(useful, key=lambda k: (-cost[k], gains[k]))
+        if parts:
+            return min(parts, key=lambda k: (cost[k], values[k]))
+        if total not in hidden and values[total] != 0:
+            return total
+        rest = [k for k in group if k not in hidden]
+        return rest[0] if rest else None
+
+    def _cascades(self, key: Hashable) -> bool:
+        return any(a not in self.hidden and self.values[a] for a in self.with_it.get(key, ()))
+
+    def hide(self, key: Hashable) -> list[int]:
+        """Hide one cell, and every non-zero cell known to be at most it (a shown smaller
+        cell is a floor a reader subtracts: discordant patients under discordant sessions);
+        update floors and masses; return the groups to look at again."""
+        touched: set[int] = set()
+        queue = [key]
+        while queue:
+            cell = queue.pop()
+            if cell not in self.hidden:
+                self._hide_one(cell, touched)
+                queue += [a for a in self.with_it.get(cell, ()) if self.values[a] != 0]
+        return sorted(touched)
+
+    def _hide_one(self, key: Hashable, touched: set[int]) -> None:
+        self.hidden.add(key)
+        recheck: list[Hashable] = [key]
+        high = self.high[key]
+        for i in self.part_of.get(key, ()):
+            self.n_hidden[i] += 1
+            # a sole hidden part loses "the total minus the shown parts" once it has company
+            recheck += self.hidden_parts[i] if len(self.hidden_parts[i]) == 1 else ()
+            self.hidden_parts[i].add(key)
+            self.part_high[i] -= high
+            self.mass[i] += self.values[key] - self.low[key]  # its low is corrected below
+            touched.add(i)
+        for i in self.total_of.get(key, ()):
+            self.n_hidden[i] += 1
+            touched.add(i)
+        recheck += self.in_pairs.get(key, ())  # a paired total's floor loses this row
+        self._settle(recheck, touched)
+
+    def _settle(self, cells: list[Hashable], touched: set[int]) -> None:
+        """Recompute the floors of hidden cells until they stop changing (each cell at most a
+        bounded number of times: floors are estimates, never looser than the truth)."""
+        visits: dict[Hashable, int] = {}
+        stack = list(cells)
+        while stack:
+            cell = stack.pop()
+            if cell not in self.hidden or visits.get(cell, 0) > 20:
+                continue
+            visits[cell] = visits.get(cell, 0) + 1
+            new = self.floor(cell)
+            delta = new - self.low[cell]
+            if delta == 0:
+                continue
+            self.low[cell] = new
+            for i in self.part_of.get(cell, ()):
+                self.part_low[i] += delta
+                self.mass[i] -= delta
+                touched.add(i)
+                stack.append(self.totals[i])
+            for i in self.total_of.get(cell, ()):
+                touched.add(i)
+                if len(self.hidden_parts[i]) == 1:  # its floor is that total's minus the rest
+                    stack += self.hidden_parts[i]
+            stack += self.larger.get(cell, ())
+            stack += self.bounds_paired.get(cell, ())
 
 
 def suppress_table(

@@ -28,6 +28,7 @@ import hashlib
 import json
 import re
 import time
+import unicodedata
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -381,10 +382,21 @@ def _present(value: Any) -> bool:
 
 
 def _shown(column: str, value: str) -> str:
-    """A value fit for the console: identifiers and dates reduced to their shape."""
+    """A value fit for the console: identifiers and dates reduced to their shape, in any
+    script: every digit becomes 9 and every letter (with its combining marks) X, so a
+    Cyrillic, CJK or Arabic-Indic identifier is masked like an ASCII one."""
     if _IDENTIFYING.search(column):
-        return re.sub(r"[A-Za-z]", "X", re.sub(r"[0-9]", "9", value))
+        return "".join(_shape(ch) for ch in value)
     return value
+
+
+def _shape(ch: str) -> str:
+    category = unicodedata.category(ch)
+    if category[0] == "N":  # digits of any script, full-width ones, numerals, fractions
+        return "9"
+    if category[0] in ("L", "M"):  # letters of any script and the marks that join them
+        return "X"
+    return ch
 
 
 def _table_rows(con: duckdb.DuckDBPyConnection, tables: Iterable[str]) -> dict[str, int]:

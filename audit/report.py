@@ -42,7 +42,9 @@ from audit.disclosure import (
     resolve_profile,
     suppress_cells,
 )
-from audit.resources import reports_dir
+from audit.errors import PackError
+from audit.pack import resolve_pack
+from audit.resources import data_dir, reports_dir, sql_dir
 from audit.safe import csv_safe
 
 PATIENT_COLUMNS = ["in_population_patients", "discordant_patients"]
@@ -241,9 +243,23 @@ def fmt_ci(value: Any) -> str:
 
 # ----------------------------------------------------------------------------- inputs
 def _as_date(value: Any) -> date | None:
-    if value is None or (not isinstance(value, date) and pd.isna(value)):
+    """A date, or None for a missing one (pandas' NaT is a date subclass: caught first)."""
+    if value is None or value is pd.NaT:
+        return None
+    if not isinstance(value, date) and pd.isna(value):
         return None
     return pd.Timestamp(value).date()
+
+
+def _month_start(day: date | None) -> date | None:
+    return None if day is None else day.replace(day=1)
+
+
+def _month_end(day: date | None) -> date | None:
+    if day is None:
+        return None
+    following = date(day.year + day.month // 12, day.month % 12 + 1, 1)
+    return date.fromordinal(following.toordinal() - 1)
 
 
 def _text(value: Any) -> str | None:
@@ -306,8 +322,14 @@ class _Site:
 
 
 def _read_frames(
-    frames: Mapping[str, pd.DataFrame],
+    frames: Mapping[str, pd.DataFrame], context: Mapping[str, Any] | None = None
 ) -> tuple[list[_Site], list[_Row], pd.DataFrame, pd.DataFrame]:
+    """Sites and rows of the engine's frames. Where the audit period was not given (no
+    --from / --to), the whole-period rows start and end on month boundaries: the first and
+    last event dates of an extract are exact patient dates and are never published."""
+    context = context or {}
+    widen_start = not context.get("period_from")
+    widen_end = not context.get("period_to")
     counts = frames.get("site_period_counts")
     counts = pd.DataFrame() if counts is None else counts
     outcomes = frames.get("site_outcome_counts")
@@ -319,11 +341,16 @@ def _read_frames(
     sites: dict[str, _Site] = {}
     for rec in _records(counts):
         sid = str(rec["site_id"])
+        period_type = str(rec["period_type"])
+        start, end = _as_date(rec.get("period_start")), _as_date(rec.get("period_end"))
+        if period_type == "all":
+            start = _month_start(start) if widen_start else start
+            end = _month_end(end) if widen_end else end
         row = _Row(
             site_id=sid,
-            period_type=str(rec["period_type"]),
-            period_start=_as_date(rec.get("period_start")),
-            period_end=_as_date(rec.get("period_end")),
+            period_type=period_type,
+            period_start=start,
+            period_end=end,
             counts={c: _int(rec.get(c)) for c in (*PATIENT_COLUMNS, *SESSION_COLUMNS)},
             amount_discordant=_amount(rec.get("allowed_amount_discordant")),
         )
@@ -364,6 +391,9 @@ class Disclosed:
     rec_amounts: dict[tuple[str, str, str], float | None]
     published: dict[Hashable, int | None]
     network_amount: float | None
+    # no counting session anywhere (e.g. an extract without procedures): concordance is "no
+    # data" on every row, never 100%: nothing was there to be concordant or discordant
+    no_sessions: bool = False
 
     views: dict[tuple[str, str, str], dict[str, Any]] = field(default_factory=dict)
 
@@ -457,7 +487,7 @@ def disclose(frames: Mapping[str, pd.DataFrame], context: Mapping[str, Any]) -> 
     """
     profile = profile_of(context)
     patient_level = bool(context.get("diagnoses_have_site_ids", True))
-    sites, rows, outcomes, recs = _read_frames(frames)
+    sites, rows, outcomes, recs = _read_frames(frames, context)
     cols = _row_cols(patient_level)
     rec_rows = [
         (str(r["recommendation_id"]), str(r["family"]), _text(r.get("summary")) or "")
@@ -471,17 +501,51 @@ def disclose(frames: Mapping[str, pd.DataFrame], context: Mapping[str, Any]) -> 
     def sp(row: _Row, col: str) -> tuple[str, ...]:
         return ("sp", *row.key, col)
 
+    at_most: list[tuple[Hashable, Hashable]] = []  # (a, b): a reader knows a <= b
+    at_least: dict[Hashable, int] = {}
+    below: list[tuple[Hashable, Hashable]] = []
+    differences: list[tuple[Hashable, Hashable, list[tuple[Hashable, Hashable]]]] = []
     for row in rows:
         for col in cols:
             values[sp(row, col)] = row.counts[col]
         groups.append([sp(row, c) for c in SESSION_COLUMNS])
+        if patient_level:
+            at_most += [
+                (sp(row, "discordant_patients"), sp(row, "sessions_discordant")),
+                (sp(row, "discordant_patients"), sp(row, "in_population_patients")),
+            ]
     whole = [(s, s.all_row) for s in sites if s.all_row is not None]
     for site, all_row in whole:
         for col in SESSION_COLUMNS if site.months else []:
             groups.append([sp(all_row, col), *(sp(m, col) for m in site.months)])
+        for col in PATIENT_COLUMNS if patient_level else []:
+            at_most += [(sp(m, col), sp(all_row, col)) for m in site.months]
+        for m in site.months:  # a month row exists only when something happened in it
+            if not patient_level or m.counts["in_population_patients"] == 0:
+                at_least[sp(m, "sessions_total")] = 1
+            elif m.counts["sessions_total"] == 0:
+                at_least[sp(m, "in_population_patients")] = 1
     for col in cols if whole else []:
         values[("net", col)] = sum(r.counts[col] for _, r in whole)
         groups.append([("net", col), *(sp(r, col) for _, r in whole)])
+    if whole:  # the network row is a row too: its total is the sum of its four outcomes
+        groups.append([("net", c) for c in SESSION_COLUMNS])
+        if patient_level:  # a lower bound for the network's sessions and denominator
+            below += [
+                (("net", "discordant_patients"), ("net", "sessions_discordant")),
+                (("net", "discordant_patients"), ("net", "in_population_patients")),
+            ]
+    pairs_of_columns = [(c, "sessions_total") for c in SESSION_COLUMNS[1:]]
+    if patient_level:
+        pairs_of_columns += [
+            ("discordant_patients", "sessions_discordant"),
+            ("discordant_patients", "in_population_patients"),
+        ]
+    for small, large in pairs_of_columns if whole else []:
+        # over the sites, each outcome is at most the total, discordant patients at most
+        # discordant sessions and the denominator: the network's differences bound them
+        pairs = [(sp(r, small), sp(r, large)) for _, r in whole]
+        differences.append((("net", small), ("net", large), pairs))
 
     reasons = [r for _, r, _ in REASONS] + extra_reasons
     rec_amounts: dict[tuple[str, str, str], float | None] = {}
@@ -513,11 +577,20 @@ def disclose(frames: Mapping[str, pd.DataFrame], context: Mapping[str, Any]) -> 
                 None if disc.amount is None else round(disc.amount, AMOUNT_DECIMALS)
             )
             d_keys.append(("rec", sid, rec_id, fam, "d"))
+            at_most.append((("rec", sid, rec_id, fam, "p"), ("rec", sid, rec_id, fam, "d")))
             ct_keys.append(("rec", sid, rec_id, fam, "ct"))
         groups += [
             [sp(all_row, "sessions_discordant"), *d_keys],
             [sp(all_row, "sessions_clinical_trial"), *ct_keys],
         ]
+        if patient_level:  # its discordant patients are among its rows' patients
+            p_keys = [("rec", sid, rec_id, fam, "p") for rec_id, fam, _ in rec_rows]
+            rec_pairs = list(zip(p_keys, d_keys, strict=True))
+            differences.append(
+                (sp(all_row, "discordant_patients"), sp(all_row, "sessions_discordant"), rec_pairs)
+            )
+    if whole:
+        _network_detail(values, groups, [s.site_id for s, _ in whole], reasons, rec_rows)
 
     amounts = [r.amount_discordant for _, r in whole]
     network_amount = (
@@ -533,16 +606,70 @@ def disclose(frames: Mapping[str, pd.DataFrame], context: Mapping[str, Any]) -> 
         rec_rows=rec_rows,
         extra_reasons=extra_reasons,
         rec_amounts=rec_amounts,
-        published=suppress_cells(values, groups, profile),
+        published=suppress_cells(
+            values,
+            [g for g in groups if _adds_up(values, g)],
+            profile,
+            at_most,
+            differences,
+            at_least,
+            below,
+            keep=[k for k in values if k[0] == "net"],  # the headline figures
+        ),
         network_amount=network_amount,
+        no_sessions=all(r.counts["sessions_total"] == 0 for _, r in whole),
     )
+
+
+def _adds_up(values: Mapping[Hashable, int], group: Sequence[Hashable]) -> bool:
+    """True when the largest cell of a group is the sum of the others: only then can a
+    reader use it (frames built by hand, e.g. without outcome detail, may not add up)."""
+    cells = [values[k] for k in dict.fromkeys(group) if k in values]
+    return not cells or 2 * max(cells) == sum(cells)
+
+
+def _network_detail(
+    values: dict[Hashable, int],
+    groups: list[list[Hashable]],
+    site_ids: list[str],
+    reasons: list[str],
+    rec_rows: list[tuple[str, str, str]],
+) -> None:
+    """Network cells of the attrition and of the table by recommendation (the public
+    manifest's network figures): each the sum over the sites, tied to the network row."""
+
+    def over_sites(key: tuple, cell: Callable[[str], tuple]) -> tuple:
+        values[key] = sum(values[cell(sid)] for sid in site_ids)
+        groups.append([key, *(cell(sid) for sid in site_ids)])
+        return key
+
+    net_reasons = [over_sites(("netreason", r), lambda s, r=r: ("reason", s, r)) for r in reasons]
+    inpop = over_sites(("netinpop",), lambda s: ("inpop", s))
+    net_d, net_ct = [], [over_sites(("netctnorec",), lambda s: ("ctnorec", s))]
+    for rec_id, fam, _ in rec_rows:
+        for kind, keys in (("d", net_d), ("ct", net_ct)):
+            keys.append(
+                over_sites(
+                    ("netrec", rec_id, fam, kind),
+                    lambda s, rec_id=rec_id, fam=fam, kind=kind: ("rec", s, rec_id, fam, kind),
+                )
+            )
+    net = {c: ("net", c) for c in SESSION_COLUMNS}
+    groups += [
+        [net["sessions_out_of_population"], *net_reasons],
+        [inpop, net["sessions_clinical_trial"], net["sessions_not_addressed"]]
+        + [net["sessions_discordant"]],
+        [net["sessions_total"], net["sessions_out_of_population"], inpop],
+        [net["sessions_discordant"], *net_d],
+        [net["sessions_clinical_trial"], *net_ct],
+    ]
 
 
 # ----------------------------------------------------------------------------- views
 def _row_view(d: Disclosed, prefix: tuple[Hashable, ...], amount: float | None) -> dict[str, Any]:
     """Published counts, concordance and amount of one site/period row (or the network)."""
     view: dict[str, Any] = {c: d.get((*prefix, c)) for c in (*PATIENT_COLUMNS, *SESSION_COLUMNS)}
-    if d.patient_level:
+    if d.patient_level and not d.no_sessions:
         view["concordance"] = concordance(
             view["discordant_patients"], view["in_population_patients"]
         )
@@ -651,17 +778,40 @@ def _month_starts(sites: Sequence[_Site]) -> list[date]:
 
 
 def _period_label(context: Mapping[str, Any], sites: Sequence[_Site]) -> str:
-    start = context.get("period_from") or context.get("period_start")
-    end = context.get("period_to") or context.get("period_end")
-    if not start or not end:
-        rows = [s.all_row for s in sites if s.all_row is not None]
-        starts = [r.period_start for r in rows if r.period_start]
-        ends = [r.period_end for r in rows if r.period_end]
-        start = start or (min(starts).isoformat() if starts else None)
-        end = end or (max(ends).isoformat() if ends else None)
-    if not start and not end:
-        return "all records in the extract"
-    return f"{start or 'first record'} to {end or 'last record'}"
+    """The audit period as a reader sees it: the dates given with --from / --to, else months
+    (the extract's first and last event dates are exact patient dates: never shown)."""
+    given_from, given_to = context.get("period_from"), context.get("period_to")
+    starts = [s.all_row.period_start for s in sites if s.all_row and s.all_row.period_start]
+    ends = [s.all_row.period_end for s in sites if s.all_row and s.all_row.period_end]
+    first = f"{min(starts):%Y-%m}" if starts else None
+    last = f"{max(ends):%Y-%m}" if ends else None
+    if not given_from and not given_to:
+        if not first or not last:
+            return "no data"
+        return f"{first} to {last} (all months with data)"
+    start = str(given_from) if given_from else first and f"{first} (first month with data)"
+    end = str(given_to) if given_to else last and f"{last} (last month with data)"
+    return f"{start or 'no data'} to {end or 'no data'}"
+
+
+INPUT_FORMATS = ("canonical", "claims", "omop", "fhir")
+FILE_FORMATS = ("csv", "parquet", "ndjson")
+
+
+def _inputs_label(context: Mapping[str, Any]) -> str:
+    """What was read, in the tool's own words: the input format and the canonical tables
+    (never the user's file names: they stay in the internal manifest)."""
+    tables = [str(t) for t in (context.get("reconciliation") or {}) if str(t) in _TABLES]
+    fmt = str(context.get("input_format") or "")
+    kinds = sorted({str(f) for f in context.get("input_file_formats") or []} & set(FILE_FORMATS))
+    if not tables:
+        return ""
+    text = f"{fmt} extract: " if fmt in INPUT_FORMATS else ""
+    text += ", ".join(tables)
+    return text + (f" (from {', '.join(kinds)} files)" if kinds else "")
+
+
+_TABLES = ("patients", "diagnoses", "procedures", "sites", "coverage")
 
 
 # where a procedure's site came from, in words (OMOP: audit.adapters.omop.site_sources)
@@ -704,6 +854,97 @@ def _flatten(prefix: str, value: Any) -> list[tuple[str, Any]]:
 
 
 _RECON_TOTALS = {"input_rows", "accounted_rows"}
+# Status values (as normalised: lower case, blanks and hyphens as "_") that may be shown by
+# name on shareable pages: the usual claim and FHIR statuses. Any other value is shown only
+# inside the counted category "other status values" (it may hold anything, a name included).
+COUNTING_STATUSES = frozenset(
+    {
+        "paid",
+        "pended",
+        "pending",
+        "adjusted",
+        "approved",
+        "accepted",
+        "processed",
+        "final",
+        "finalized",
+        "complete",
+        "completed",
+        "active",
+        "billed",
+        "submitted",
+        "open",
+        "closed",
+        "in_progress",
+        "stopped",
+        "unknown",
+        "partial",
+        "queued",
+        "suspended",
+    }
+)
+OTHER_STATUSES = "other status values"
+OTHER_VALUES = "other values"
+
+
+@lru_cache(maxsize=1)
+def tool_vocabulary() -> frozenset[str]:
+    """Every word the tool itself can put in a label: the string literals of its SQL (reasons,
+    dispositions, check and domain names), the names of its data-quality checks and the code
+    systems it knows."""
+    words: set[str] = set()
+    root = sql_dir()
+    for path in sorted(root.rglob("*.sql")):
+        text = re.sub(r"--[^\n]*", "", path.read_text(encoding="utf-8"))
+        words.update(re.findall(r"'([a-z][a-z0-9_]*)'", text))
+        words.add(path.stem)
+    with (data_dir() / "code_systems.csv").open(encoding="utf-8", newline="") as fh:
+        for row in csv.DictReader(fh):
+            words.update(v for k, v in row.items() if k in ("code_system", "match_system") and v)
+    return frozenset(words)
+
+
+def _normal_code(code: str) -> str:
+    return re.sub(r"[.\s]", "", code).upper()
+
+
+@lru_cache(maxsize=8)
+def pack_codes(pack: str) -> frozenset[str]:
+    """Every code the guideline pack names (any CSV column ``code``), normalised: the codes a
+    data-quality row may show. An unknown pack names none."""
+    try:
+        folder = resolve_pack(pack).path
+    except PackError:
+        return frozenset()
+    codes: set[str] = set()
+    for path in sorted(folder.rglob("*.csv")):
+        with path.open(encoding="utf-8", newline="") as fh:
+            for row in csv.DictReader(fh):
+                if row.get("code"):
+                    codes.add(_normal_code(row["code"]))
+    return frozenset(codes)
+
+
+def _dq_label(check: str, code: str, codes: frozenset[str] = frozenset()) -> str | None:
+    """The code of a data-quality row as it may be shown, or None: then the row joins its
+    check's counted category. Statuses from an allow-list; other codes must be the pack's
+    (``codes``: retired, early and unlisted codes are joined to its value sets) or the
+    tool's own words (code systems, pattern names)."""
+    if not code:
+        return code
+    if check == "status_value_counted":
+        return code if code in COUNTING_STATUSES else None
+    if code in tool_vocabulary() or _normal_code(code) in codes:
+        return code
+    return None
+
+
+def _recon_label(disposition: str, detail: str, statuses: set[str]) -> str | None:
+    """A reconciliation detail as it may be shown: the tool's reasons, the statuses of the
+    settings (not counting) or an allowed status; None joins the counted category."""
+    if disposition == "not_counting_status":
+        return detail if detail in statuses or detail in COUNTING_STATUSES else None
+    return detail if detail in tool_vocabulary() or detail == "(blank)" else None
 
 
 def _is_count(value: Any) -> bool:
@@ -711,14 +952,19 @@ def _is_count(value: Any) -> bool:
 
 
 def _quality_views(context: Mapping[str, Any], profile: Profile) -> tuple[list, list]:
-    """Data-quality checks and input reconciliation, with counts through the profile.
+    """Data-quality checks and input reconciliation, with counts through the profile and
+    labels only from a fixed vocabulary (values from the data are counted, never named).
 
-    Checks are independent counts: primary suppression and rounding only. A reconciliation
-    table's figures are tied in ways this layer does not track (input = counted + not counting
-    + quarantined, each the sum of its details), so when any of its figures is hidden, every
-    non-zero figure of that table except its totals (``input_rows``, ``accounted_rows``) is
-    hidden too. Flags (``balanced``) are not shown; manifest.json keeps the exact, internal
-    reconciliation.
+    Checks are independent counts: primary suppression and rounding only, except the status
+    values that counted, which are a breakdown of the procedure rows counted. A
+    reconciliation table's figures are tied in ways this layer does not track (input =
+    counted + not counting + quarantined, each the sum of its details), so when any of its
+    figures is hidden, every non-zero figure of that table except its totals (``input_rows``,
+    ``accounted_rows``) is hidden too. The status values that counted sum (with blank
+    statuses) to the procedure rows counted: when one is hidden, every non-zero one is; when
+    the procedures table hides anything, they are hidden too; when all of them together hold
+    less than the threshold, the procedures table is hidden as well. Flags (``balanced``) are
+    not shown; the internal manifest keeps the exact reconciliation.
     """
 
     def one(v: Any) -> Any:
@@ -726,24 +972,70 @@ def _quality_views(context: Mapping[str, Any], profile: Profile) -> tuple[list, 
             return None
         return HIDDEN if profile.hides(int(v)) else profile.round(int(v))
 
-    checks = [
-        {
-            "check": (_text(c.get("check")) or "").replace("_", " "),
-            "code": _text(c.get("code")) or "",
-            "count": one(c.get("count", c.get("rows"))),
+    settings = context.get("settings") or {}
+    pack = str(settings.get("pack") or (context.get("pack") or {}).get("name") or "")
+    codes = pack_codes(pack) if pack else frozenset()
+    checks: list[dict[str, Any]] = []
+    others: dict[str, dict[str, Any]] = {}
+    for c in context.get("data_quality") or []:
+        name = _text(c.get("check")) or ""
+        code = _text(c.get("code")) or ""
+        raw = c.get("count", c.get("rows"))
+        row = {
+            "check": name.replace("_", " "),
+            "code": code,
+            "raw": int(raw) if _is_count(raw) else None,
             "note": _text(c.get("note")) or _text(c.get("domain")) or "",
+            "status": name == "status_value_counted",
         }
-        for c in context.get("data_quality") or []
-    ]
-    recon = []
+        if _dq_label(name, code, codes) is None:
+            key = name + "\x00" + row["note"]
+            if key not in others:
+                label = OTHER_STATUSES if row["status"] else OTHER_VALUES
+                others[key] = {**row, "code": label, "raw": 0}
+                checks.append(others[key])
+            if row["raw"] is not None:
+                others[key]["raw"] += row["raw"]
+            continue
+        checks.append(row)
+
+    statuses = {str(x) for x in settings.get("non_counting_statuses") or []}
+    recon_rows: list[dict[str, Any]] = []
     for table, info in (context.get("reconciliation") or {}).items():
-        items = [(k, v) for k, v in _flatten("", info) if _is_count(v)]
-        any_hidden = any(profile.hides(int(v)) for _, v in items)
-        for item, v in items:
-            shown = one(v)
-            if any_hidden and item not in _RECON_TOTALS and int(v) != 0:
-                shown = HIDDEN
-            recon.append({"table": str(table), "item": item.replace("_", " "), "value": shown})
+        merged: dict[str, int] = {}
+        for item, v in _flatten("", info):
+            if not _is_count(v):
+                continue
+            disposition, _, detail = item.partition(" / ")
+            if detail and _recon_label(disposition, detail, statuses) is None:
+                item = f"{disposition} / other values"
+            merged[item] = merged.get(item, 0) + int(v)
+        for item, v in merged.items():
+            recon_rows.append({"table": str(table), "item": item, "raw": v})
+
+    status_rows = [c for c in checks if c["status"] and c["raw"]]
+    procedures = [r for r in recon_rows if r["table"] == "procedures"]
+    hide_tables: set[str] = set()
+    for r in recon_rows:
+        if profile.hides(r["raw"]):
+            hide_tables.add(r["table"])
+    hide_status = any(profile.hides(c["raw"]) for c in status_rows)
+    if "procedures" in hide_tables:
+        hide_status = True
+    small = sum(c["raw"] for c in status_rows) < max(profile.threshold, 1)
+    if hide_status and status_rows and procedures and small:
+        hide_tables.add("procedures")
+
+    for c in checks:
+        c["count"] = one(c.pop("raw"))
+        if c.pop("status") and hide_status and c["count"] not in (0, None):
+            c["count"] = HIDDEN
+    recon = []
+    for r in recon_rows:
+        shown = one(r["raw"])
+        if r["table"] in hide_tables and r["item"] not in _RECON_TOTALS and r["raw"] != 0:
+            shown = HIDDEN
+        recon.append({"table": r["table"], "item": r["item"].replace("_", " "), "value": shown})
     return checks, recon
 
 
@@ -932,7 +1224,8 @@ def write_aggregate_outputs(
         network=network,
         has_groups=any(s["group"] for s in site_views),
         settings=[(str(k), _setting_text(v)) for k, v in (context.get("settings") or {}).items()],
-        generated_from=[str(x) for x in context.get("generated_from") or []],
+        inputs=_inputs_label(context),
+        no_sessions=bool(site_views) and d.no_sessions,
         site_sources=site_sources_text(context.get("site_sources")),
         checks=checks,
         recon=recon,
@@ -941,4 +1234,99 @@ def write_aggregate_outputs(
     path.write_text(index_html, encoding="utf-8", newline="")
     written.append(path)
     written.extend(site_pages)
+    path = safe_output_path(out_dir, PUBLIC_MANIFEST)
+    outputs = sorted(p.relative_to(out_dir.resolve()).as_posix() for p in [*written, path])
+    manifest = public_manifest(d, context, network, checks, recon, outputs)
+    path.write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8", newline="")
+    written.append(path)
     return written
+
+
+PUBLIC_MANIFEST = "manifest.json"
+
+
+def _public_value(value: Any) -> int | str | None:
+    """A published count for JSON: the number, "*" when hidden, null when not available."""
+    if value is HIDDEN:
+        return "*"
+    return int(value) if is_number(value) else None
+
+
+def public_manifest(
+    d: Disclosed,
+    context: Mapping[str, Any],
+    network: Mapping[str, Any] | None,
+    checks: Sequence[Mapping[str, Any]],
+    recon: Sequence[Mapping[str, Any]],
+    outputs: Sequence[str],
+) -> dict[str, Any]:
+    """The shareable manifest: what was run and the published figures, nothing more.
+
+    Tool, pack, settings, the audit period as the pages show it, the input format and the
+    canonical tables read, the suppression profile; then network figures, the data-quality
+    and reconciliation tables, all as published (from the one disclosure pass, so a hidden
+    cell here is hidden on the pages too). No file names, no quarantine details, no exact
+    count the pages hide: those stay in the internal manifest.
+    """
+    pack = dict(context.get("pack") or {})
+    labels = {r: text for _, r, text in REASONS}
+    reasons = [r for _, r, _ in REASONS] + d.extra_reasons
+    published: dict[str, Any] = {"sites": len(d.sites)}
+    if network is not None:
+        published["network"] = {
+            c: _public_value(network[c]) for c in (*_row_cols(d.patient_level),)
+        }
+        published["network_out_of_population_by_reason"] = [
+            {
+                "reason": r,
+                "label": f"out of population: {labels.get(r, r.replace('_', ' '))}",
+                "sessions": _public_value(d.get(("netreason", r))),
+            }
+            for r in reasons
+        ]
+        published["network_in_population_sessions"] = _public_value(d.get(("netinpop",)))
+        published["network_by_recommendation"] = [
+            {
+                "recommendation": rec_id,
+                "family": fam,
+                "family_label": FAMILY_LABELS.get(fam, fam),
+                "discordant_sessions": _public_value(d.get(("netrec", rec_id, fam, "d"))),
+                "clinical_trial_sessions": _public_value(d.get(("netrec", rec_id, fam, "ct"))),
+            }
+            for rec_id, fam, _ in d.rec_rows
+        ]
+        published["network_clinical_trial_no_recommendation"] = _public_value(
+            d.get(("netctnorec",))
+        )
+    published["data_quality"] = [
+        {"check": c["check"], "code": c["code"], "count": _public_value(c["count"])}
+        | {"note": c["note"]}
+        for c in checks
+    ]
+    published["reconciliation"] = [
+        {"table": r["table"], "item": r["item"], "rows": _public_value(r["value"])} for r in recon
+    ]
+    return {
+        "manifest": "public: aggregate figures after disclosure control; safe to share",
+        "tool": {"name": "spine-audit", "version": str(context.get("tool_version") or "")},
+        "pack": {k: pack[k] for k in sorted(pack) if isinstance(pack[k], str | int | float)},
+        "settings": dict(context.get("settings") or {}),
+        "period": {
+            "from": context.get("period_from"),
+            "to": context.get("period_to"),
+            "shown_as": _period_label(context, d.sites),
+        },
+        "input_format": context.get("input_format"),
+        "input_tables": [
+            str(t) for t in (context.get("reconciliation") or {}) if str(t) in _TABLES
+        ],
+        "suppression": {
+            "profile": d.profile.name,
+            "threshold": d.profile.threshold,
+            "rounding": d.profile.rounding,
+            "rule": d.profile.describe(),
+        },
+        "diagnoses_have_site_ids": d.patient_level,
+        "published": published,
+        "outputs": list(outputs),
+    }

@@ -457,6 +457,8 @@ def _write_outputs(
         "reconciliation": reconciliation,
         "generated_from": [e["file"] for e in adapted.files if e.get("file")],
         "site_sources": adapted.notes.get("site_sources"),
+        "input_format": adapted.fmt,
+        "input_file_formats": sorted({str(e["format"]) for e in adapted.files if e.get("format")}),
     }
     from audit.report import write_aggregate_outputs  # imported late: heavier dependencies
 

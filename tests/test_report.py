@@ -272,7 +272,7 @@ def test_rate_hidden_with_its_numerator(tmp_path):
 
 def test_network_total_minus_published_sites_does_not_reveal_a_small_site(tmp_path):
     rows = [
-        site_row("A", sessions_discordant=3, sessions_not_addressed=40),
+        site_row("A", sessions_discordant=3, discordant_patients=2, sessions_not_addressed=40),
         site_row("B", sessions_discordant=200),
         site_row("C", sessions_discordant=120),
         site_row("D", sessions_discordant=500),
@@ -522,7 +522,7 @@ def test_outputs_are_byte_identical_across_runs(tmp_path):
     b = write(tmp_path, synthetic(15, months=6), name="b")
     files_a = sorted(p.relative_to(a) for p in a.rglob("*") if p.is_file())
     files_b = sorted(p.relative_to(b) for p in b.rglob("*") if p.is_file())
-    assert files_a == files_b and len(files_a) == 18
+    assert files_a == files_b and len(files_a) == 19
     for rel in files_a:
         assert (a / rel).read_bytes() == (b / rel).read_bytes(), rel
 
@@ -537,6 +537,7 @@ def test_return_value_lists_written_files_in_order(tmp_path):
         "index.html",
         "sites/a.html",
         "sites/b.html",
+        "manifest.json",
     ]
 
 
@@ -545,5 +546,5 @@ def test_thousand_sites_render_in_seconds(tmp_path):
     start = time.perf_counter()
     paths = write_aggregate_outputs(tmp_path / "big", frames, context())
     elapsed = time.perf_counter() - start
-    assert len(paths) == 1003
+    assert len(paths) == 1004
     assert elapsed < 10, f"{elapsed:.1f} s"
