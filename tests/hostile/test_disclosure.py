@@ -404,10 +404,12 @@ def test_empty_extract_is_no_data_without_nat(tmp_path):
     assert all(r["period_start"] is None and r["concordance"] is None for r in summary)
 
 
-def test_period_after_the_as_of_date_is_no_data_without_nat(tmp_path):
-    folder = run(sample_data_dir(), tmp_path / "out", period_from=date(2027, 1, 1))
+def test_period_after_the_last_event_is_no_data_without_nat(tmp_path):
+    """A period past the extract's last event (but before the as-of date; --from after the
+    as-of date is refused: tests/hostile/test_errors.py) holds no session: no data, no NaT."""
+    folder = run(sample_data_dir(), tmp_path / "out", period_from=date(2026, 3, 1))
     _no_nat(folder)
-    assert "2027-01-01 to no data" in (folder / "index.html").read_text()
+    assert "2026-03-01 to no data" in (folder / "index.html").read_text()
     summary = pq.read_table(folder / "site_summary.parquet").to_pylist()
     assert all(r["period_end"] is None for r in summary)
 
