@@ -31,6 +31,7 @@ STEPS: tuple[str, ...] = (
     "diagnoses_kept",
     "diagnoses_summary",
     "procedures_kept",
+    "procedure_values",
     "procedures_summary",
     "quarantine",
     "value_issues",
@@ -87,10 +88,14 @@ def step_parameters(
 
 
 def load_settings_tables(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
-    """Settings that are lists or switches become small tables the SQL joins to; so does the
-    as-of date, which views (which cannot bind parameters) read."""
-    con.execute("CREATE OR REPLACE TABLE run_settings (as_of_date DATE)")
-    con.execute("INSERT INTO run_settings VALUES ($d)", {"d": settings.resolved_as_of()})
+    """Settings that are lists or switches become small tables the SQL joins to; so do the
+    as-of date and the number notation, which views (which cannot bind parameters) and the
+    adapters' steps read."""
+    con.execute("CREATE OR REPLACE TABLE run_settings (as_of_date DATE, decimal_comma BOOLEAN)")
+    con.execute(
+        "INSERT INTO run_settings VALUES ($d, $comma)",
+        {"d": settings.resolved_as_of(), "comma": settings.decimal_comma},
+    )
     con.execute("CREATE OR REPLACE TABLE non_counting_statuses (status VARCHAR)")
     con.executemany(
         "INSERT INTO non_counting_statuses VALUES (?)",

@@ -1,41 +1,77 @@
 -- diagnoses_checked
 -- Grain: one row per input row of the diagnoses table (accepted or rejected). A view: it is read
 --   by diagnoses_kept (and a few gate checks) and never held in memory whole.
--- Implements: measure spec section 2 (diagnoses) and 3.4 (codes normalised: dot and blanks
+-- Implements: measure spec section 2 (diagnoses) and 3.4 (codes normalised: dots and blanks
 --   removed, upper case); quarantine rules of the core issue: empty patient_id, unknown patient,
 --   missing or unparseable event_date, impossible dates (before 1900, after the as-of date,
 --   before the patient's birth), missing code, unknown code system, and ICD-9-CM codes sent in
 --   an ICD-10 field (privacy.md, claims-data traps).
+-- Values are read with the shared patterns of docs/development.md ("Reading values"): blanks of
+--   every kind trimmed from ids, removed from codes and code systems; a date only in the
+--   accepted shape (never a keyword such as epoch; a date stored typed is used as it is).
 -- Only what decides a row's fate is computed here, for every row; the raw columns ride along
 --   untouched and diagnoses_kept derives the rest (trimmed ids, the quarantine's column and
---   value) for the few rows it keeps. Ids are trimmed only when they start or end with a blank
---   or hold a non-ASCII character (TRIM also removes the Unicode spaces, such as U+00A0): the
---   same value as TRIM, without copying every id of a 100M-row extract.
-WITH parsed_diagnoses AS (
+--   value) for the few rows it keeps. Each pattern does its costly part (a regular expression)
+--   only when a cheap test says it could change the value: an id that starts or ends with a
+--   blank or holds a non-ASCII character, a code holding anything but printable ASCII.
+WITH text_diagnoses AS (
+    SELECT
+        src_row,
+        CAST(patient_id AS VARCHAR) AS patient_id,
+        event_date AS event_date_raw,
+        code AS code_raw,
+        CAST(code AS VARCHAR) AS code,
+        CAST(code_system AS VARCHAR) AS code_system,
+        source_id AS source_id_raw,
+        site_id AS site_id_raw
+    FROM input_diagnoses
+),
+parsed_diagnoses AS (
     SELECT
         src_row,
         NULLIF(
             CASE
-                WHEN CAST(patient_id AS VARCHAR) LIKE ' %'
-                    OR CAST(patient_id AS VARCHAR) LIKE '% '
-                    OR OCTET_LENGTH(ENCODE(CAST(patient_id AS VARCHAR)))
-                        <> LENGTH(CAST(patient_id AS VARCHAR))
-                    THEN TRIM(CAST(patient_id AS VARCHAR))
-                ELSE CAST(patient_id AS VARCHAR)
+                WHEN patient_id < '!' OR RIGHT(patient_id, 1) < '!' OR OCTET_LENGTH(ENCODE(patient_id)) <> LENGTH(patient_id)
+                    THEN REGEXP_REPLACE(patient_id, '^[\t-\r \x{85}\x{a0}\x{1680}\x{2000}-\x{200b}\x{2028}\x{2029}\x{202f}\x{205f}\x{2060}\x{3000}\x{feff}]+|[\t-\r \x{85}\x{a0}\x{1680}\x{2000}-\x{200b}\x{2028}\x{2029}\x{202f}\x{205f}\x{2060}\x{3000}\x{feff}]+$', '', 'g')
+                ELSE patient_id
             END,
             ''
         ) AS patient_id,
-        event_date AS event_date_raw,
-        TRY_CAST(event_date AS DATE) AS event_date,
-        code AS code_raw,
-        NULLIF(UPPER(REPLACE(REPLACE(CAST(code AS VARCHAR), '.', ''), ' ', '')), '') AS code,
+        event_date_raw,
+        CASE
+            WHEN UPPER(TYPEOF(event_date_raw)) NOT IN ('VARCHAR', 'STRING')
+                THEN TRY_CAST(event_date_raw AS DATE)
+            ELSE TRY_CAST(REGEXP_EXTRACT(CAST(event_date_raw AS VARCHAR), '^[\t-\r \x{85}\x{a0}\x{1680}\x{2000}-\x{200b}\x{2028}\x{2029}\x{202f}\x{205f}\x{2060}\x{3000}\x{feff}]*([0-9]{4}-[0-9]{2}-[0-9]{2})([T ][0-9]{2}:[0-9]{2}(:[0-9]{2}([.,][0-9]+)?)?(Z|[+-][0-9]{2}(:?[0-9]{2})?)?)?[\t-\r \x{85}\x{a0}\x{1680}\x{2000}-\x{200b}\x{2028}\x{2029}\x{202f}\x{205f}\x{2060}\x{3000}\x{feff}]*$', 1) AS DATE)
+        END AS event_date,
+        code_raw,
+        NULLIF(
+            UPPER(
+                CASE
+                    WHEN REGEXP_MATCHES(code, '[^ -~]') THEN REGEXP_REPLACE(code, '[.\t-\r \x{85}\x{a0}\x{1680}\x{2000}-\x{200b}\x{2028}\x{2029}\x{202f}\x{205f}\x{2060}\x{3000}\x{feff}]', '', 'g')
+                    ELSE REPLACE(REPLACE(code, '.', ''), ' ', '')
+                END
+            ),
+            ''
+        ) AS code,
         COALESCE(
-            NULLIF(UPPER(REPLACE(REPLACE(CAST(code_system AS VARCHAR), '-', ''), ' ', '')), ''),
+            NULLIF(
+                UPPER(
+                    REPLACE(
+                        CASE
+                            WHEN REGEXP_MATCHES(code_system, '[^ -~]') THEN REGEXP_REPLACE(code_system, '[.\t-\r \x{85}\x{a0}\x{1680}\x{2000}-\x{200b}\x{2028}\x{2029}\x{202f}\x{205f}\x{2060}\x{3000}\x{feff}]', '', 'g')
+                            ELSE REPLACE(REPLACE(code_system, '.', ''), ' ', '')
+                        END,
+                        '-',
+                        ''
+                    )
+                ),
+                ''
+            ),
             'ICD10CM'
         ) AS code_system,
-        source_id AS source_id_raw,
-        site_id AS site_id_raw
-    FROM input_diagnoses
+        source_id_raw,
+        site_id_raw
+    FROM text_diagnoses
 ),
 known_patients AS (
     SELECT patient_id, birth_date, birth_year
@@ -58,7 +94,8 @@ SELECT
         WHEN p.patient_id IS NULL THEN 'unknown_patient'
         WHEN d.event_date IS NULL THEN
             CASE
-                WHEN NULLIF(TRIM(CAST(d.event_date_raw AS VARCHAR)), '') IS NULL
+                WHEN d.event_date_raw IS NULL
+                    OR REGEXP_MATCHES(CAST(d.event_date_raw AS VARCHAR), '^[\t-\r \x{85}\x{a0}\x{1680}\x{2000}-\x{200b}\x{2028}\x{2029}\x{202f}\x{205f}\x{2060}\x{3000}\x{feff}]*$')
                     THEN 'missing_date'
                 ELSE 'unparseable_date'
             END
