@@ -5,11 +5,19 @@
 -- description: A diagnosis has no site_id. site_id is optional, but spine-pain visits without a
 --   site cannot enter a site's patient-level denominator (measure 3.6): the larger the share,
 --   the less the patient-level concordance says. The summary shows the share of rows.
+-- A site_id of blanks only (of any kind, docs/development.md "Reading values") is no site_id.
 SELECT
     'diagnoses' AS table_name,
     src_row AS row_number,
     'site_id' AS column_name,
     CAST(NULL AS VARCHAR) AS value,
     'no site_id' AS detail
-FROM input_diagnoses
-WHERE NULLIF(TRIM(CAST(site_id AS VARCHAR)), '') IS NULL
+FROM (SELECT src_row, CAST(site_id AS VARCHAR) AS site_id FROM input_diagnoses) AS d
+WHERE NULLIF(
+    CASE
+        WHEN site_id < '!' OR RIGHT(site_id, 1) < '!' OR OCTET_LENGTH(ENCODE(site_id)) <> LENGTH(site_id)
+            THEN REGEXP_REPLACE(site_id, '^[\t-\r \x{85}\x{a0}\x{1680}\x{2000}-\x{200b}\x{2028}\x{2029}\x{202f}\x{205f}\x{2060}\x{3000}\x{feff}]+|[\t-\r \x{85}\x{a0}\x{1680}\x{2000}-\x{200b}\x{2028}\x{2029}\x{202f}\x{205f}\x{2060}\x{3000}\x{feff}]+$', '', 'g')
+        ELSE site_id
+    END,
+    ''
+) IS NULL

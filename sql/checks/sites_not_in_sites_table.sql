@@ -11,9 +11,22 @@ WITH sites_given AS (
 known_sites AS (
     SELECT site_id FROM sites_checked WHERE reject_reason IS NULL
 ),
-line_sites AS (
-    SELECT src_row, NULLIF(TRIM(CAST(site_id AS VARCHAR)), '') AS site_id
+text_sites AS (
+    SELECT src_row, CAST(site_id AS VARCHAR) AS site_id
     FROM input_procedures
+),
+line_sites AS (
+    SELECT
+        src_row,
+        NULLIF(
+            CASE
+                WHEN site_id < '!' OR RIGHT(site_id, 1) < '!' OR OCTET_LENGTH(ENCODE(site_id)) <> LENGTH(site_id)
+                    THEN REGEXP_REPLACE(site_id, '^[\t-\r \x{85}\x{a0}\x{1680}\x{2000}-\x{200b}\x{2028}\x{2029}\x{202f}\x{205f}\x{2060}\x{3000}\x{feff}]+|[\t-\r \x{85}\x{a0}\x{1680}\x{2000}-\x{200b}\x{2028}\x{2029}\x{202f}\x{205f}\x{2060}\x{3000}\x{feff}]+$', '', 'g')
+                ELSE site_id
+            END,
+            ''
+        ) AS site_id
+    FROM text_sites
 )
 SELECT
     'procedures' AS table_name,
