@@ -32,6 +32,7 @@ STEPS: tuple[str, ...] = (
     "diagnoses_summary",
     "procedures_kept",
     "procedure_values",
+    "near_miss_codes",
     "procedures_summary",
     "quarantine",
     "value_issues",
