@@ -54,6 +54,7 @@ STEPS: tuple[str, ...] = (
     "site_outcome_counts",
     "input_reconciliation",
     "data_quality",
+    "diagnosis_coding",
 )
 # Steps read by later steps a few times but too large to hold: views, scanned where read.
 # dx_of_interest is a filter of diagnoses_kept: a view, so those rows are held once, not twice.

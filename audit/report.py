@@ -917,6 +917,7 @@ def write_aggregate_outputs(
         generated_from=[str(x) for x in context.get("generated_from") or []],
         checks=checks,
         recon=recon,
+        coding_warning=_text(context.get("coding_warning")),
     )
     path = safe_output_path(out_dir, "index.html")
     path.write_text(index_html, encoding="utf-8", newline="")
