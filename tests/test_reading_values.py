@@ -151,7 +151,10 @@ WHOLE_COMMA = (
     f"TRY_CAST(REPLACE(REGEXP_EXTRACT(CAST(x AS VARCHAR), '{_sql('whole_comma')}', 1), '.', '')"
     " AS BIGINT)"
 )
-BLANKS = "\t\n\r\x0b\x0c \x85\xa0\u1680\u2000\u2005\u200a\u200b\u2028\u2029\u202f\u205f\u2060\u3000\ufeff"
+BLANKS = (
+    "\t\n\r\x0b\x0c \x85\xa0\u1680\u2000\u2005\u200a\u200b\u2028\u2029\u202f\u205f\u2060"
+    "\u3000\ufeff"
+)
 
 
 @pytest.mark.parametrize("blank", list(BLANKS), ids=lambda c: f"U+{ord(c):04X}")
