@@ -24,6 +24,9 @@ from audit.resources import data_dir, read_sql
 STEPS: tuple[str, ...] = (
     "value_set_codes",
     "patients_checked",
+    "diagnosis_values",
+    "procedure_values",
+    "input_codes",
     "diagnoses_checked",
     "procedures_checked",
     "coverage_checked",
@@ -31,7 +34,6 @@ STEPS: tuple[str, ...] = (
     "diagnoses_kept",
     "diagnoses_summary",
     "procedures_kept",
-    "procedure_values",
     "near_miss_codes",
     "procedures_summary",
     "quarantine",

@@ -39,7 +39,7 @@ SELECT
     code_system,
     NULLIF(
         CASE
-            WHEN source_id_text < '!' OR RIGHT(source_id_text, 1) < '!' OR OCTET_LENGTH(ENCODE(source_id_text)) <> LENGTH(source_id_text)
+            WHEN source_id_text < '!' OR SUBSTRING(source_id_text, -1) < '!' OR OCTET_LENGTH(ENCODE(source_id_text)) <> LENGTH(source_id_text)
                 THEN REGEXP_REPLACE(source_id_text, '^[\t-\r \x{85}\x{a0}\x{1680}\x{2000}-\x{200b}\x{2028}\x{2029}\x{202f}\x{205f}\x{2060}\x{3000}\x{feff}]+|[\t-\r \x{85}\x{a0}\x{1680}\x{2000}-\x{200b}\x{2028}\x{2029}\x{202f}\x{205f}\x{2060}\x{3000}\x{feff}]+$', '', 'g')
             ELSE source_id_text
         END,
@@ -47,7 +47,7 @@ SELECT
     ) AS source_id,
     NULLIF(
         CASE
-            WHEN site_id_text < '!' OR RIGHT(site_id_text, 1) < '!' OR OCTET_LENGTH(ENCODE(site_id_text)) <> LENGTH(site_id_text)
+            WHEN site_id_text < '!' OR SUBSTRING(site_id_text, -1) < '!' OR OCTET_LENGTH(ENCODE(site_id_text)) <> LENGTH(site_id_text)
                 THEN REGEXP_REPLACE(site_id_text, '^[\t-\r \x{85}\x{a0}\x{1680}\x{2000}-\x{200b}\x{2028}\x{2029}\x{202f}\x{205f}\x{2060}\x{3000}\x{feff}]+|[\t-\r \x{85}\x{a0}\x{1680}\x{2000}-\x{200b}\x{2028}\x{2029}\x{202f}\x{205f}\x{2060}\x{3000}\x{feff}]+$', '', 'g')
             ELSE site_id_text
         END,

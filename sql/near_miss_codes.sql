@@ -13,62 +13,36 @@
 --     full_width         the index code in full-width characters (６２３２１), alone or with one
 --                        of the patterns above
 --     other_code_system  an index code of another code system (62321 sent as ICD10PCS)
---   Codes and code systems are normalised as procedures_checked normalises them
---   (docs/development.md "Reading values"), once per distinct value.
+--   Codes and code systems are those of input_codes, as procedures_checked reads them.
 WITH counting_values AS (
-    SELECT
-        v.status_raw,
-        v.code AS code_raw,
-        v.code_system AS code_system_raw,
-        v.row_count,
-        NULLIF(
-            UPPER(
-                CASE
-                    WHEN REGEXP_MATCHES(v.code, '[^ -~]') THEN REGEXP_REPLACE(v.code, '[.\t-\r \x{85}\x{a0}\x{1680}\x{2000}-\x{200b}\x{2028}\x{2029}\x{202f}\x{205f}\x{2060}\x{3000}\x{feff}]', '', 'g')
-                    ELSE REPLACE(REPLACE(v.code, '.', ''), ' ', '')
-                END
-            ),
-            ''
-        ) AS code,
-        COALESCE(
-            NULLIF(
-                UPPER(
-                    REPLACE(
-                        CASE
-                            WHEN REGEXP_MATCHES(v.code_system, '[^ -~]') THEN REGEXP_REPLACE(v.code_system, '[.\t-\r \x{85}\x{a0}\x{1680}\x{2000}-\x{200b}\x{2028}\x{2029}\x{202f}\x{205f}\x{2060}\x{3000}\x{feff}]', '', 'g')
-                            ELSE REPLACE(REPLACE(v.code_system, '.', ''), ' ', '')
-                        END,
-                        '-',
-                        ''
-                    )
-                ),
-                ''
-            ),
-            'HCPCS'
-        ) AS code_system
+    SELECT v.status_raw, v.code AS code_raw, v.code_system AS code_system_raw, v.row_count
     FROM procedure_values AS v
     WHERE v.status IS NULL OR v.status NOT IN (SELECT status FROM non_counting_statuses)
 ),
 unmatched_codes AS (
     SELECT
-        c.status_raw,
-        c.code_raw,
-        c.code_system_raw,
-        c.row_count,
+        v.status_raw,
+        v.code_raw,
+        v.code_system_raw,
+        v.row_count,
         c.code,
-        s.match_system,
+        c.match_system,
         TRANSLATE(
             c.code,
             '０１２３４５６７８９ＡＢＣＤＥＦＧＨＩＪＫＬＭＮＯＰＱＲＳＴＵＶＷＸＹＺ－',
             '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ-'
         ) AS ascii_code
-    FROM counting_values AS c
-    JOIN input_code_systems AS s ON s.code_system = c.code_system AND s.domain = 'procedure'
+    FROM counting_values AS v
+    JOIN input_codes AS c
+        ON c.domain = 'procedure'
+        AND c.code_raw IS NOT DISTINCT FROM v.code_raw
+        AND c.code_system_raw IS NOT DISTINCT FROM v.code_system_raw
     WHERE c.code IS NOT NULL
+        AND c.match_system IS NOT NULL
         AND NOT EXISTS (
             SELECT 1
-            FROM value_set_codes AS v
-            WHERE v.domain = 'procedure' AND v.code_system = s.match_system AND v.code = c.code
+            FROM value_set_codes AS s
+            WHERE s.domain = 'procedure' AND s.code_system = c.match_system AND s.code = c.code
         )
 ),
 index_codes AS (
@@ -106,7 +80,7 @@ near_misses AS (
                 u.ascii_code = i.code
                 OR (i.code LIKE '0%' AND u.ascii_code = LTRIM(i.code, '0'))
                 OR (
-                    u.ascii_code LIKE (i.code || '%')
+                    u.ascii_code LIKE i.code || '%'
                     AND REGEXP_MATCHES(SUBSTRING(u.ascii_code, LENGTH(i.code) + 1), '^(-?[A-Z0-9]{2})+$')
                 )
             )

@@ -23,7 +23,7 @@ parsed_patients AS (
         p.src_row,
         NULLIF(
             CASE
-                WHEN p.patient_id < '!' OR RIGHT(p.patient_id, 1) < '!' OR OCTET_LENGTH(ENCODE(p.patient_id)) <> LENGTH(p.patient_id)
+                WHEN p.patient_id < '!' OR SUBSTRING(p.patient_id, -1) < '!' OR OCTET_LENGTH(ENCODE(p.patient_id)) <> LENGTH(p.patient_id)
                     THEN REGEXP_REPLACE(p.patient_id, '^[\t-\r \x{85}\x{a0}\x{1680}\x{2000}-\x{200b}\x{2028}\x{2029}\x{202f}\x{205f}\x{2060}\x{3000}\x{feff}]+|[\t-\r \x{85}\x{a0}\x{1680}\x{2000}-\x{200b}\x{2028}\x{2029}\x{202f}\x{205f}\x{2060}\x{3000}\x{feff}]+$', '', 'g')
                 ELSE p.patient_id
             END,
@@ -54,7 +54,7 @@ parsed_patients AS (
         UPPER(
             NULLIF(
                 CASE
-                    WHEN p.sex < '!' OR RIGHT(p.sex, 1) < '!' OR OCTET_LENGTH(ENCODE(p.sex)) <> LENGTH(p.sex)
+                    WHEN p.sex < '!' OR SUBSTRING(p.sex, -1) < '!' OR OCTET_LENGTH(ENCODE(p.sex)) <> LENGTH(p.sex)
                         THEN REGEXP_REPLACE(p.sex, '^[\t-\r \x{85}\x{a0}\x{1680}\x{2000}-\x{200b}\x{2028}\x{2029}\x{202f}\x{205f}\x{2060}\x{3000}\x{feff}]+|[\t-\r \x{85}\x{a0}\x{1680}\x{2000}-\x{200b}\x{2028}\x{2029}\x{202f}\x{205f}\x{2060}\x{3000}\x{feff}]+$', '', 'g')
                     ELSE p.sex
                 END,

@@ -23,7 +23,7 @@ SELECT
             REGEXP_REPLACE(
                 LOWER(
                     CASE
-                        WHEN status_text < '!' OR RIGHT(status_text, 1) < '!' OR OCTET_LENGTH(ENCODE(status_text)) <> LENGTH(status_text)
+                        WHEN status_text < '!' OR SUBSTRING(status_text, -1) < '!' OR OCTET_LENGTH(ENCODE(status_text)) <> LENGTH(status_text)
                             THEN REGEXP_REPLACE(status_text, '^[\t-\r \x{85}\x{a0}\x{1680}\x{2000}-\x{200b}\x{2028}\x{2029}\x{202f}\x{205f}\x{2060}\x{3000}\x{feff}]+|[\t-\r \x{85}\x{a0}\x{1680}\x{2000}-\x{200b}\x{2028}\x{2029}\x{202f}\x{205f}\x{2060}\x{3000}\x{feff}]+$', '', 'g')
                         ELSE status_text
                     END

@@ -6,8 +6,10 @@
 --   missing code, missing site_id (required), unknown code system, and numbers that cannot be
 --   read (units, allowed_amount, line_number).
 -- Values are read with the shared patterns of docs/development.md ("Reading values"): blanks of
---   every kind trimmed from ids, removed from codes and code systems; a date only in the
---   accepted shape (never a keyword such as epoch); a number only in the notation of the run
+--   every kind trimmed from ids (site_id, a low-cardinality column, is only tested for blanks
+--   here and trimmed in procedures_kept); codes and code systems normalised once per distinct
+--   value (input_codes) and found by one equality join on the values as written; a date only
+--   in the accepted shape (never a keyword such as epoch); a number only in the notation of the run
 --   (run_settings.decimal_comma): "1,200.50" and "$1,200.50" by default, "1.200,50" with
 --   decimal commas; "1.200,50" or "1,5" by default is not a number (invalid_number), never
 --   1.20 or 15. line_number is a whole number. Dates and numbers stored typed (Parquet) are
@@ -16,16 +18,16 @@
 --   untouched and procedures_kept derives the rest (status, modifiers, trimmed ids, the
 --   quarantine's column and value) for the few rows it keeps. Each pattern does its costly part
 --   (a regular expression) only when a cheap test says it could change the value: an id that
---   starts or ends with a blank or holds a non-ASCII character, a code holding anything but
---   printable ASCII, a date or number written as text.
+--   starts or ends with a character up to the space or holds a non-ASCII character, a site_id
+--   that starts with one, a date or number written as text.
 WITH text_procedures AS (
     SELECT
         src_row,
         CAST(patient_id AS VARCHAR) AS patient_id,
         event_date AS event_date_raw,
         code AS code_raw,
-        CAST(code AS VARCHAR) AS code,
-        CAST(code_system AS VARCHAR) AS code_system,
+        CAST(code AS VARCHAR) AS code_text,
+        CAST(code_system AS VARCHAR) AS code_system_text,
         CAST(site_id AS VARCHAR) AS site_id,
         source_id AS source_id_raw,
         line_number AS line_number_raw,
@@ -41,7 +43,7 @@ trimmed_procedures AS (
         src_row,
         NULLIF(
             CASE
-                WHEN patient_id < '!' OR RIGHT(patient_id, 1) < '!' OR OCTET_LENGTH(ENCODE(patient_id)) <> LENGTH(patient_id)
+                WHEN patient_id < '!' OR SUBSTRING(patient_id, -1) < '!' OR OCTET_LENGTH(ENCODE(patient_id)) <> LENGTH(patient_id)
                     THEN REGEXP_REPLACE(patient_id, '^[\t-\r \x{85}\x{a0}\x{1680}\x{2000}-\x{200b}\x{2028}\x{2029}\x{202f}\x{205f}\x{2060}\x{3000}\x{feff}]+|[\t-\r \x{85}\x{a0}\x{1680}\x{2000}-\x{200b}\x{2028}\x{2029}\x{202f}\x{205f}\x{2060}\x{3000}\x{feff}]+$', '', 'g')
                 ELSE patient_id
             END,
@@ -49,39 +51,9 @@ trimmed_procedures AS (
         ) AS patient_id,
         event_date_raw,
         code_raw,
-        NULLIF(
-            UPPER(
-                CASE
-                    WHEN REGEXP_MATCHES(code, '[^ -~]') THEN REGEXP_REPLACE(code, '[.\t-\r \x{85}\x{a0}\x{1680}\x{2000}-\x{200b}\x{2028}\x{2029}\x{202f}\x{205f}\x{2060}\x{3000}\x{feff}]', '', 'g')
-                    ELSE REPLACE(REPLACE(code, '.', ''), ' ', '')
-                END
-            ),
-            ''
-        ) AS code,
-        COALESCE(
-            NULLIF(
-                UPPER(
-                    REPLACE(
-                        CASE
-                            WHEN REGEXP_MATCHES(code_system, '[^ -~]') THEN REGEXP_REPLACE(code_system, '[.\t-\r \x{85}\x{a0}\x{1680}\x{2000}-\x{200b}\x{2028}\x{2029}\x{202f}\x{205f}\x{2060}\x{3000}\x{feff}]', '', 'g')
-                            ELSE REPLACE(REPLACE(code_system, '.', ''), ' ', '')
-                        END,
-                        '-',
-                        ''
-                    )
-                ),
-                ''
-            ),
-            'HCPCS'
-        ) AS code_system,
-        NULLIF(
-            CASE
-                WHEN site_id < '!' OR RIGHT(site_id, 1) < '!' OR OCTET_LENGTH(ENCODE(site_id)) <> LENGTH(site_id)
-                    THEN REGEXP_REPLACE(site_id, '^[\t-\r \x{85}\x{a0}\x{1680}\x{2000}-\x{200b}\x{2028}\x{2029}\x{202f}\x{205f}\x{2060}\x{3000}\x{feff}]+|[\t-\r \x{85}\x{a0}\x{1680}\x{2000}-\x{200b}\x{2028}\x{2029}\x{202f}\x{205f}\x{2060}\x{3000}\x{feff}]+$', '', 'g')
-                ELSE site_id
-            END,
-            ''
-        ) AS site_id,
+        code_text,
+        code_system_text,
+        site_id,
         source_id_raw,
         line_number_raw,
         modifiers_raw,
@@ -102,8 +74,8 @@ parsed_procedures AS (
             ELSE TRY_CAST(REGEXP_EXTRACT(CAST(p.event_date_raw AS VARCHAR), '^[\t-\r \x{85}\x{a0}\x{1680}\x{2000}-\x{200b}\x{2028}\x{2029}\x{202f}\x{205f}\x{2060}\x{3000}\x{feff}]*([0-9]{4}-[0-9]{2}-[0-9]{2})([T ][0-9]{2}:[0-9]{2}(:[0-9]{2}([.,][0-9]+)?)?(Z|[+-][0-9]{2}(:?[0-9]{2})?)?)?[\t-\r \x{85}\x{a0}\x{1680}\x{2000}-\x{200b}\x{2028}\x{2029}\x{202f}\x{205f}\x{2060}\x{3000}\x{feff}]*$', 1) AS DATE)
         END AS event_date,
         p.code_raw,
-        p.code,
-        p.code_system,
+        p.code_text,
+        p.code_system_text,
         p.site_id,
         p.source_id_raw,
         p.line_number_raw,
@@ -143,15 +115,20 @@ known_patients AS (
     FROM patients_checked
     WHERE reject_reason IS NULL
 ),
+procedure_codes AS (
+    SELECT code_raw, code_system_raw, code, code_system, match_system
+    FROM input_codes
+    WHERE domain = 'procedure'
+),
 judged_procedures AS (
     SELECT
         p.src_row,
         p.patient_id,
         p.event_date,
         p.event_date_raw,
-        p.code,
         p.code_raw,
-        p.code_system,
+        p.code_text,
+        p.code_system_text,
         p.site_id,
         p.source_id_raw,
         p.line_number,
@@ -181,10 +158,10 @@ SELECT
     p.patient_id,
     p.event_date,
     p.event_date_raw,
-    p.code,
+    c.code,
     p.code_raw,
-    p.code_system,
-    s.match_system,
+    c.code_system,
+    c.match_system,
     p.site_id,
     p.source_id_raw,
     p.line_number,
@@ -211,13 +188,16 @@ SELECT
         WHEN p.event_date > r.as_of_date THEN 'future_date'
         WHEN p.event_date < k.birth_date THEN 'date_before_birth'
         WHEN k.birth_date IS NULL AND YEAR(p.event_date) < k.birth_year THEN 'date_before_birth'
-        WHEN p.code IS NULL THEN 'missing_code'
-        WHEN p.site_id IS NULL THEN 'missing_site_id'
-        WHEN s.match_system IS NULL THEN 'unknown_code_system'
+        WHEN c.code IS NULL THEN 'missing_code'
+        WHEN p.site_id IS NULL
+            OR ((p.site_id < '!' OR p.site_id >= CHR(128)) AND REGEXP_MATCHES(p.site_id, '^[\t-\r \x{85}\x{a0}\x{1680}\x{2000}-\x{200b}\x{2028}\x{2029}\x{202f}\x{205f}\x{2060}\x{3000}\x{feff}]*$'))
+            THEN 'missing_site_id'
+        WHEN c.match_system IS NULL THEN 'unknown_code_system'
         WHEN p.number_problem IS NOT NULL THEN 'invalid_number'
     END AS reject_reason
 FROM judged_procedures AS p
 CROSS JOIN run_settings AS r
 LEFT JOIN known_patients AS k ON k.patient_id = p.patient_id
-LEFT JOIN input_code_systems AS s
-    ON s.code_system = p.code_system AND s.domain = 'procedure'
+LEFT JOIN procedure_codes AS c
+    ON c.code_raw IS NOT DISTINCT FROM p.code_text
+    AND c.code_system_raw IS NOT DISTINCT FROM p.code_system_text

@@ -8,8 +8,8 @@
 --   (of every kind, docs/development.md "Reading values") and hyphens read as underscores
 --   ("Entered in error"); blanks at either end are trimmed, so "denied<TAB>" is denied.
 --   Modifiers are separated by commas, semicolons or blanks ("50,RT", "50; Q0", "50 Q0"). These,
---   the trimmed ids and the quarantine's column and value are derived here, after the filter,
---   for the kept rows only.
+--   the trimmed ids (site_id, source_id) and the quarantine's column and value are derived
+--   here, after the filter, for the kept rows only.
 WITH kept_procedures AS (
     SELECT
         p.src_row,
@@ -19,7 +19,7 @@ WITH kept_procedures AS (
         p.code,
         p.code_raw,
         p.code_system,
-        p.site_id,
+        p.site_id AS site_id_text,
         CAST(p.source_id_raw AS VARCHAR) AS source_id_text,
         p.line_number,
         p.line_number_raw,
@@ -53,10 +53,17 @@ normalised_procedures AS (
         code,
         code_raw,
         code_system,
-        site_id,
         NULLIF(
             CASE
-                WHEN source_id_text < '!' OR RIGHT(source_id_text, 1) < '!' OR OCTET_LENGTH(ENCODE(source_id_text)) <> LENGTH(source_id_text)
+                WHEN site_id_text < '!' OR SUBSTRING(site_id_text, -1) < '!' OR OCTET_LENGTH(ENCODE(site_id_text)) <> LENGTH(site_id_text)
+                    THEN REGEXP_REPLACE(site_id_text, '^[\t-\r \x{85}\x{a0}\x{1680}\x{2000}-\x{200b}\x{2028}\x{2029}\x{202f}\x{205f}\x{2060}\x{3000}\x{feff}]+|[\t-\r \x{85}\x{a0}\x{1680}\x{2000}-\x{200b}\x{2028}\x{2029}\x{202f}\x{205f}\x{2060}\x{3000}\x{feff}]+$', '', 'g')
+                ELSE site_id_text
+            END,
+            ''
+        ) AS site_id,
+        NULLIF(
+            CASE
+                WHEN source_id_text < '!' OR SUBSTRING(source_id_text, -1) < '!' OR OCTET_LENGTH(ENCODE(source_id_text)) <> LENGTH(source_id_text)
                     THEN REGEXP_REPLACE(source_id_text, '^[\t-\r \x{85}\x{a0}\x{1680}\x{2000}-\x{200b}\x{2028}\x{2029}\x{202f}\x{205f}\x{2060}\x{3000}\x{feff}]+|[\t-\r \x{85}\x{a0}\x{1680}\x{2000}-\x{200b}\x{2028}\x{2029}\x{202f}\x{205f}\x{2060}\x{3000}\x{feff}]+$', '', 'g')
                 ELSE source_id_text
             END,
@@ -69,7 +76,7 @@ normalised_procedures AS (
                 REPLACE(
                     REGEXP_REPLACE(
                         CASE
-                            WHEN modifiers_text < '!' OR RIGHT(modifiers_text, 1) < '!' OR OCTET_LENGTH(ENCODE(modifiers_text)) <> LENGTH(modifiers_text)
+                            WHEN modifiers_text < '!' OR SUBSTRING(modifiers_text, -1) < '!' OR OCTET_LENGTH(ENCODE(modifiers_text)) <> LENGTH(modifiers_text)
                                 THEN REGEXP_REPLACE(modifiers_text, '^[\t-\r \x{85}\x{a0}\x{1680}\x{2000}-\x{200b}\x{2028}\x{2029}\x{202f}\x{205f}\x{2060}\x{3000}\x{feff}]+|[\t-\r \x{85}\x{a0}\x{1680}\x{2000}-\x{200b}\x{2028}\x{2029}\x{202f}\x{205f}\x{2060}\x{3000}\x{feff}]+$', '', 'g')
                             ELSE modifiers_text
                         END,
@@ -92,7 +99,7 @@ normalised_procedures AS (
                 REGEXP_REPLACE(
                     LOWER(
                         CASE
-                            WHEN status_text < '!' OR RIGHT(status_text, 1) < '!' OR OCTET_LENGTH(ENCODE(status_text)) <> LENGTH(status_text)
+                            WHEN status_text < '!' OR SUBSTRING(status_text, -1) < '!' OR OCTET_LENGTH(ENCODE(status_text)) <> LENGTH(status_text)
                                 THEN REGEXP_REPLACE(status_text, '^[\t-\r \x{85}\x{a0}\x{1680}\x{2000}-\x{200b}\x{2028}\x{2029}\x{202f}\x{205f}\x{2060}\x{3000}\x{feff}]+|[\t-\r \x{85}\x{a0}\x{1680}\x{2000}-\x{200b}\x{2028}\x{2029}\x{202f}\x{205f}\x{2060}\x{3000}\x{feff}]+$', '', 'g')
                             ELSE status_text
                         END

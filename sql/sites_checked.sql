@@ -16,7 +16,7 @@ parsed_sites AS (
         src_row,
         NULLIF(
             CASE
-                WHEN site_id < '!' OR RIGHT(site_id, 1) < '!' OR OCTET_LENGTH(ENCODE(site_id)) <> LENGTH(site_id)
+                WHEN site_id < '!' OR SUBSTRING(site_id, -1) < '!' OR OCTET_LENGTH(ENCODE(site_id)) <> LENGTH(site_id)
                     THEN REGEXP_REPLACE(site_id, '^[\t-\r \x{85}\x{a0}\x{1680}\x{2000}-\x{200b}\x{2028}\x{2029}\x{202f}\x{205f}\x{2060}\x{3000}\x{feff}]+|[\t-\r \x{85}\x{a0}\x{1680}\x{2000}-\x{200b}\x{2028}\x{2029}\x{202f}\x{205f}\x{2060}\x{3000}\x{feff}]+$', '', 'g')
                 ELSE site_id
             END,
@@ -24,7 +24,7 @@ parsed_sites AS (
         ) AS site_id,
         NULLIF(
             CASE
-                WHEN site_name < '!' OR RIGHT(site_name, 1) < '!' OR OCTET_LENGTH(ENCODE(site_name)) <> LENGTH(site_name)
+                WHEN site_name < '!' OR SUBSTRING(site_name, -1) < '!' OR OCTET_LENGTH(ENCODE(site_name)) <> LENGTH(site_name)
                     THEN REGEXP_REPLACE(site_name, '^[\t-\r \x{85}\x{a0}\x{1680}\x{2000}-\x{200b}\x{2028}\x{2029}\x{202f}\x{205f}\x{2060}\x{3000}\x{feff}]+|[\t-\r \x{85}\x{a0}\x{1680}\x{2000}-\x{200b}\x{2028}\x{2029}\x{202f}\x{205f}\x{2060}\x{3000}\x{feff}]+$', '', 'g')
                 ELSE site_name
             END,
@@ -32,7 +32,7 @@ parsed_sites AS (
         ) AS site_name,
         NULLIF(
             CASE
-                WHEN site_group < '!' OR RIGHT(site_group, 1) < '!' OR OCTET_LENGTH(ENCODE(site_group)) <> LENGTH(site_group)
+                WHEN site_group < '!' OR SUBSTRING(site_group, -1) < '!' OR OCTET_LENGTH(ENCODE(site_group)) <> LENGTH(site_group)
                     THEN REGEXP_REPLACE(site_group, '^[\t-\r \x{85}\x{a0}\x{1680}\x{2000}-\x{200b}\x{2028}\x{2029}\x{202f}\x{205f}\x{2060}\x{3000}\x{feff}]+|[\t-\r \x{85}\x{a0}\x{1680}\x{2000}-\x{200b}\x{2028}\x{2029}\x{202f}\x{205f}\x{2060}\x{3000}\x{feff}]+$', '', 'g')
                 ELSE site_group
             END,

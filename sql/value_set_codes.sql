@@ -7,22 +7,8 @@ SELECT
     r.value_set,
     d.domain,
     d.role,
-    UPPER(
-        REPLACE(
-            CASE
-                WHEN REGEXP_MATCHES(r.code_system, '[^ -~]') THEN REGEXP_REPLACE(r.code_system, '[.\t-\r \x{85}\x{a0}\x{1680}\x{2000}-\x{200b}\x{2028}\x{2029}\x{202f}\x{205f}\x{2060}\x{3000}\x{feff}]', '', 'g')
-                ELSE REPLACE(REPLACE(r.code_system, '.', ''), ' ', '')
-            END,
-            '-',
-            ''
-        )
-    ) AS code_system,
-    UPPER(
-        CASE
-            WHEN REGEXP_MATCHES(r.code, '[^ -~]') THEN REGEXP_REPLACE(r.code, '[.\t-\r \x{85}\x{a0}\x{1680}\x{2000}-\x{200b}\x{2028}\x{2029}\x{202f}\x{205f}\x{2060}\x{3000}\x{feff}]', '', 'g')
-            ELSE REPLACE(REPLACE(r.code, '.', ''), ' ', '')
-        END
-    ) AS code,
+    UPPER(REPLACE(REGEXP_REPLACE(r.code_system, '[.\t-\r \x{85}\x{a0}\x{1680}\x{2000}-\x{200b}\x{2028}\x{2029}\x{202f}\x{205f}\x{2060}\x{3000}\x{feff}]', '', 'g'), '-', '')) AS code_system,
+    UPPER(REGEXP_REPLACE(r.code, '[.\t-\r \x{85}\x{a0}\x{1680}\x{2000}-\x{200b}\x{2028}\x{2029}\x{202f}\x{205f}\x{2060}\x{3000}\x{feff}]', '', 'g')) AS code,
     TRIM(r.code) AS display_code,
     NULLIF(TRIM(r.region), '') AS region,
     TRY_CAST(NULLIF(TRIM(r.valid_from), '') AS DATE) AS valid_from,

@@ -75,11 +75,35 @@ def test_every_trim_has_its_guard(path):
     for match in re.finditer(r"REGEXP_REPLACE\(([\w.]+), '" + trim + r"', '', 'g'\)", code):
         x = re.escape(match.group(1))
         guard = (
-            rf"WHEN {x} < '!' OR RIGHT\({x}, 1\) < '!' OR OCTET_LENGTH\(ENCODE\({x}\)\) "
+            rf"WHEN {x} < '!' OR SUBSTRING\({x}, -1\) < '!' OR OCTET_LENGTH\(ENCODE\({x}\)\) "
             rf"<> LENGTH\({x}\)\s+THEN $"
         )
         assert re.search(guard, code[: match.start()]), f"{path.name}: {match.group(1)}"
         assert re.match(rf"\s+ELSE {x}\s+END", code[match.end() :]), path.name
+
+
+@pytest.mark.parametrize("path", SQL_FILES, ids=lambda p: str(p.relative_to(sql_dir())))
+def test_codes_are_normalised_once_per_distinct_value(path):
+    """The code pattern runs in input_codes (the values as written, once each) and on the pack's
+    own codes, never once per input row."""
+    code = _code(path)
+    if f"'{PATTERNS['code']}'" in code:
+        assert path.stem in {"input_codes", "value_set_codes"}, path.name
+        assert code.count("REGEXP_REPLACE(") == code.count(f"'{PATTERNS['code']}', '', 'g')")
+
+
+@pytest.mark.parametrize("path", SQL_FILES, ids=lambda p: str(p.relative_to(sql_dir())))
+def test_every_blank_only_test_per_row_has_its_guard(path):
+    """A per-row test for a cell of blanks only runs its regular expression only on a value that
+    starts with a blank (an ASCII one or a non-ASCII character), or on a value already found
+    unreadable."""
+    code = _code(path)
+    blank_only = re.escape(PATTERNS["blank_only"])
+    for match in re.finditer(r"REGEXP_MATCHES\(([\w.]+), '" + blank_only + r"'\)", code):
+        x = re.escape(match.group(1))
+        before = code[max(0, match.start() - 80) : match.start()]
+        assert re.search(rf"\({x} < '!' OR {x} >= CHR\(128\)\) AND $", before), path.name
+        assert path.stem in {"procedures_checked", "diagnoses_without_site"}, path.name
 
 
 @pytest.mark.parametrize("path", CORE_FILES, ids=lambda p: str(p.relative_to(sql_dir())))
@@ -129,7 +153,8 @@ def _run(expression: str, value: object) -> object:
 
 def trimmed(x: str = "x") -> str:
     return (
-        f"CASE WHEN {x} < '!' OR RIGHT({x}, 1) < '!' OR OCTET_LENGTH(ENCODE({x})) <> LENGTH({x})"
+        f"CASE WHEN {x} < '!' OR SUBSTRING({x}, -1) < '!'"
+        f" OR OCTET_LENGTH(ENCODE({x})) <> LENGTH({x})"
         f" THEN REGEXP_REPLACE({x}, '{_sql('trim')}', '', 'g') ELSE {x} END"
     )
 
@@ -247,17 +272,23 @@ def test_whole_numbers(value, point, comma):
     assert (_run(WHOLE_POINT, value), _run(WHOLE_COMMA, value)) == (point, comma)
 
 
-@pytest.mark.parametrize("value", ["", " ", "\t\xa0\u3000\ufeff"])
+BLANK_ONLY = (
+    f"x IS NULL OR ((x < '!' OR x >= CHR(128)) AND REGEXP_MATCHES(x, '{_sql('blank_only')}'))"
+)
+
+
+@pytest.mark.parametrize("value", ["", " ", "\t\xa0\u3000\ufeff", "\u2003"])
 def test_blank_only_cells_are_empty(value):
-    assert _run(f"REGEXP_MATCHES(x, '{_sql('blank_only')}')", value) is True
+    assert _run(BLANK_ONLY, value) is True
+
+
+@pytest.mark.parametrize("value", ["S1", " S1", "\tS1", "\xa0S1", "Ünal", "!"])
+def test_cells_with_something_in_them_are_not_empty(value):
+    assert _run(BLANK_ONLY, value) is False
 
 
 def test_a_code_loses_dots_and_blanks_of_every_kind():
-    code = (
-        "NULLIF(UPPER(CASE WHEN REGEXP_MATCHES(x, '[^ -~]') "
-        f"THEN REGEXP_REPLACE(x, '{_sql('code')}', '', 'g') "
-        "ELSE REPLACE(REPLACE(x, '.', ''), ' ', '') END), '')"
-    )
+    code = f"NULLIF(UPPER(REGEXP_REPLACE(x, '{_sql('code')}', '', 'g')), '')"
     assert _run(code, " m54 .5\t") == "M545"
     assert _run(code, "\ufeff62\u00a0321\u3000") == "62321"
     assert _run(code, "623\t21") == "62321"

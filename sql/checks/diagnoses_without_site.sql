@@ -13,11 +13,5 @@ SELECT
     CAST(NULL AS VARCHAR) AS value,
     'no site_id' AS detail
 FROM (SELECT src_row, CAST(site_id AS VARCHAR) AS site_id FROM input_diagnoses) AS d
-WHERE NULLIF(
-    CASE
-        WHEN site_id < '!' OR RIGHT(site_id, 1) < '!' OR OCTET_LENGTH(ENCODE(site_id)) <> LENGTH(site_id)
-            THEN REGEXP_REPLACE(site_id, '^[\t-\r \x{85}\x{a0}\x{1680}\x{2000}-\x{200b}\x{2028}\x{2029}\x{202f}\x{205f}\x{2060}\x{3000}\x{feff}]+|[\t-\r \x{85}\x{a0}\x{1680}\x{2000}-\x{200b}\x{2028}\x{2029}\x{202f}\x{205f}\x{2060}\x{3000}\x{feff}]+$', '', 'g')
-        ELSE site_id
-    END,
-    ''
-) IS NULL
+WHERE site_id IS NULL
+    OR ((site_id < '!' OR site_id >= CHR(128)) AND REGEXP_MATCHES(site_id, '^[\t-\r \x{85}\x{a0}\x{1680}\x{2000}-\x{200b}\x{2028}\x{2029}\x{202f}\x{205f}\x{2060}\x{3000}\x{feff}]*$'))

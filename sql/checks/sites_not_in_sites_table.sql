@@ -20,7 +20,7 @@ line_sites AS (
         src_row,
         NULLIF(
             CASE
-                WHEN site_id < '!' OR RIGHT(site_id, 1) < '!' OR OCTET_LENGTH(ENCODE(site_id)) <> LENGTH(site_id)
+                WHEN site_id < '!' OR SUBSTRING(site_id, -1) < '!' OR OCTET_LENGTH(ENCODE(site_id)) <> LENGTH(site_id)
                     THEN REGEXP_REPLACE(site_id, '^[\t-\r \x{85}\x{a0}\x{1680}\x{2000}-\x{200b}\x{2028}\x{2029}\x{202f}\x{205f}\x{2060}\x{3000}\x{feff}]+|[\t-\r \x{85}\x{a0}\x{1680}\x{2000}-\x{200b}\x{2028}\x{2029}\x{202f}\x{205f}\x{2060}\x{3000}\x{feff}]+$', '', 'g')
                 ELSE site_id
             END,
