@@ -4,16 +4,20 @@
 -- tables: procedures
 -- description: A procedure line's site_id is not in the sites table, although the extract has
 --   one with rows. The site is reported under its id, with no name or group.
--- Reads one raw column (input_procedures.site_id, trimmed as the engine trims it).
+-- Reads one raw column (input_procedures.site_id): a site id found among the known sites as
+--   written is known; only the others are trimmed as the engine trims them and looked up again.
 WITH sites_given AS (
     SELECT COUNT(*) AS site_rows FROM input_sites
 ),
 known_sites AS (
     SELECT site_id FROM sites_checked WHERE reject_reason IS NULL
 ),
-text_sites AS (
-    SELECT src_row, CAST(site_id AS VARCHAR) AS site_id
-    FROM input_procedures
+unknown_as_written AS (
+    SELECT p.src_row, CAST(p.site_id AS VARCHAR) AS site_id
+    FROM input_procedures AS p
+    JOIN sites_given AS g ON g.site_rows > 0
+    WHERE p.site_id IS NOT NULL
+        AND CAST(p.site_id AS VARCHAR) NOT IN (SELECT site_id FROM known_sites)
 ),
 line_sites AS (
     SELECT
@@ -26,7 +30,7 @@ line_sites AS (
             END,
             ''
         ) AS site_id
-    FROM text_sites
+    FROM unknown_as_written
 )
 SELECT
     'procedures' AS table_name,
@@ -35,7 +39,5 @@ SELECT
     p.site_id AS value,
     'not in sites' AS detail
 FROM line_sites AS p
-CROSS JOIN sites_given AS g
 WHERE p.site_id IS NOT NULL
-    AND g.site_rows > 0
     AND p.site_id NOT IN (SELECT site_id FROM known_sites)
