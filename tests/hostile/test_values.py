@@ -317,10 +317,16 @@ def test_decimal_comma_is_a_setting_and_an_option(tmp_path):
     assert load_settings(config).decimal_comma is True
     assert load_settings().decimal_comma is False
     assert load_settings(decimal_comma=True).decimal_comma is True
-    from audit.cli import build_parser
+    from audit.cli import _settings_from, build_parser
 
     args = build_parser().parse_args(["run", "in", "--out", "o", "--decimal-comma"])
-    assert args.decimal_comma is True
+    assert _settings_from(args).decimal_comma is True
+    args = build_parser().parse_args(["run", "in", "--out", "o", "--config", str(config)])
+    assert _settings_from(args).decimal_comma is True
+    assert (
+        _settings_from(build_parser().parse_args(["run", "in", "--out", "o"])).decimal_comma
+        is False
+    )
 
 
 def test_claims_amount_in_another_notation_is_quarantined(tmp_path):
