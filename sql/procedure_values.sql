@@ -1,9 +1,10 @@
 -- procedure_values
 -- Grain: one row per status x code x code system of the input procedure lines, as written (not
 --   normalised), with the status as normalised and the number of lines.
--- Implements: the one cheap scan over ALL procedure lines that the reconciliation and the
---   data-quality counts need (measure spec 3.1: counted, not counting by status; codes that look
---   like an index code but do not match, near_miss_codes). A grouping on the values as written,
+-- Implements: the one cheap scan over ALL procedure lines that the code normalisation
+--   (input_codes), the reconciliation and the data-quality counts need (measure spec 3.1:
+--   counted, not counting by status; codes that look like an index code but do not match,
+--   near_miss_codes). A grouping on the values as written,
 --   so every normalisation runs once per distinct value, not once per line. Status is
 --   normalised exactly as procedures_kept normalises it (docs/development.md "Reading values"):
 --   blanks of every kind trimmed, lower case, inner blanks and hyphens read as underscores.
