@@ -125,6 +125,12 @@ def _add_run_options(p: argparse.ArgumentParser) -> None:
         "--memory-limit", help="DuckDB memory limit (default 1280MB; past it, spill to disk)"
     )
     p.add_argument("--temp-dir", help="folder DuckDB may spill to")
+    p.add_argument(
+        "--decimal-comma",
+        action="store_true",
+        default=None,
+        help="numbers written as text use a decimal comma (1.200,50); default a decimal point",
+    )
     p.add_argument("-v", "--verbose", action="store_true", help="print the stage table")
     p.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors")
 
@@ -227,6 +233,7 @@ def _settings_from(args: argparse.Namespace):
         memory_limit=args.memory_limit,
         temp_dir=args.temp_dir,
         omop_site_fallback=args.omop_site_fallback,
+        decimal_comma=args.decimal_comma,
     )
 
 

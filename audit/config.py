@@ -46,6 +46,10 @@ class Settings:
     as_of_date: date | None = None
     # disclosure control for everything published (privacy.md): cms, opensafely, nhs or none
     suppression: str = "cms"
+    # numbers written as text use a decimal comma ("1.200,50", "1,5"); by default a decimal
+    # point ("1,200.50", "1.5"). Never guessed from the data: a number that does not fit the
+    # notation is quarantined (invalid_number). docs/inputs.md, "Numbers"
+    decimal_comma: bool = False
     # DuckDB resources (recorded; they never change results). The memory limit keeps a 100M-row
     # run under 2 GiB of resident memory; past it DuckDB spills to temp_dir (default: a fresh
     # folder in the system temporary folder, removed at the end of the run).
@@ -109,7 +113,7 @@ def _coerce(name: str, value: Any) -> Any:
         if not low <= value <= high:
             raise _invalid(name, value, f"it must be from {low} to {high}")
         return value
-    if name == "other_specific_cause":
+    if name in ("other_specific_cause", "decimal_comma"):
         if not isinstance(value, bool):
             raise _invalid(name, value, "true or false is needed")
         return value

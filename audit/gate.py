@@ -16,9 +16,10 @@ row_number, column_name, value, detail``, under a header::
     -- hint: <optional: the likely fix, added to the run's one-line error>
 
 The checks read the relations of the engine's steps up to ``procedures_summary`` (``input_*``,
-``*_checked``, ``*_kept``, ``value_set_codes``, ``run_settings``), so they judge values exactly
-as the engine normalised them. An ``error`` stops the run; a ``warn`` goes to the report. Errors
-are meant to be rare and unmistakable (most of a table unreadable, claims shared by patients).
+``*_checked``, ``*_kept``, ``value_set_codes``, ``near_miss_codes``, ``run_settings``), so they
+judge values exactly as the engine normalised them. An ``error`` stops the run; a ``warn`` goes
+to the report. Errors are meant to be rare and unmistakable (most of a table unreadable, claims
+shared by patients).
 """
 
 from __future__ import annotations

@@ -24,6 +24,9 @@ from audit.resources import data_dir, read_sql
 STEPS: tuple[str, ...] = (
     "value_set_codes",
     "patients_checked",
+    "diagnosis_values",
+    "procedure_values",
+    "input_codes",
     "diagnoses_checked",
     "procedures_checked",
     "coverage_checked",
@@ -31,6 +34,7 @@ STEPS: tuple[str, ...] = (
     "diagnoses_kept",
     "diagnoses_summary",
     "procedures_kept",
+    "near_miss_codes",
     "procedures_summary",
     "quarantine",
     "value_issues",
@@ -52,6 +56,7 @@ STEPS: tuple[str, ...] = (
     "site_outcome_counts",
     "input_reconciliation",
     "data_quality",
+    "diagnosis_coding",
 )
 # Steps read by later steps a few times but too large to hold: views, scanned where read.
 # dx_of_interest is a filter of diagnoses_kept: a view, so those rows are held once, not twice.
@@ -87,10 +92,14 @@ def step_parameters(
 
 
 def load_settings_tables(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
-    """Settings that are lists or switches become small tables the SQL joins to; so does the
-    as-of date, which views (which cannot bind parameters) read."""
-    con.execute("CREATE OR REPLACE TABLE run_settings (as_of_date DATE)")
-    con.execute("INSERT INTO run_settings VALUES ($d)", {"d": settings.resolved_as_of()})
+    """Settings that are lists or switches become small tables the SQL joins to; so do the
+    as-of date and the number notation, which views (which cannot bind parameters) and the
+    adapters' steps read."""
+    con.execute("CREATE OR REPLACE TABLE run_settings (as_of_date DATE, decimal_comma BOOLEAN)")
+    con.execute(
+        "INSERT INTO run_settings VALUES ($d, $comma)",
+        {"d": settings.resolved_as_of(), "comma": settings.decimal_comma},
+    )
     con.execute("CREATE OR REPLACE TABLE non_counting_statuses (status VARCHAR)")
     if settings.non_counting_statuses:  # none is a valid choice: every status counts
         con.executemany(

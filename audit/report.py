@@ -1229,6 +1229,7 @@ def write_aggregate_outputs(
         site_sources=site_sources_text(context.get("site_sources")),
         checks=checks,
         recon=recon,
+        coding_warning=_text(context.get("coding_warning")),
     )
     path = safe_output_path(out_dir, "index.html")
     path.write_text(index_html, encoding="utf-8", newline="")

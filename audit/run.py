@@ -87,7 +87,7 @@ class RunResult:
     sessions: int
     outcomes: dict[str, int]
     quarantined: int
-    findings: list[Finding]
+    findings: list[Finding]  # the pack's definition check, then run warnings (the CLI prints them)
     pipeline: PipelineResult
     manifest: dict[str, Any] = field(default_factory=dict)
 
@@ -172,6 +172,63 @@ def _reconciliation(con: duckdb.DuckDBPyConnection, table_rows: dict[str, int]) 
         entry["balanced"] = total == n_rows
         out[table] = entry
     return out
+
+
+# An extract with more than this share of its diagnoses in code systems without verified value
+# sets is warned about: the pack cannot see most of its spine-pain visits and indications.
+CODING_WARNING_SHARE = 0.5
+
+
+def _diagnosis_coding(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
+    """How much of the extract's diagnoses the pack's value sets can see, per code system
+    (diagnosis_coding), and a warning when most diagnoses are in a code system whose value sets
+    are missing, provisional or partial: the in-population count is then undercounted."""
+    rows = con.execute(
+        "SELECT code_system, diagnoses, matched_diagnoses, value_sets, value_sets_with_codes, "
+        "value_sets_defined FROM diagnosis_coding"
+    ).fetchall()
+    systems = [
+        {
+            "code_system": system,
+            "diagnoses": int(n),
+            "matched_diagnoses": int(matched),
+            "matched_share": round(matched / n, 4) if n else None,
+            "value_sets": status,
+            "value_sets_with_codes": int(with_codes),
+            "value_sets_defined": int(defined),
+        }
+        for system, n, matched, status, with_codes, defined in rows
+    ]
+    total = sum(s["diagnoses"] for s in systems)
+    weak = [s for s in systems if s["value_sets"] != "verified"]
+    share = round(sum(s["diagnoses"] for s in weak) / total, 4) if total else None
+    warning = None
+    if share is not None and share > CODING_WARNING_SHARE:
+        named = "; ".join(
+            f"{s['code_system']}: {_share_text(s['diagnoses'] / total)} of diagnoses, "
+            f"{_share_text(s['matched_share'] or 0)} of them matched, "
+            + (
+                "no value sets in the pack"
+                if s["value_sets"] == "none"
+                else f"{s['value_sets_with_codes']} of {s['value_sets_defined']} value sets, "
+                "provisional"
+            )
+            for s in weak
+        )
+        warning = (
+            f"{_share_text(share)} of the diagnoses are in code systems without verified value "
+            f"sets ({named}). Spine-pain visits, indications and exclusions coded there are "
+            "missed, so the in-population count is undercounted."
+        )
+    return {
+        "code_systems": systems,
+        "share_without_verified_value_sets": share,
+        "undercount_warning": warning,
+    }
+
+
+def _share_text(share: float) -> str:
+    return f"{share * 100:.0f}%" if share >= 0.01 or share == 0 else "<1%"
 
 
 def _frames(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
@@ -436,6 +493,7 @@ def _write_outputs(
             "SELECT check_name, domain, code, row_count FROM data_quality"
         ).fetchall()
     ]
+    coding = _diagnosis_coding(con)
     start, end = con.execute("SELECT period_start, period_end FROM audit_period").fetchone()
     quarantined = con.execute("SELECT COUNT(*) FROM quarantine").fetchone()[0]
     value_issues = con.execute("SELECT COUNT(*) FROM value_issues").fetchone()[0]
@@ -459,6 +517,7 @@ def _write_outputs(
         "site_sources": adapted.notes.get("site_sources"),
         "input_format": adapted.fmt,
         "input_file_formats": sorted({str(e["format"]) for e in adapted.files if e.get("format")}),
+        "coding_warning": coding["undercount_warning"],
     }
     from audit.report import write_aggregate_outputs  # imported late: heavier dependencies
 
@@ -488,6 +547,7 @@ def _write_outputs(
         "definition_check": [f.as_dict() for f in findings],
         "data_quality": data_quality,
         "data_quality_gate": gate_result.manifest(),
+        "diagnosis_coding": coding,
         "results": {
             "sessions": sessions,
             "sessions_by_outcome": outcomes,
@@ -502,12 +562,13 @@ def _write_outputs(
     (internal / MANIFEST_NAME).write_text(
         json.dumps(manifest, indent=2, sort_keys=False, default=str) + "\n", encoding="utf-8"
     )
+    warnings = [Finding("warning", "diagnosis_coding", coding["undercount_warning"])]
     return RunResult(
         out_dir=folder.tmp,
         sessions=sessions,
         outcomes=outcomes,
         quarantined=quarantined,
-        findings=findings,
+        findings=findings + (warnings if coding["undercount_warning"] else []),
         pipeline=pipeline,
         manifest=manifest,
     )

@@ -4,7 +4,10 @@
 --   reported as "unlisted nervous-system procedure (possible DRG radiofrequency)", never
 --   classified), 3.1 (status values that count but are not blank are listed), and dated validity
 --   of value-set codes: a code used after its valid_to (or before its valid_from) still
---   classifies and is reported here.
+--   classifies and is reported here. Lines whose code looks like an index code of the pack
+--   but matches none (near_miss_codes) are counted by pattern and by the index code they
+--   probably meant (near_miss_index_code_<pattern>): the meant code comes from the pack, never
+--   the code as written, so nothing from the data is published.
 WITH retired_procedure_codes AS (
     SELECT
         'retired_code_used_after_retirement' AS check_name,
@@ -83,6 +86,15 @@ unmatched_code_systems AS (
             SELECT code_system FROM value_set_codes WHERE domain = 'diagnosis'
         )
         AND s.row_count > COALESCE(r.rejected, 0)
+),
+near_miss_index_codes AS (
+    SELECT
+        'near_miss_index_code_' || pattern AS check_name,
+        'procedure' AS domain,
+        meant_code AS code,
+        CAST(SUM(row_count) AS BIGINT) AS row_count
+    FROM near_miss_codes
+    GROUP BY pattern, meant_code
 )
 SELECT check_name, domain, code, row_count FROM retired_procedure_codes
 UNION ALL
@@ -97,4 +109,6 @@ UNION ALL
 SELECT check_name, domain, code, row_count FROM other_counting_statuses
 UNION ALL
 SELECT check_name, domain, code, row_count FROM unmatched_code_systems
+UNION ALL
+SELECT check_name, domain, code, row_count FROM near_miss_index_codes
 ORDER BY check_name, domain, code

@@ -3,8 +3,9 @@
 --   value set it belongs to. Every other accepted row is only counted (diagnoses_summary).
 -- Implements: the "filter early and narrow" rule: one scan of the diagnoses keeps just what the
 --   rules read (measure spec 3.4, 4: AXIAL, RADICULAR, chronic pain, trial, exclusions; equality
---   join on normalised codes) and what the quarantine needs. The ids are trimmed and the
---   quarantine's column and value derived here, after the filter, for the kept rows only.
+--   join on normalised codes) and what the quarantine needs. The ids are trimmed (blanks of
+--   every kind, docs/development.md "Reading values") and the quarantine's column and value
+--   derived here, after the filter, for the kept rows only.
 WITH kept_diagnoses AS (
     SELECT
         d.src_row,
@@ -14,8 +15,8 @@ WITH kept_diagnoses AS (
         d.code,
         d.code_raw,
         d.code_system,
-        d.source_id_raw,
-        d.site_id_raw,
+        CAST(d.source_id_raw AS VARCHAR) AS source_id_text,
+        CAST(d.site_id_raw AS VARCHAR) AS site_id_text,
         d.reject_reason,
         v.value_set,
         v.role,
@@ -36,8 +37,22 @@ SELECT
     event_date,
     code,
     code_system,
-    NULLIF(TRIM(CAST(source_id_raw AS VARCHAR)), '') AS source_id,
-    NULLIF(TRIM(CAST(site_id_raw AS VARCHAR)), '') AS site_id,
+    NULLIF(
+        CASE
+            WHEN source_id_text < '!' OR SUBSTRING(source_id_text, -1) < '!' OR OCTET_LENGTH(ENCODE(source_id_text)) <> LENGTH(source_id_text)
+                THEN REGEXP_REPLACE(source_id_text, '^[\t-\r \x{85}\x{a0}\x{1680}\x{2000}-\x{200b}\x{2028}\x{2029}\x{202f}\x{205f}\x{2060}\x{3000}\x{feff}]+|[\t-\r \x{85}\x{a0}\x{1680}\x{2000}-\x{200b}\x{2028}\x{2029}\x{202f}\x{205f}\x{2060}\x{3000}\x{feff}]+$', '', 'g')
+            ELSE source_id_text
+        END,
+        ''
+    ) AS source_id,
+    NULLIF(
+        CASE
+            WHEN site_id_text < '!' OR SUBSTRING(site_id_text, -1) < '!' OR OCTET_LENGTH(ENCODE(site_id_text)) <> LENGTH(site_id_text)
+                THEN REGEXP_REPLACE(site_id_text, '^[\t-\r \x{85}\x{a0}\x{1680}\x{2000}-\x{200b}\x{2028}\x{2029}\x{202f}\x{205f}\x{2060}\x{3000}\x{feff}]+|[\t-\r \x{85}\x{a0}\x{1680}\x{2000}-\x{200b}\x{2028}\x{2029}\x{202f}\x{205f}\x{2060}\x{3000}\x{feff}]+$', '', 'g')
+            ELSE site_id_text
+        END,
+        ''
+    ) AS site_id,
     reject_reason,
     CASE
         WHEN reject_reason IN ('missing_patient_id', 'unknown_patient') THEN 'patient_id'

@@ -6,8 +6,9 @@
 --   counting or not, quarantined for another reason or not — whose date is itself valid (read,
 --   from 1900 on, not after the as-of date, not before birth). Only the patients whose history
 --   can matter are looked up, so the scan reads two columns and keeps no per-patient state for
---   the rest of the extract. Ids are trimmed only when they start or end with a blank or hold a
---   non-ASCII character (the same value as TRIM, as in diagnoses_checked).
+--   the rest of the extract. Ids and dates are read with the same patterns as in
+--   diagnoses_checked and procedures_checked (docs/development.md "Reading values"): an id is
+--   trimmed only when it starts or ends with a blank or holds a non-ASCII character.
 WITH wanted_patients AS (
     SELECT DISTINCT a.patient_id, p.birth_date, p.birth_year
     FROM anchors AS a
@@ -16,25 +17,24 @@ WITH wanted_patients AS (
         AND a.patient_id NOT IN (SELECT patient_id FROM coverage_spans)
 ),
 raw_records AS (
-    SELECT CAST(patient_id AS VARCHAR) AS raw_patient_id, TRY_CAST(event_date AS DATE) AS event_date
-    FROM input_diagnoses
+    SELECT CAST(patient_id AS VARCHAR) AS patient_id, event_date FROM input_diagnoses
     UNION ALL
-    SELECT CAST(patient_id AS VARCHAR) AS raw_patient_id, TRY_CAST(event_date AS DATE) AS event_date
-    FROM input_procedures
+    SELECT CAST(patient_id AS VARCHAR) AS patient_id, event_date FROM input_procedures
 ),
 records AS (
     SELECT
         NULLIF(
             CASE
-                WHEN raw_patient_id LIKE ' %'
-                    OR raw_patient_id LIKE '% '
-                    OR OCTET_LENGTH(ENCODE(raw_patient_id)) <> LENGTH(raw_patient_id)
-                    THEN TRIM(raw_patient_id)
-                ELSE raw_patient_id
+                WHEN patient_id < '!' OR SUBSTRING(patient_id, -1) < '!' OR OCTET_LENGTH(ENCODE(patient_id)) <> LENGTH(patient_id)
+                    THEN REGEXP_REPLACE(patient_id, '^[\t-\r \x{85}\x{a0}\x{1680}\x{2000}-\x{200b}\x{2028}\x{2029}\x{202f}\x{205f}\x{2060}\x{3000}\x{feff}]+|[\t-\r \x{85}\x{a0}\x{1680}\x{2000}-\x{200b}\x{2028}\x{2029}\x{202f}\x{205f}\x{2060}\x{3000}\x{feff}]+$', '', 'g')
+                ELSE patient_id
             END,
             ''
         ) AS patient_id,
-        event_date
+        CASE
+            WHEN UPPER(TYPEOF(event_date)) NOT IN ('VARCHAR', 'STRING') THEN TRY_CAST(event_date AS DATE)
+            ELSE TRY_CAST(REGEXP_EXTRACT(CAST(event_date AS VARCHAR), '^[\t-\r \x{85}\x{a0}\x{1680}\x{2000}-\x{200b}\x{2028}\x{2029}\x{202f}\x{205f}\x{2060}\x{3000}\x{feff}]*([0-9]{4}-[0-9]{2}-[0-9]{2})([T ][0-9]{2}:[0-9]{2}(:[0-9]{2}([.,][0-9]+)?)?(Z|[+-][0-9]{2}(:?[0-9]{2})?)?)?[\t-\r \x{85}\x{a0}\x{1680}\x{2000}-\x{200b}\x{2028}\x{2029}\x{202f}\x{205f}\x{2060}\x{3000}\x{feff}]*$', 1) AS DATE)
+        END AS event_date
     FROM raw_records
 )
 SELECT w.patient_id, MIN(r.event_date) AS first_record_date

@@ -28,8 +28,10 @@ from audit.adapters import FORMATS, AdapterResult, detect_format, load_adapter
 from audit.adapters import claims as claims_adapter
 from audit.adapters import fhir as fhir_adapter
 from audit.adapters import omop as omop_adapter
+from audit.config import load_settings
 from audit.errors import InputError
 from audit.inputs import CANONICAL
+from audit.pipeline import load_settings_tables
 from audit.resources import sql_dir
 from tests.helpers import audit_sessions
 from tests.test_portability import FORBIDDEN
@@ -50,6 +52,7 @@ def _build_module():
 
 def load(folder: Path, fmt: str | None) -> tuple[duckdb.DuckDBPyConnection, AdapterResult]:
     con = duckdb.connect()
+    load_settings_tables(con, load_settings())  # the adapters read the run's number notation
     return con, load_adapter(con, folder, fmt)
 
 

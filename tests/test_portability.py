@@ -27,7 +27,8 @@ FORBIDDEN = {
     "dayofweek / isodow": r"\b(dayofweek|isodow)\s*\(",
     "datesub": r"\bdatesub\s*\(",
     "list_contains": r"\blist_contains\s*\(",
-    "string formatting placeholder": r"\{[a-z_]+\}",
+    # (not a regular expression's code point, such as \x{feff})
+    "string formatting placeholder": r"(?<!\\x)\{[a-z_]+\}",
 }
 
 

@@ -6,7 +6,8 @@
 --   reuses the claim id is a new version of that claim. The final version of a chain is the
 --   one furthest down the links, then with the latest processed date, then replacement (7)
 --   after original and void (8) after both, then the latest in the file. A chain whose final
---   version has frequency 8 is voided.
+--   version has frequency 8 is voided. A processed date is read as the audit reads dates
+--   (docs/development.md "Reading values"): a word such as epoch is no date and sorts last.
 WITH claim_links AS (
     SELECT
         claim_key,
@@ -53,7 +54,7 @@ ranked_versions AS (
             PARTITION BY c.chain_key
             ORDER BY
                 c.chain_depth DESC,
-                TRY_CAST(v.processed_date AS DATE) DESC NULLS LAST,
+                TRY_CAST(REGEXP_EXTRACT(v.processed_date, '^[\t-\r \x{85}\x{a0}\x{1680}\x{2000}-\x{200b}\x{2028}\x{2029}\x{202f}\x{205f}\x{2060}\x{3000}\x{feff}]*([0-9]{4}-[0-9]{2}-[0-9]{2})([T ][0-9]{2}:[0-9]{2}(:[0-9]{2}([.,][0-9]+)?)?(Z|[+-][0-9]{2}(:?[0-9]{2})?)?)?[\t-\r \x{85}\x{a0}\x{1680}\x{2000}-\x{200b}\x{2028}\x{2029}\x{202f}\x{205f}\x{2060}\x{3000}\x{feff}]*$', 1) AS DATE) DESC NULLS LAST,
                 CASE v.frequency WHEN '8' THEN 2 WHEN '7' THEN 1 ELSE 0 END DESC,
                 v.first_row DESC
         ) AS version_rank,

@@ -6,12 +6,16 @@
 --   = servicedDate, else servicedPeriod.start, else billablePeriod.start; line_number =
 --   sequence; modifiers = the first coding of modifier 1-4; units = quantity.value;
 --   allowed_amount = the adjudication amounts of category eligible (CARIN: allowed) or
---   allowedamount; status denied when an adjudication has category denialreason. Not counted
---   (disposition): every item of a claim disposed of in fhir_eob_claims; claim_without_items;
---   an institutional item with a revenue code but no procedure code
---   (facility_line_without_hcpcs); and, as for claim files, a negative item (quantity or
---   allowed amount) cancels one positive item of the same patient, date, code, modifiers, site
---   and claim type (reversal_line / reversed_line; unmatched_reversal).
+--   allowedamount. JSON numbers always use a decimal point: they are read as such
+--   (docs/development.md "Reading values") and passed on in the notation of the run
+--   (run_settings.decimal_comma), so the audit reads them back as they were; an amount or
+--   quantity that is not a number is passed on as given, for the audit to quarantine
+--   (invalid_number), never summed as zero. Status denied when an adjudication has category
+--   denialreason. Not counted (disposition): every item of a claim disposed of in
+--   fhir_eob_claims; claim_without_items; an institutional item with a revenue code but no
+--   procedure code (facility_line_without_hcpcs); and, as for claim files, a negative item
+--   (quantity or allowed amount) cancels one positive item of the same patient, date, code,
+--   modifiers, site and claim type (reversal_line / reversed_line; unmatched_reversal).
 WITH claim_items AS (
     SELECT src_file, src_row, UNNEST(items) AS it
     FROM fhir_eob_claims
@@ -51,17 +55,33 @@ item_adjudications AS (
     SELECT src_file, src_row, item_key, UNNEST(it.adjudication) AS adj
     FROM numbered_items
 ),
+read_amounts AS (
+    SELECT
+        src_file,
+        src_row,
+        item_key,
+        LOWER(adj.category.coding[1].code) AS category,
+        CASE
+            WHEN NOT REGEXP_MATCHES(COALESCE(adj.amount.value, ''), '^[\t-\r \x{85}\x{a0}\x{1680}\x{2000}-\x{200b}\x{2028}\x{2029}\x{202f}\x{205f}\x{2060}\x{3000}\x{feff}]*$')
+                THEN adj.amount.value
+        END AS amount_text,
+        TRY_CAST(REPLACE(REGEXP_EXTRACT(adj.amount.value, '^[\t-\r \x{85}\x{a0}\x{1680}\x{2000}-\x{200b}\x{2028}\x{2029}\x{202f}\x{205f}\x{2060}\x{3000}\x{feff}]*([+-]?([0-9]+|[0-9]{1,3}(,[0-9]{3})+)(\.[0-9]+)?)[\t-\r \x{85}\x{a0}\x{1680}\x{2000}-\x{200b}\x{2028}\x{2029}\x{202f}\x{205f}\x{2060}\x{3000}\x{feff}]*$', 1), ',', '') AS DECIMAL(18, 2))
+            AS amount
+    FROM item_adjudications
+),
 item_amounts AS (
     SELECT
         src_file,
         src_row,
         item_key,
-        SUM(TRY_CAST(TRIM(adj.amount.value) AS DECIMAL(18, 2))) FILTER (
-            WHERE LOWER(adj.category.coding[1].code) IN ('eligible', 'allowedamount')
-        ) AS allowed_amount,
-        MAX(CASE WHEN LOWER(adj.category.coding[1].code) = 'denialreason' THEN 1 ELSE 0 END)
-            AS denied
-    FROM item_adjudications
+        SUM(amount) FILTER (WHERE category IN ('eligible', 'allowedamount')) AS allowed_amount,
+        MIN(amount_text) FILTER (
+            WHERE category IN ('eligible', 'allowedamount')
+                AND amount_text IS NOT NULL
+                AND amount IS NULL
+        ) AS allowed_amount_unread,
+        MAX(CASE WHEN category = 'denialreason' THEN 1 ELSE 0 END) AS denied
+    FROM read_amounts
     GROUP BY src_file, src_row, item_key
 ),
 claim_units AS (
@@ -95,11 +115,14 @@ claim_units AS (
             ),
             ''
         ) AS modifiers,
-        NULLIF(TRIM(i.it.quantity.value), '') AS units,
+        NULLIF(TRIM(i.it.quantity.value), '') AS units_text,
+        TRY_CAST(REPLACE(REGEXP_EXTRACT(i.it.quantity.value, '^[\t-\r \x{85}\x{a0}\x{1680}\x{2000}-\x{200b}\x{2028}\x{2029}\x{202f}\x{205f}\x{2060}\x{3000}\x{feff}]*([+-]?([0-9]+|[0-9]{1,3}(,[0-9]{3})+)(\.[0-9]+)?)[\t-\r \x{85}\x{a0}\x{1680}\x{2000}-\x{200b}\x{2028}\x{2029}\x{202f}\x{205f}\x{2060}\x{3000}\x{feff}]*$', 1), ',', '') AS DOUBLE)
+            AS units,
         NULLIF(TRIM(i.it.revenue.coding[1].code), '') AS revenue_code,
         p.code,
         p.code_system,
         a.allowed_amount,
+        a.allowed_amount_unread,
         COALESCE(a.denied, 0) AS denied
     FROM fhir_eob_claims AS c
     LEFT JOIN numbered_items AS i ON i.src_file = c.src_file AND i.src_row = c.src_row
@@ -112,7 +135,8 @@ claim_units AS (
 judged_units AS (
     SELECT
         *,
-        COALESCE(TRY_CAST(units AS DOUBLE) < 0 OR allowed_amount < 0, FALSE) AS is_negative,
+        COALESCE(units < 0 OR (allowed_amount_unread IS NULL AND allowed_amount < 0), FALSE)
+            AS is_negative,
         COALESCE(
             claim_disposition,
             CASE
@@ -154,8 +178,15 @@ SELECT
     u.claim_id AS source_id,
     u.line_number,
     u.modifiers,
-    u.units,
-    CAST(u.allowed_amount AS VARCHAR) AS allowed_amount,
+    CASE
+        WHEN u.units IS NOT NULL AND r.decimal_comma THEN REPLACE(CAST(u.units AS VARCHAR), '.', ',')
+        ELSE u.units_text
+    END AS units,
+    CASE
+        WHEN u.allowed_amount_unread IS NOT NULL THEN u.allowed_amount_unread
+        WHEN r.decimal_comma THEN REPLACE(CAST(u.allowed_amount AS VARCHAR), '.', ',')
+        ELSE CAST(u.allowed_amount AS VARCHAR)
+    END AS allowed_amount,
     CASE WHEN u.denied = 1 THEN 'denied' END AS status,
     u.provider_id,
     COALESCE(
@@ -167,6 +198,7 @@ SELECT
         END
     ) AS disposition
 FROM judged_units AS u
+CROSS JOIN run_settings AS r
 LEFT JOIN reversal_pairs AS p
     ON p.src_file = u.src_file AND p.src_row = u.src_row AND p.item_key = u.item_key
 ORDER BY u.src_file, u.src_row, u.item_key

@@ -4,19 +4,33 @@
 --   from year, month and day of birth when all three are there; birth_year = year_of_birth
 --   (the audit counts age from 1 July when only the year is known); sex from
 --   gender_concept_id (8507 M, 8532 F), else from gender_source_value, else U when either is
---   given.
+--   given. Year, month and day are whole numbers (docs/development.md "Reading values"):
+--   "5.5" is no month, never rounded to 6.
 WITH persons AS (
     SELECT
         src_row,
         NULLIF(TRIM(person_id), '') AS person_id,
         NULLIF(TRIM(year_of_birth), '') AS year_text,
-        TRY_CAST(TRY_CAST(NULLIF(TRIM(year_of_birth), '') AS DOUBLE) AS INTEGER) AS birth_y,
-        TRY_CAST(TRY_CAST(NULLIF(TRIM(month_of_birth), '') AS DOUBLE) AS INTEGER) AS birth_m,
-        TRY_CAST(TRY_CAST(NULLIF(TRIM(day_of_birth), '') AS DOUBLE) AS INTEGER) AS birth_d,
+        CASE
+            WHEN r.decimal_comma
+                THEN TRY_CAST(REPLACE(REGEXP_EXTRACT(year_of_birth, '^[\t-\r \x{85}\x{a0}\x{1680}\x{2000}-\x{200b}\x{2028}\x{2029}\x{202f}\x{205f}\x{2060}\x{3000}\x{feff}]*([+-]?([0-9]+|[0-9]{1,3}(\.[0-9]{3})+))(,0+)?[\t-\r \x{85}\x{a0}\x{1680}\x{2000}-\x{200b}\x{2028}\x{2029}\x{202f}\x{205f}\x{2060}\x{3000}\x{feff}]*$', 1), '.', '') AS INTEGER)
+            ELSE TRY_CAST(REPLACE(REGEXP_EXTRACT(year_of_birth, '^[\t-\r \x{85}\x{a0}\x{1680}\x{2000}-\x{200b}\x{2028}\x{2029}\x{202f}\x{205f}\x{2060}\x{3000}\x{feff}]*([+-]?([0-9]+|[0-9]{1,3}(,[0-9]{3})+))(\.0+)?[\t-\r \x{85}\x{a0}\x{1680}\x{2000}-\x{200b}\x{2028}\x{2029}\x{202f}\x{205f}\x{2060}\x{3000}\x{feff}]*$', 1), ',', '') AS INTEGER)
+        END AS birth_y,
+        CASE
+            WHEN r.decimal_comma
+                THEN TRY_CAST(REPLACE(REGEXP_EXTRACT(month_of_birth, '^[\t-\r \x{85}\x{a0}\x{1680}\x{2000}-\x{200b}\x{2028}\x{2029}\x{202f}\x{205f}\x{2060}\x{3000}\x{feff}]*([+-]?([0-9]+|[0-9]{1,3}(\.[0-9]{3})+))(,0+)?[\t-\r \x{85}\x{a0}\x{1680}\x{2000}-\x{200b}\x{2028}\x{2029}\x{202f}\x{205f}\x{2060}\x{3000}\x{feff}]*$', 1), '.', '') AS INTEGER)
+            ELSE TRY_CAST(REPLACE(REGEXP_EXTRACT(month_of_birth, '^[\t-\r \x{85}\x{a0}\x{1680}\x{2000}-\x{200b}\x{2028}\x{2029}\x{202f}\x{205f}\x{2060}\x{3000}\x{feff}]*([+-]?([0-9]+|[0-9]{1,3}(,[0-9]{3})+))(\.0+)?[\t-\r \x{85}\x{a0}\x{1680}\x{2000}-\x{200b}\x{2028}\x{2029}\x{202f}\x{205f}\x{2060}\x{3000}\x{feff}]*$', 1), ',', '') AS INTEGER)
+        END AS birth_m,
+        CASE
+            WHEN r.decimal_comma
+                THEN TRY_CAST(REPLACE(REGEXP_EXTRACT(day_of_birth, '^[\t-\r \x{85}\x{a0}\x{1680}\x{2000}-\x{200b}\x{2028}\x{2029}\x{202f}\x{205f}\x{2060}\x{3000}\x{feff}]*([+-]?([0-9]+|[0-9]{1,3}(\.[0-9]{3})+))(,0+)?[\t-\r \x{85}\x{a0}\x{1680}\x{2000}-\x{200b}\x{2028}\x{2029}\x{202f}\x{205f}\x{2060}\x{3000}\x{feff}]*$', 1), '.', '') AS INTEGER)
+            ELSE TRY_CAST(REPLACE(REGEXP_EXTRACT(day_of_birth, '^[\t-\r \x{85}\x{a0}\x{1680}\x{2000}-\x{200b}\x{2028}\x{2029}\x{202f}\x{205f}\x{2060}\x{3000}\x{feff}]*([+-]?([0-9]+|[0-9]{1,3}(,[0-9]{3})+))(\.0+)?[\t-\r \x{85}\x{a0}\x{1680}\x{2000}-\x{200b}\x{2028}\x{2029}\x{202f}\x{205f}\x{2060}\x{3000}\x{feff}]*$', 1), ',', '') AS INTEGER)
+        END AS birth_d,
         NULLIF(TRIM(birth_datetime), '') AS birth_datetime,
         NULLIF(TRIM(gender_concept_id), '') AS gender_concept_id,
         UPPER(NULLIF(TRIM(gender_source_value), '')) AS gender_source_value
     FROM adapter_src_person
+    CROSS JOIN run_settings AS r
 )
 SELECT
     CAST(src_row AS BIGINT) AS src_row,

@@ -7,8 +7,11 @@
 --   event_date = procedure_date (or the date of procedure_datetime); site_id = the visit's
 --   care site, else the provider's, else the chosen fallback (omop_record_sites); source_id =
 --   visit_occurrence_id; modifiers = modifier_source_value (else the modifier concept's code);
---   units = quantity; allowed_amount = the sum of cost.amount_allowed
---   over the procedure's cost rows (cost_domain_id 'Procedure'). OMOP holds resolved facts:
+--   units = quantity; allowed_amount = the sum of cost.amount_allowed over the procedure's cost
+--   rows (cost_domain_id 'Procedure'), each read in the notation of the run
+--   (run_settings.decimal_comma; docs/development.md "Reading values") and the sum passed on in
+--   it; when one of them is not a number, that text is passed on instead, for the audit to
+--   quarantine (invalid_number), never a sum without it. OMOP holds resolved facts:
 --   every row counts (no status).
 WITH procedures AS (
     SELECT
@@ -27,15 +30,30 @@ WITH procedures AS (
         NULLIF(TRIM(provider_id), '') AS provider_id
     FROM adapter_src_procedure_occurrence
 ),
+read_costs AS (
+    SELECT
+        NULLIF(TRIM(c.cost_event_id), '') AS procedure_id,
+        CASE
+            WHEN NOT REGEXP_MATCHES(COALESCE(c.amount_allowed, ''), '^[\t-\r \x{85}\x{a0}\x{1680}\x{2000}-\x{200b}\x{2028}\x{2029}\x{202f}\x{205f}\x{2060}\x{3000}\x{feff}]*$')
+                THEN c.amount_allowed
+        END AS amount_text,
+        CASE
+            WHEN r.decimal_comma
+                THEN TRY_CAST(REPLACE(REPLACE(REPLACE(REPLACE(REGEXP_EXTRACT(c.amount_allowed, '^[\t-\r \x{85}\x{a0}\x{1680}\x{2000}-\x{200b}\x{2028}\x{2029}\x{202f}\x{205f}\x{2060}\x{3000}\x{feff}]*(([+-]|[+-]?\$ ?|\$ ?[+-])?([0-9]+|[0-9]{1,3}(\.[0-9]{3})+)(,[0-9]+)?)[\t-\r \x{85}\x{a0}\x{1680}\x{2000}-\x{200b}\x{2028}\x{2029}\x{202f}\x{205f}\x{2060}\x{3000}\x{feff}]*$', 1), '$', ''), ' ', ''), '.', ''), ',', '.') AS DECIMAL(18, 2))
+            ELSE TRY_CAST(REPLACE(REPLACE(REPLACE(REGEXP_EXTRACT(c.amount_allowed, '^[\t-\r \x{85}\x{a0}\x{1680}\x{2000}-\x{200b}\x{2028}\x{2029}\x{202f}\x{205f}\x{2060}\x{3000}\x{feff}]*(([+-]|[+-]?\$ ?|\$ ?[+-])?([0-9]+|[0-9]{1,3}(,[0-9]{3})+)(\.[0-9]+)?)[\t-\r \x{85}\x{a0}\x{1680}\x{2000}-\x{200b}\x{2028}\x{2029}\x{202f}\x{205f}\x{2060}\x{3000}\x{feff}]*$', 1), '$', ''), ' ', ''), ',', '') AS DECIMAL(18, 2))
+        END AS amount
+    FROM adapter_src_cost AS c
+    CROSS JOIN run_settings AS r
+    WHERE c.cost_domain_id IS NULL OR LOWER(TRIM(c.cost_domain_id)) = 'procedure'
+),
 procedure_costs AS (
     SELECT
-        NULLIF(TRIM(cost_event_id), '') AS procedure_id,
-        SUM(
-            TRY_CAST(REPLACE(REPLACE(TRIM(amount_allowed), '$', ''), ',', '') AS DECIMAL(18, 2))
-        ) AS allowed_amount
-    FROM adapter_src_cost
-    WHERE cost_domain_id IS NULL OR LOWER(TRIM(cost_domain_id)) = 'procedure'
-    GROUP BY NULLIF(TRIM(cost_event_id), '')
+        procedure_id,
+        SUM(amount) AS allowed_amount,
+        MIN(amount_text) FILTER (WHERE amount_text IS NOT NULL AND amount IS NULL)
+            AS allowed_amount_unread
+    FROM read_costs
+    GROUP BY procedure_id
 )
 SELECT
     CAST(p.src_row AS BIGINT) AS src_row,
@@ -56,10 +74,15 @@ SELECT
     CAST(NULL AS VARCHAR) AS line_number,
     COALESCE(p.modifier_source_value, mc.concept_code) AS modifiers,
     p.quantity AS units,
-    CAST(k.allowed_amount AS VARCHAR) AS allowed_amount,
+    CASE
+        WHEN k.allowed_amount_unread IS NOT NULL THEN k.allowed_amount_unread
+        WHEN r.decimal_comma THEN REPLACE(CAST(k.allowed_amount AS VARCHAR), '.', ',')
+        ELSE CAST(k.allowed_amount AS VARCHAR)
+    END AS allowed_amount,
     CAST(NULL AS VARCHAR) AS status,
     p.provider_id
 FROM procedures AS p
+CROSS JOIN run_settings AS r
 LEFT JOIN omop_concepts AS sc ON sc.concept_id = p.source_concept_id
 LEFT JOIN omop_concepts AS sd ON sd.concept_id = p.concept_id
 LEFT JOIN omop_concepts AS mc ON mc.concept_id = p.modifier_concept_id
