@@ -25,9 +25,19 @@ import pytest
 
 from audit.adapters import load_adapter
 from audit.cli import main
+from audit.config import load_settings
 from audit.errors import InputError
 from audit.inputs import load_inputs
+from audit.pipeline import load_settings_tables
 from tests.helpers import audit_sessions, write_extract, write_table
+
+
+def _connection() -> duckdb.DuckDBPyConnection:
+    """A connection holding the run's settings tables, as the adapters read them (the number
+    notation, the as-of date)."""
+    con = duckdb.connect()
+    load_settings_tables(con, load_settings())
+    return con
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = ROOT / "sample_data"
@@ -80,7 +90,7 @@ def one_line_error(capsys: pytest.CaptureFixture[str], code: int) -> str:
 
 
 def loaded(folder: Path, fmt: str | None = None) -> duckdb.DuckDBPyConnection:
-    con = duckdb.connect()
+    con = _connection()
     load_adapter(con, folder, fmt)
     return con
 
@@ -103,7 +113,7 @@ def count(con: duckdb.DuckDBPyConnection, table: str) -> int:
 def test_file_name_in_another_letter_case_is_read(good, table, name, text, rows):
     (good / f"{table}.csv").unlink(missing_ok=True)
     write_table(good / name, text)
-    con = duckdb.connect()
+    con = _connection()
     files = load_inputs(con, good)
     assert files[table].path.name == name
     assert count(con, f"input_{table}") == rows
@@ -160,7 +170,7 @@ def test_link_to_a_real_file_is_read(good, tmp_path):
     target = tmp_path / "elsewhere.csv"
     write_table(target, COVERAGE)
     (good / "coverage.csv").symlink_to(target)
-    con = duckdb.connect()
+    con = _connection()
     load_inputs(con, good)
     assert count(con, "input_coverage") == 2
     con.close()
@@ -235,7 +245,7 @@ def test_fhir_export_in_parts_is_read_whole_and_each_part_reconciled(tmp_path):
 
 
 def _load(folder: Path):
-    con = duckdb.connect()
+    con = _connection()
     return con, load_adapter(con, folder, "fhir")
 
 
@@ -582,7 +592,7 @@ def test_omop_without_any_care_site_stops_naming_the_fallback_option(tmp_path, c
 
 def test_omop_site_is_the_providers_care_site_when_the_visit_has_none(tmp_path):
     folder = _eunomia(tmp_path / "omop", {"11": "500", "12": ""})
-    con = duckdb.connect()
+    con = _connection()
     result = load_adapter(con, folder, "omop")
     assert _sites(con) == [(2, "500"), (3, None), (4, None), (5, None)]
     assert result.notes["site_sources"]["procedures"] == {"provider_care_site": 1, "none": 3}
@@ -591,7 +601,7 @@ def test_omop_site_is_the_providers_care_site_when_the_visit_has_none(tmp_path):
 
 def test_omop_site_fallback_provider_makes_each_provider_a_site(tmp_path):
     folder = _eunomia(tmp_path / "omop", {"11": "500", "12": ""})
-    con = duckdb.connect()
+    con = _connection()
     result = load_adapter(con, folder, "omop", "provider")
     # procedure 3 has no provider of its own: its visit's provider is used
     assert _sites(con) == [(2, "500"), (3, "provider:12"), (4, "provider:12"), (5, None)]
@@ -605,7 +615,7 @@ def test_omop_site_fallback_provider_makes_each_provider_a_site(tmp_path):
 
 def test_omop_site_fallback_unrecorded_puts_them_at_one_site(tmp_path):
     folder = _eunomia(tmp_path / "omop", {"11": "", "12": ""})
-    con = duckdb.connect()
+    con = _connection()
     result = load_adapter(con, folder, "omop", "unrecorded")
     assert {site for _, site in _sites(con)} == {"(site not recorded)"}
     assert result.notes["site_sources"] == {
@@ -641,4 +651,4 @@ def test_omop_site_fallback_rejects_unknown_values(tmp_path, capsys):
     line = one_line_error(capsys, code)
     assert "omop_site_fallback" in line and "nearest" in line
     with pytest.raises(InputError, match="omop_site_fallback"):
-        load_adapter(duckdb.connect(), folder, "omop", "nearest")
+        load_adapter(_connection(), folder, "omop", "nearest")
