@@ -39,6 +39,7 @@ def _connection() -> duckdb.DuckDBPyConnection:
     load_settings_tables(con, load_settings())
     return con
 
+
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = ROOT / "sample_data"
 FORMATS = ROOT / "tests" / "fixtures" / "formats"
