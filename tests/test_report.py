@@ -543,8 +543,10 @@ def test_return_value_lists_written_files_in_order(tmp_path):
 
 def test_thousand_sites_render_in_seconds(tmp_path):
     frames = synthetic(1000, months=12, seed=3)
-    start = time.perf_counter()
+    # CPU time of this process, not wall time: other work on the machine must not fail it, and a
+    # step that grows with the square of the sites (about 5 s of CPU today) still does
+    start = time.process_time()
     paths = write_aggregate_outputs(tmp_path / "big", frames, context())
-    elapsed = time.perf_counter() - start
+    elapsed = time.process_time() - start
     assert len(paths) == 1004
-    assert elapsed < 10, f"{elapsed:.1f} s"
+    assert elapsed < 15, f"{elapsed:.1f} s of CPU"
