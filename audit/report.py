@@ -408,7 +408,9 @@ class Disclosed:
         """Published view of one site x period row, computed once for every output."""
         view = self.views.get(row.key)
         if view is None:
-            view = self.views[row.key] = _row_view(self, ("sp", *row.key), row.amount_discordant)
+            view = self.views[row.key] = _row_view(
+                self, ("site_period", *row.key), row.amount_discordant
+            )
         return view
 
 
@@ -437,8 +439,9 @@ def _outcome_detail(
     """Whole-period outcome counts keyed as the cells of :func:`disclose`; extra reasons.
 
     Keys: ``("reason", site, reason)``, ``("rec", site, rec, family, "d"|"ct")`` and
-    ``("ctnorec", site)`` for trial sessions no recommendation covers. A recommendation x
-    family missing from the pack table is appended to ``rec_rows`` so it is still shown.
+    ``("trial_no_recommendation", site)`` for trial sessions no recommendation covers. A
+    recommendation x family missing from the pack table is appended to ``rec_rows`` so it is
+    still shown.
     """
     tallies: dict[tuple[str, ...], _Tally] = {}
     extra: list[str] = []
@@ -461,7 +464,7 @@ def _outcome_detail(
                 rec_rows.append((rec_id, fam, ""))
             key = ("rec", sid, rec_id, fam, "d" if outcome == "discordant" else "ct")
         elif outcome == "clinical_trial":
-            key = ("ctnorec", sid)
+            key = ("trial_no_recommendation", sid)
         else:
             continue
         tally = tallies.setdefault(key, _Tally())
@@ -498,8 +501,8 @@ def disclose(frames: Mapping[str, pd.DataFrame], context: Mapping[str, Any]) -> 
     values: dict[Hashable, int] = {}
     groups: list[list[Hashable]] = []
 
-    def sp(row: _Row, col: str) -> tuple[str, ...]:
-        return ("sp", *row.key, col)
+    def site_cell(row: _Row, col: str) -> tuple[str, ...]:
+        return ("site_period", *row.key, col)
 
     at_most: list[tuple[Hashable, Hashable]] = []  # (a, b): a reader knows a <= b
     at_least: dict[Hashable, int] = {}
@@ -507,33 +510,33 @@ def disclose(frames: Mapping[str, pd.DataFrame], context: Mapping[str, Any]) -> 
     differences: list[tuple[Hashable, Hashable, list[tuple[Hashable, Hashable]]]] = []
     for row in rows:
         for col in cols:
-            values[sp(row, col)] = row.counts[col]
-        groups.append([sp(row, c) for c in SESSION_COLUMNS])
+            values[site_cell(row, col)] = row.counts[col]
+        groups.append([site_cell(row, c) for c in SESSION_COLUMNS])
         if patient_level:
             at_most += [
-                (sp(row, "discordant_patients"), sp(row, "sessions_discordant")),
-                (sp(row, "discordant_patients"), sp(row, "in_population_patients")),
+                (site_cell(row, "discordant_patients"), site_cell(row, "sessions_discordant")),
+                (site_cell(row, "discordant_patients"), site_cell(row, "in_population_patients")),
             ]
     whole = [(s, s.all_row) for s in sites if s.all_row is not None]
     for site, all_row in whole:
         for col in SESSION_COLUMNS if site.months else []:
-            groups.append([sp(all_row, col), *(sp(m, col) for m in site.months)])
+            groups.append([site_cell(all_row, col), *(site_cell(m, col) for m in site.months)])
         for col in PATIENT_COLUMNS if patient_level else []:
-            at_most += [(sp(m, col), sp(all_row, col)) for m in site.months]
+            at_most += [(site_cell(m, col), site_cell(all_row, col)) for m in site.months]
         for m in site.months:  # a month row exists only when something happened in it
             if not patient_level or m.counts["in_population_patients"] == 0:
-                at_least[sp(m, "sessions_total")] = 1
+                at_least[site_cell(m, "sessions_total")] = 1
             elif m.counts["sessions_total"] == 0:
-                at_least[sp(m, "in_population_patients")] = 1
+                at_least[site_cell(m, "in_population_patients")] = 1
     for col in cols if whole else []:
-        values[("net", col)] = sum(r.counts[col] for _, r in whole)
-        groups.append([("net", col), *(sp(r, col) for _, r in whole)])
+        values[("network", col)] = sum(r.counts[col] for _, r in whole)
+        groups.append([("network", col), *(site_cell(r, col) for _, r in whole)])
     if whole:  # the network row is a row too: its total is the sum of its four outcomes
-        groups.append([("net", c) for c in SESSION_COLUMNS])
+        groups.append([("network", c) for c in SESSION_COLUMNS])
         if patient_level:  # a lower bound for the network's sessions and denominator
             below += [
-                (("net", "discordant_patients"), ("net", "sessions_discordant")),
-                (("net", "discordant_patients"), ("net", "in_population_patients")),
+                (("network", "discordant_patients"), ("network", "sessions_discordant")),
+                (("network", "discordant_patients"), ("network", "in_population_patients")),
             ]
     pairs_of_columns = [(c, "sessions_total") for c in SESSION_COLUMNS[1:]]
     if patient_level:
@@ -544,8 +547,8 @@ def disclose(frames: Mapping[str, pd.DataFrame], context: Mapping[str, Any]) -> 
     for small, large in pairs_of_columns if whole else []:
         # over the sites, each outcome is at most the total, discordant patients at most
         # discordant sessions and the denominator: the network's differences bound them
-        pairs = [(sp(r, small), sp(r, large)) for _, r in whole]
-        differences.append((("net", small), ("net", large), pairs))
+        pairs = [(site_cell(r, small), site_cell(r, large)) for _, r in whole]
+        differences.append((("network", small), ("network", large), pairs))
 
     reasons = [r for _, r, _ in REASONS] + extra_reasons
     rec_amounts: dict[tuple[str, str, str], float | None] = {}
@@ -554,18 +557,20 @@ def disclose(frames: Mapping[str, pd.DataFrame], context: Mapping[str, Any]) -> 
         reason_keys = [("reason", sid, r) for r in reasons]
         values.update({k: tallies.get(k, _Tally()).sessions for k in reason_keys})
         in_pop_parts = [
-            sp(all_row, c)
+            site_cell(all_row, c)
             for c in ("sessions_clinical_trial", "sessions_not_addressed", "sessions_discordant")
         ]
-        values[("inpop", sid)] = sum(values[k] for k in in_pop_parts)
-        oop = sp(all_row, "sessions_out_of_population")
+        values[("in_population", sid)] = sum(values[k] for k in in_pop_parts)
+        oop = site_cell(all_row, "sessions_out_of_population")
         groups += [
             [oop, *reason_keys],
-            [("inpop", sid), *in_pop_parts],
-            [sp(all_row, "sessions_total"), oop, ("inpop", sid)],
+            [("in_population", sid), *in_pop_parts],
+            [site_cell(all_row, "sessions_total"), oop, ("in_population", sid)],
         ]
-        values[("ctnorec", sid)] = tallies.get(("ctnorec", sid), _Tally()).sessions
-        d_keys, ct_keys = [], [("ctnorec", sid)]
+        values[("trial_no_recommendation", sid)] = tallies.get(
+            ("trial_no_recommendation", sid), _Tally()
+        ).sessions
+        d_keys, ct_keys = [], [("trial_no_recommendation", sid)]
         for rec_id, fam, _ in rec_rows:
             disc = tallies.get(("rec", sid, rec_id, fam, "d"), _Tally())
             values[("rec", sid, rec_id, fam, "d")] = disc.sessions
@@ -580,14 +585,18 @@ def disclose(frames: Mapping[str, pd.DataFrame], context: Mapping[str, Any]) -> 
             at_most.append((("rec", sid, rec_id, fam, "p"), ("rec", sid, rec_id, fam, "d")))
             ct_keys.append(("rec", sid, rec_id, fam, "ct"))
         groups += [
-            [sp(all_row, "sessions_discordant"), *d_keys],
-            [sp(all_row, "sessions_clinical_trial"), *ct_keys],
+            [site_cell(all_row, "sessions_discordant"), *d_keys],
+            [site_cell(all_row, "sessions_clinical_trial"), *ct_keys],
         ]
         if patient_level:  # its discordant patients are among its rows' patients
             p_keys = [("rec", sid, rec_id, fam, "p") for rec_id, fam, _ in rec_rows]
             rec_pairs = list(zip(p_keys, d_keys, strict=True))
             differences.append(
-                (sp(all_row, "discordant_patients"), sp(all_row, "sessions_discordant"), rec_pairs)
+                (
+                    site_cell(all_row, "discordant_patients"),
+                    site_cell(all_row, "sessions_discordant"),
+                    rec_pairs,
+                )
             )
     if whole:
         _network_detail(values, groups, [s.site_id for s, _ in whole], reasons, rec_rows)
@@ -614,7 +623,7 @@ def disclose(frames: Mapping[str, pd.DataFrame], context: Mapping[str, Any]) -> 
             differences,
             at_least,
             below,
-            keep=[k for k in values if k[0] == "net"],  # the headline figures
+            keep=[k for k in values if k[0] == "network"],  # the headline figures
         ),
         network_amount=network_amount,
         no_sessions=all(r.counts["sessions_total"] == 0 for _, r in whole),
@@ -643,18 +652,27 @@ def _network_detail(
         groups.append([key, *(cell(sid) for sid in site_ids)])
         return key
 
-    net_reasons = [over_sites(("netreason", r), lambda s, r=r: ("reason", s, r)) for r in reasons]
-    inpop = over_sites(("netinpop",), lambda s: ("inpop", s))
-    net_d, net_ct = [], [over_sites(("netctnorec",), lambda s: ("ctnorec", s))]
+    net_reasons = [
+        over_sites(("network_reason", r), lambda s, r=r: ("reason", s, r)) for r in reasons
+    ]
+    inpop = over_sites(("network_in_population",), lambda s: ("in_population", s))
+    net_d, net_ct = (
+        [],
+        [
+            over_sites(
+                ("network_trial_no_recommendation",), lambda s: ("trial_no_recommendation", s)
+            )
+        ],
+    )
     for rec_id, fam, _ in rec_rows:
         for kind, keys in (("d", net_d), ("ct", net_ct)):
             keys.append(
                 over_sites(
-                    ("netrec", rec_id, fam, kind),
+                    ("network_recommendation", rec_id, fam, kind),
                     lambda s, rec_id=rec_id, fam=fam, kind=kind: ("rec", s, rec_id, fam, kind),
                 )
             )
-    net = {c: ("net", c) for c in SESSION_COLUMNS}
+    net = {c: ("network", c) for c in SESSION_COLUMNS}
     groups += [
         [net["sessions_out_of_population"], *net_reasons],
         [inpop, net["sessions_clinical_trial"], net["sessions_not_addressed"]]
@@ -1103,7 +1121,7 @@ def _site_view(d: Disclosed, site: _Site, months: list[date]) -> dict[str, Any]:
                 "trial": d.get(("rec", sid, rec_id, fam, "ct")),
             }
         )
-    ct_norec = d.get(("ctnorec", sid))
+    trial_no_rec = d.get(("trial_no_recommendation", sid))
     attrition = []
     if summary is not None:
         attrition.append(
@@ -1130,7 +1148,7 @@ def _site_view(d: Disclosed, site: _Site, months: list[date]) -> dict[str, Any]:
                 "kind": "subtotal",
                 "label": "In the guideline population",
                 "rule": "",
-                "value": d.get(("inpop", sid)),
+                "value": d.get(("in_population", sid)),
             },
             {
                 "kind": "minus",
@@ -1161,7 +1179,7 @@ def _site_view(d: Disclosed, site: _Site, months: list[date]) -> dict[str, Any]:
         "charts": charts,
         "recs": recs,
         # Shown only when some trial session had no recommendation (a zero is just omitted).
-        "trial_no_rec": ct_norec if ct_norec is HIDDEN or ct_norec else None,
+        "trial_no_rec": trial_no_rec if trial_no_rec is HIDDEN or trial_no_rec else None,
         "attrition": attrition,
     }
 
@@ -1216,7 +1234,7 @@ def write_aggregate_outputs(
     checks, recon = _quality_views(context, d.profile)
     network = None
     if any(s.all_row is not None for s in d.sites):
-        network = _row_view(d, ("net",), d.network_amount)
+        network = _row_view(d, ("network",), d.network_amount)
     index_html = _template("index.html.j2").render(
         **common,
         root="",
@@ -1281,23 +1299,29 @@ def public_manifest(
             {
                 "reason": r,
                 "label": f"out of population: {labels.get(r, r.replace('_', ' '))}",
-                "sessions": _public_value(d.get(("netreason", r))),
+                "sessions": _public_value(d.get(("network_reason", r))),
             }
             for r in reasons
         ]
-        published["network_in_population_sessions"] = _public_value(d.get(("netinpop",)))
+        published["network_in_population_sessions"] = _public_value(
+            d.get(("network_in_population",))
+        )
         published["network_by_recommendation"] = [
             {
                 "recommendation": rec_id,
                 "family": fam,
                 "family_label": FAMILY_LABELS.get(fam, fam),
-                "discordant_sessions": _public_value(d.get(("netrec", rec_id, fam, "d"))),
-                "clinical_trial_sessions": _public_value(d.get(("netrec", rec_id, fam, "ct"))),
+                "discordant_sessions": _public_value(
+                    d.get(("network_recommendation", rec_id, fam, "d"))
+                ),
+                "clinical_trial_sessions": _public_value(
+                    d.get(("network_recommendation", rec_id, fam, "ct"))
+                ),
             }
             for rec_id, fam, _ in d.rec_rows
         ]
         published["network_clinical_trial_no_recommendation"] = _public_value(
-            d.get(("netctnorec",))
+            d.get(("network_trial_no_recommendation",))
         )
     published["data_quality"] = [
         {"check": c["check"], "code": c["code"], "count": _public_value(c["count"])}

@@ -278,14 +278,14 @@ def test_network_total_minus_published_sites_does_not_reveal_a_small_site(tmp_pa
         site_row("D", sessions_discordant=500),
     ]
     d = disclose(frames_of(rows), context())
-    column = [d.get(("sp", s, "all", "2024-01-01", "sessions_discordant")) for s in "ABCD"]
-    network = d.get(("net", "sessions_discordant"))
+    column = [d.get(("site_period", s, "all", "2024-01-01", "sessions_discordant")) for s in "ABCD"]
+    network = d.get(("network", "sessions_discordant"))
     assert network == 823  # the network total is published ...
     assert column[0] is HIDDEN  # ... so the small site needs company in its column
     assert sum(v is HIDDEN for v in column) == 2
     # and each row that lost a complement has a second hidden cell of its own
     for s in "ABCD":
-        row = [d.get(("sp", s, "all", "2024-01-01", c)) for c in SESSION_COLUMNS]
+        row = [d.get(("site_period", s, "all", "2024-01-01", c)) for c in SESSION_COLUMNS]
         assert sum(v is HIDDEN for v in row) != 1
     out = write(tmp_path, frames_of(rows))
     index = (out / "index.html").read_text()
@@ -301,7 +301,7 @@ def test_month_series_and_whole_period_value_are_protected_together(tmp_path):
         rows = spc[spc["site_id"] == sid]
         for col in cols:
             keys = [
-                ("sp", sid, r.period_type, r.period_start.isoformat(), col)
+                ("site_period", sid, r.period_type, r.period_start.isoformat(), col)
                 for r in rows.itertuples()
             ]
             n_hidden = sum(d.get(k) is HIDDEN for k in keys)
