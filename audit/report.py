@@ -34,6 +34,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, Template
 from markupsafe import Markup
 
 from audit.charts import bar_chart, rate_chart
+from audit.config import Settings
 from audit.disclosure import (
     HIDDEN,
     Profile,
@@ -98,30 +99,6 @@ SUMMARY_SCHEMA = pa.schema(
 RATE_DECIMALS = 4
 AMOUNT_DECIMALS = 2
 
-# Measure 3.5 rules 1-7, in rule order (acute before insufficient_history, both rule 7).
-REASONS: list[tuple[int, str, str]] = [
-    (1, "age_under_18", "under 18 on the session date"),
-    (2, "age_unknown", "age unknown (no birth date or year)"),
-    (3, "no_spine_indication", "no axial or radicular indication"),
-    (4, "cancer", "cancer"),
-    (5, "inflammatory_arthropathy", "inflammatory arthropathy"),
-    (
-        6,
-        "other_specific_cause",
-        "other specific cause (fracture, infection, cauda equina, pregnancy)",
-    ),
-    (7, "acute", "acute (not yet chronic)"),
-    (7, "insufficient_history", "insufficient history to judge chronicity"),
-]
-FAMILY_LABELS = {
-    "EPIDURAL": "epidural injection",
-    "FACET_INJ": "facet joint injection / medial branch block",
-    "SI_INJ": "sacroiliac joint injection",
-    "FACET_RFA": "facet (medial branch) radiofrequency ablation",
-    "SI_RFA": "sacroiliac (lateral branch) radiofrequency ablation",
-    "TRIGGER_POINT": "trigger point injection",
-    "DRG_RF": "dorsal root ganglion radiofrequency",
-}
 _WINDOWS_RESERVED = {"con", "prn", "aux", "nul"} | {
     f"{p}{i}" for p in ("com", "lpt") for i in range(10)
 }
@@ -378,6 +355,38 @@ def _read_frames(
 
 
 # ----------------------------------------------------------------------------- disclosure
+@dataclass(frozen=True)
+class _Step:
+    """One attrition step of a site (a row of the site_attrition step)."""
+
+    kind: str  # start, minus, subtotal or end
+    rule: str  # the measure 3.5 rule number as shown, or ""
+    outcome: str  # all, out_of_population, in_population, clinical_trial, ...
+    reason: str | None  # the out-of-population reason of the step
+    label: str
+    sessions: int
+
+
+def _attrition(frame: pd.DataFrame | None) -> dict[str, list[_Step]]:
+    """The steps of each site, in step order, from the site_attrition frame (absent: none)."""
+    steps: dict[str, list[_Step]] = {}
+    if frame is None or not len(frame):
+        return steps
+    for r in _records(frame.sort_values(["site_id", "step"], kind="stable")):
+        rule = r.get("rule")
+        steps.setdefault(str(r["site_id"]), []).append(
+            _Step(
+                kind=str(r["kind"]),
+                rule="" if rule is None or pd.isna(rule) else str(int(rule)),
+                outcome=str(r["outcome"]),
+                reason=_text(r.get("reason")),
+                label=str(r["label"]),
+                sessions=_int(r.get("sessions")),
+            )
+        )
+    return steps
+
+
 @dataclass
 class Disclosed:
     """Published values of every aggregate cell, with the inputs needed to lay out pages."""
@@ -387,7 +396,11 @@ class Disclosed:
     sites: list[_Site]
     rows: list[_Row]
     rec_rows: list[tuple[str, str, str]]  # (recommendation_id, family, summary)
-    extra_reasons: list[str]
+    family_labels: dict[str, str]  # family -> its label in the pack
+    # the attrition steps of each site with a whole-period row, as site_attrition gives them
+    attrition: dict[str, list[_Step]]
+    reasons: list[str]  # out-of-population reasons, in the order of the attrition steps
+    reason_labels: dict[str, str]  # reason -> the label of its attrition step
     rec_amounts: dict[tuple[str, str, str], float | None]
     published: dict[Hashable, int | None]
     network_amount: float | None
@@ -435,34 +448,34 @@ class _Tally:
 
 def _outcome_detail(
     outcomes: pd.DataFrame, site_ids: set[str], rec_rows: list[tuple[str, str, str]]
-) -> tuple[dict[tuple[str, ...], _Tally], list[str]]:
-    """Whole-period outcome counts keyed as the cells of :func:`disclose`; extra reasons.
+) -> dict[tuple[str, ...], _Tally]:
+    """Whole-period outcome counts by recommendation, keyed as the cells of :func:`disclose`
+    (the counts by reason come from the site_attrition step).
 
-    Keys: ``("reason", site, reason)``, ``("rec", site, rec, family, "d"|"ct")`` and
+    Keys: ``("rec", site, rec, family, "d"|"ct")`` and
     ``("trial_no_recommendation", site)`` for trial sessions no recommendation covers. A
     recommendation x family missing from the pack table is appended to ``rec_rows`` so it is
     still shown.
     """
     tallies: dict[tuple[str, ...], _Tally] = {}
-    extra: list[str] = []
     if not len(outcomes):
-        return tallies, extra
+        return tallies
     keep = (outcomes["period_type"] == "all") & outcomes["site_id"].astype(str).isin(site_ids)
-    known = {r for _, r, _ in REASONS}
     rec_keys = {(a, b) for a, b, _ in rec_rows}
     for r in _records(outcomes[keep]):
         sid, outcome = str(r["site_id"]), str(r["outcome"])
         rec_id, fam = _text(r.get("recommendation")), _text(r.get("family")) or ""
-        if outcome == "out_of_population":
-            reason = _text(r.get("reason")) or "unspecified"
-            if reason not in known and reason not in extra:
-                extra.append(reason)
-            key: tuple[str, ...] = ("reason", sid, reason)
-        elif outcome in ("discordant", "clinical_trial") and rec_id:
+        if outcome in ("discordant", "clinical_trial") and rec_id:
             if (rec_id, fam) not in rec_keys:
                 rec_keys.add((rec_id, fam))
                 rec_rows.append((rec_id, fam, ""))
-            key = ("rec", sid, rec_id, fam, "d" if outcome == "discordant" else "ct")
+            key: tuple[str, ...] = (
+                "rec",
+                sid,
+                rec_id,
+                fam,
+                "d" if outcome == "discordant" else "ct",
+            )
         elif outcome == "clinical_trial":
             key = ("trial_no_recommendation", sid)
         else:
@@ -472,7 +485,7 @@ def _outcome_detail(
         tally.patients += _int(r.get("patients"))
         amount = _amount(r.get("allowed_amount"))
         tally.amount = None if amount is None or tally.amount is None else tally.amount + amount
-    return tallies, sorted(extra)
+    return tallies
 
 
 def disclose(frames: Mapping[str, pd.DataFrame], context: Mapping[str, Any]) -> Disclosed:
@@ -496,7 +509,25 @@ def disclose(frames: Mapping[str, pd.DataFrame], context: Mapping[str, Any]) -> 
         (str(r["recommendation_id"]), str(r["family"]), _text(r.get("summary")) or "")
         for r in (_records(recs) if len(recs) else [])
     ]
-    tallies, extra_reasons = _outcome_detail(outcomes, {s.site_id for s in sites}, rec_rows)
+    family_labels = {
+        str(r["family"]): label
+        for r in (_records(recs) if len(recs) else [])
+        if (label := _text(r.get("family_label")))
+    }
+    tallies = _outcome_detail(outcomes, {s.site_id for s in sites}, rec_rows)
+    attrition = _attrition(frames.get("site_attrition"))
+    reason_steps = {
+        step.reason: step
+        for steps in attrition.values()
+        for step in steps
+        if step.outcome == "out_of_population" and step.reason is not None
+    }
+    reason_sessions = {
+        ("reason", sid, step.reason): step.sessions
+        for sid, steps in attrition.items()
+        for step in steps
+        if step.outcome == "out_of_population"
+    }
 
     values: dict[Hashable, int] = {}
     groups: list[list[Hashable]] = []
@@ -550,12 +581,12 @@ def disclose(frames: Mapping[str, pd.DataFrame], context: Mapping[str, Any]) -> 
         pairs = [(site_cell(r, small), site_cell(r, large)) for _, r in whole]
         differences.append((("network", small), ("network", large), pairs))
 
-    reasons = [r for _, r, _ in REASONS] + extra_reasons
+    reasons = list(reason_steps)
     rec_amounts: dict[tuple[str, str, str], float | None] = {}
     for site, all_row in whole:
         sid = site.site_id
         reason_keys = [("reason", sid, r) for r in reasons]
-        values.update({k: tallies.get(k, _Tally()).sessions for k in reason_keys})
+        values.update({k: reason_sessions.get(k, 0) for k in reason_keys})
         in_pop_parts = [
             site_cell(all_row, c)
             for c in ("sessions_clinical_trial", "sessions_not_addressed", "sessions_discordant")
@@ -613,7 +644,10 @@ def disclose(frames: Mapping[str, pd.DataFrame], context: Mapping[str, Any]) -> 
         sites=sites,
         rows=rows,
         rec_rows=rec_rows,
-        extra_reasons=extra_reasons,
+        family_labels=family_labels,
+        attrition=attrition,
+        reasons=reasons,
+        reason_labels={r: step.label for r, step in reason_steps.items()},
         rec_amounts=rec_amounts,
         published=suppress_cells(
             values,
@@ -1057,10 +1091,30 @@ def _quality_views(context: Mapping[str, Any], profile: Profile) -> tuple[list, 
     return checks, recon
 
 
+def _pack_name(context: Mapping[str, Any]) -> str:
+    """The pack of a run: the settings' pack, else the manifest's, else the default one."""
+    settings = context.get("settings") or {}
+    pack = context.get("pack") or {}
+    return str(settings.get("pack") or pack.get("name") or Settings.pack)
+
+
+def _guideline(context: Mapping[str, Any]) -> dict[str, str]:
+    """Titles, citation and link of the guideline and the audit, as the pack states them
+    (``context["guideline"]``, else read from the run's pack)."""
+    given = context.get("guideline")
+    if given:
+        return {k: _text(v) or "" for k, v in given.items()}
+    try:
+        return resolve_pack(_pack_name(context)).guideline()
+    except PackError:
+        return {}
+
+
 def _page_common(context: Mapping[str, Any], d: Disclosed) -> dict[str, Any]:
     pack = dict(context.get("pack") or {})
     return {
         "tool_version": str(context.get("tool_version") or ""),
+        "guideline": _guideline(context),
         "pack": {
             k: _text(pack.get(k)) or ""
             for k in ("name", "version", "title", "citation", "citation_url")
@@ -1111,7 +1165,7 @@ def _site_view(d: Disclosed, site: _Site, months: list[date]) -> dict[str, Any]:
         recs.append(
             {
                 "id": rec_id,
-                "family": FAMILY_LABELS.get(fam, fam),
+                "family": d.family_labels.get(fam, fam),
                 "summary": summary_text,
                 "sessions": sessions,
                 "patients": d.get(("rec", sid, rec_id, fam, "p")),
@@ -1124,51 +1178,18 @@ def _site_view(d: Disclosed, site: _Site, months: list[date]) -> dict[str, Any]:
     trial_no_rec = d.get(("trial_no_recommendation", sid))
     attrition = []
     if summary is not None:
-        attrition.append(
-            {
-                "kind": "start",
-                "label": "All counting sessions",
-                "rule": "",
-                "value": summary["sessions_total"],
-            }
-        )
-        labels_by_reason = {r: (n, text) for n, r, text in REASONS}
-        for reason in [r for _, r, _ in REASONS] + d.extra_reasons:
-            rule, text = labels_by_reason.get(reason, ("", reason.replace("_", " ")))
+        for step in d.attrition.get(sid, []):
+            if step.outcome == "out_of_population":
+                value = d.get(("reason", sid, step.reason))
+            elif step.outcome == "in_population":
+                value = d.get(("in_population", sid))
+            else:  # a count of the site's whole-period row
+                value = summary[
+                    "sessions_total" if step.outcome == "all" else f"sessions_{step.outcome}"
+                ]
             attrition.append(
-                {
-                    "kind": "minus",
-                    "label": f"out of population: {text}",
-                    "rule": str(rule),
-                    "value": d.get(("reason", sid, reason)),
-                }
+                {"kind": step.kind, "label": step.label, "rule": step.rule, "value": value}
             )
-        attrition += [
-            {
-                "kind": "subtotal",
-                "label": "In the guideline population",
-                "rule": "",
-                "value": d.get(("in_population", sid)),
-            },
-            {
-                "kind": "minus",
-                "label": "clinical trial (modifier Q0/Q1 or Z00.6)",
-                "rule": "8",
-                "value": summary["sessions_clinical_trial"],
-            },
-            {
-                "kind": "minus",
-                "label": "not addressed by a recommendation",
-                "rule": "10",
-                "value": summary["sessions_not_addressed"],
-            },
-            {
-                "kind": "end",
-                "label": "Discordant with a strong recommendation against",
-                "rule": "9",
-                "value": summary["sessions_discordant"],
-            },
-        ]
     return {
         "site_id": sid,
         "name": site.name,
@@ -1288,8 +1309,6 @@ def public_manifest(
     count the pages hide: those stay in the internal manifest.
     """
     pack = dict(context.get("pack") or {})
-    labels = {r: text for _, r, text in REASONS}
-    reasons = [r for _, r, _ in REASONS] + d.extra_reasons
     published: dict[str, Any] = {"sites": len(d.sites)}
     if network is not None:
         published["network"] = {
@@ -1298,10 +1317,10 @@ def public_manifest(
         published["network_out_of_population_by_reason"] = [
             {
                 "reason": r,
-                "label": f"out of population: {labels.get(r, r.replace('_', ' '))}",
+                "label": d.reason_labels[r],
                 "sessions": _public_value(d.get(("network_reason", r))),
             }
-            for r in reasons
+            for r in d.reasons
         ]
         published["network_in_population_sessions"] = _public_value(
             d.get(("network_in_population",))
@@ -1310,7 +1329,7 @@ def public_manifest(
             {
                 "recommendation": rec_id,
                 "family": fam,
-                "family_label": FAMILY_LABELS.get(fam, fam),
+                "family_label": d.family_labels.get(fam, fam),
                 "discordant_sessions": _public_value(
                     d.get(("network_recommendation", rec_id, fam, "d"))
                 ),
