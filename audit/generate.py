@@ -14,6 +14,7 @@ memory stays bounded by the chunk size.
 
 from __future__ import annotations
 
+import csv
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -24,6 +25,9 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
+
+from audit.config import Settings
+from audit.resources import packs_dir
 
 __all__ = [
     "BLOCK",
@@ -93,76 +97,60 @@ def _day(d: date | str) -> int:
 
 
 # ---------------------------------------------------------------------------------------------
+# The codes come from the guideline pack (its ``synthetic/`` tables), never from this module: a
+# pack change reaches the synthetic data. Each code a table says is in a value set is checked
+# against the pack's value sets, so the generator cannot drift from what the audit reads.
+
+
+def _pack_rows(name: str) -> list[dict[str, str]]:
+    with (_PACK / "synthetic" / name).open(encoding="utf-8", newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
+def _value_set_codes() -> set[tuple[str, str]]:
+    """(value set, code) of every row of the pack's value sets."""
+    out: set[tuple[str, str]] = set()
+    for path in sorted((_PACK / "valuesets").glob("*.csv")):
+        with path.open(encoding="utf-8", newline="") as fh:
+            out.update((r["value_set"], r["code"]) for r in csv.DictReader(fh))
+    return out
+
+
+def _checked(code: str, value_set: str, table: str) -> str:
+    """The code, after checking that the value set named for it holds it."""
+    if value_set and (value_set, code) not in _IN_VALUE_SETS:
+        raise ValueError(
+            f"{_PACK / 'synthetic' / table}: {code} is not in value set {value_set} of the pack"
+        )
+    return code
+
+
+_PACK = packs_dir() / Settings.pack
+_IN_VALUE_SETS = _value_set_codes()
+
 # Diagnoses (ICD-10-CM, checked against the FY2026 release by tests/test_generate.py).
 # A slot is a condition whose code changed in a release: code before the cut, first day of
 # the new codes, the new codes, and the share still coded the old way after the cut.
 _DX_SLOTS: dict[str, tuple[str, str, tuple[str, str], float]] = {
-    "LBP": ("M54.5", "2021-10-01", ("M54.50", "M54.59"), 0.04),  # FY2022 expansion
-    "DDD_L": ("M51.36", "2024-10-01", ("M51.360", "M51.369"), 0.0),  # FY2025 expansion
-    "CDR": ("M50.12", "2019-10-01", ("M50.121", "M50.122"), 0.0),  # FY2020 expansion
-    "NRAXSPA": ("M46.80", "2023-10-01", ("M45.A6", "M45.A6"), 0.0),  # M45.A new in FY2024
+    r["recoding"]: (
+        _checked(r["old_code"], r["old_value_set"], "diagnosis_recodings.csv"),
+        r["cut_date"],
+        (
+            _checked(r["new_code_1"], r["new_value_set"], "diagnosis_recodings.csv"),
+            _checked(r["new_code_2"], r["new_value_set"], "diagnosis_recodings.csv"),
+        ),
+        float(r["stale_share"]),
+    )
+    for r in _pack_rows("diagnosis_recodings.csv")
 }
-# Weighted pick lists of codes or slots.
-_DX_GROUPS: dict[str, dict[str, float]] = {
-    "AX_LS": {
-        "LBP": 5,
-        "M47.816": 2,
-        "DDD_L": 1.5,
-        "M48.061": 1,
-        "M43.16": 0.7,
-        "M96.1": 0.4,
-        "M62.830": 0.8,
-        "M47.817": 0.5,
-    },
-    "AX_CT": {"M54.2": 4, "M47.812": 2, "M54.6": 1.2},
-    "AX_SI": {"M46.1": 3, "M53.3": 1, "LBP": 1},
-    "RAD_LS": {
-        "M54.16": 2,
-        "M54.17": 1,
-        "M54.41": 1.5,
-        "M54.42": 1.5,
-        "M54.30": 1,
-        "M51.16": 2,
-        "M51.17": 1,
-        "M47.26": 0.7,
-        "M48.062": 1.2,
-    },
-    "RAD_CT": {"M54.12": 3, "CDR": 2},
-    "NONSPINE_PAIN": {"M79.18": 3, "M25.50": 1, "M79.7": 1, "M25.551": 1, "R52": 1},
-    "UNRELATED": {
-        "I10": 5,
-        "E11.9": 3,
-        "E78.5": 3,
-        "Z00.00": 2,
-        "J06.9": 2,
-        "Z23": 1.5,
-        "M25.561": 1,
-        "F41.9": 1,
-        "K21.9": 1,
-        "E66.9": 1,
-        "Z79.899": 1,
-        "J45.909": 0.7,
-        "N39.0": 0.7,
-        "M79.18": 0.6,
-        "R53.83": 0.5,
-        "M17.11": 0.5,
-        "R10.9": 0.5,
-        "G43.909": 0.4,
-    },
-    "WELLNESS": {"Z00.00": 3, "I10": 1, "Z23": 1},
-    "CANCER": {"C50.911": 1, "C61": 1, "C34.90": 1, "C18.9": 1},
-    "BONE_METS": {"C79.51": 1},
-    "SKIN_CANCER": {"C44.91": 1},
-    "INFLAM": {"M06.9": 1.5, "M05.79": 1, "M45.9": 1, "NRAXSPA": 1.5, "L40.52": 1, "M46.80": 1},
-    "FRACTURE": {"S32.010A": 1, "S22.060A": 1, "M48.56XA": 1, "M80.08XA": 1.5},
-    "INFECTION": {"M46.26": 1, "M46.46": 1, "G06.1": 1},
-    "CAUDA": {"G83.4": 1},
-    "PREGNANCY": {"O26.891": 1, "Z34.90": 1, "Z33.1": 1, "Z37.0": 1},
-    "CHRONIC_PAIN": {"G89.29": 2.3, "G89.4": 1},
-    "TRIAL": {"Z00.6": 1},
-    # ICD-9-CM codes arriving in an ICD-10 field (privacy.md: must be quarantined, not dropped)
-    "ICD9": {"724.2": 2, "722.10": 1, "401.9": 1},
-}
+# Weighted pick lists of codes or slots, in the order of the pack's table.
+_DX_GROUPS: dict[str, dict[str, float]] = {}
+for _r in _pack_rows("diagnosis_picks.csv"):
+    _item = _r["item"]
+    if _item not in _DX_SLOTS:
+        _checked(_item, _r["value_set"], "diagnosis_picks.csv")
+    _DX_GROUPS.setdefault(_r["pick_list"], {})[_item] = float(_r["weight"])
+# ICD-9-CM codes arriving in an ICD-10 field (privacy.md: must be quarantined, not dropped)
 ICD9_CODES = tuple(_DX_GROUPS["ICD9"])
 
 
@@ -209,38 +197,23 @@ _DX_STRINGS = pa.array(
 EPI, FINJ, SINJ, FRFA, SRFA, TP, UNL, OTH = range(8)
 # Code sets: (cervical/thoracic, lumbar/sacral) x (primary, first add-on, second add-on).
 # A second add-on equal to the first is billed as units 2 on the add-on line.
-_CODESETS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
-    "EPI_IL_RETIRED": (("62310",), ("62311",)),  # to 2016-12-31
-    "EPI_IL": (("62320",), ("62322",)),
-    "EPI_IL_IMAGING": (("62321",), ("62323",)),
-    "EPI_TF": (("64479", "64480", "64480"), ("64483", "64484", "64484")),
-    "EPI_TF_US": (("0228T", "0229T", "0229T"), ("0230T", "0231T", "0231T")),
-    "FINJ_RETIRED": (("64470", "64472", "64472"), ("64475", "64476", "64476")),  # to 2009
-    "FINJ": (("64490", "64491", "64492"), ("64493", "64494", "64495")),
-    "FINJ_US": (("0213T", "0214T", "0215T"), ("0216T", "0217T", "0218T")),
-    "SI_27096": (("27096",), ("27096",)),
-    "SI_G0260": (("G0260",), ("G0260",)),
-    "SI_64451": (("64451",), ("64451",)),  # from 2020
-    "FRFA_RETIRED": (("64626", "64627", "64627"), ("64622", "64623", "64623")),  # to 2011
-    "FRFA": (("64633", "64634", "64634"), ("64635", "64636", "64636")),
-    "SRFA": (("64625",), ("64625",)),  # from 2020
-    "SRFA_BEFORE_2020": (("64640",), ("64640",)),  # how SI RFA was billed: not an index code
-    "TP_1_2": (("20552",), ("20552",)),
-    "TP_3": (("20553",), ("20553",)),
-    "UNLISTED": (("64999",), ("64999",)),
-    # spine procedures that are not index procedures
-    "SCS_LEAD": (("63650",), ("63650",)),
-    "NEUROLYTIC": (("62280",), ("62280",)),
-    "SI_FUSION": (("27279",), ("27279",)),
-    "BVN_ABLATION": (("64628",), ("64628",)),  # from 2022
-    "CATHETER": (("62326",), ("62327",)),  # from 2017
-    "CATHETER_RETIRED": (("62318",), ("62319",)),
-}
-_ORDINARY = (
-    "99212", "99213", "99214", "99203", "99204", "72148", "72141", "72100", "97110", "97140",
-    "20610", "96372", "36415", "80053", "85025", "93000", "90471", "90686", "83036", "80061",
-    "81002", "J1030", "J3301", "J1100",
-)  # fmt: skip
+_REGIONS = ("cervical_thoracic", "lumbar_sacral")
+_CODESETS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {}
+for _r in _pack_rows("procedure_codesets.csv"):
+    _codes = tuple(
+        _checked(_r[c], _r["value_set"], "procedure_codesets.csv")
+        for c in ("primary_code", "first_addon", "second_addon")
+        if _r[c]
+    )
+    _regions = _CODESETS.get(_r["codeset"], ((), ()))
+    _i = _REGIONS.index(_r["region"])
+    _CODESETS[_r["codeset"]] = (_codes, _regions[1]) if _i == 0 else (_regions[0], _codes)
+# Procedures of ordinary visits, pick lists (E/M, ancillaries, drugs) and amounts, from the pack
+_PX_PICKS: dict[str, list[dict[str, str]]] = {}
+for _r in _pack_rows("procedure_picks.csv"):
+    _checked(_r["item"], _r["value_set"], "procedure_picks.csv")
+    _PX_PICKS.setdefault(_r["pick_list"], []).append(_r)
+_ORDINARY = tuple(r["item"] for r in _PX_PICKS["ORDINARY"])
 PX_CODES = tuple(dict.fromkeys([c for a, b in _CODESETS.values() for c in a + b] + [*_ORDINARY]))
 _PXI = {c: i for i, c in enumerate(PX_CODES)}
 _CS = {name: i for i, name in enumerate(_CODESETS)}
@@ -253,24 +226,28 @@ _PX_STRINGS = pa.array(PX_CODES)
 _PX_NUMERIC = np.array([c.isdigit() for c in PX_CODES])
 
 
-def _px(*codes: str) -> np.ndarray:
-    return np.array([_PXI[c] for c in codes])
+def _px_list(pick_list: str) -> np.ndarray:
+    """Code indices of a pick list of the pack, in its order."""
+    return np.array([_PXI[r["item"]] for r in _PX_PICKS[pick_list]])
+
+
+def _px_weights(pick_list: str) -> np.ndarray:
+    """Cumulative weights of a pick list of the pack."""
+    return np.cumsum([float(r["weight"]) for r in _PX_PICKS[pick_list]])
+
+
+def _codeset_code(codeset: str, ls: np.ndarray | int = 0, line: int = 0) -> np.ndarray:
+    """The code index of a code set's line (0 primary, 1-2 add-ons) by region (ls: 1 for
+    lumbar/sacral, else cervical/thoracic)."""
+    return _CS_CODES[_CS[codeset], np.asarray(ls, dtype=np.int64), line]
 
 
 # Ordinary line amounts in cents, (low, high).
-_PX_AMOUNT = {
-    "99212": (5500, 7500), "99213": (8500, 11000), "99214": (12000, 16000),
-    "99203": (10000, 13000), "99204": (16000, 21000), "72148": (22000, 52000),
-    "72141": (22000, 52000), "72100": (3500, 6000), "97110": (2500, 3800),
-    "97140": (2300, 3500), "20610": (5500, 9000), "96372": (1500, 2800), "36415": (300, 900),
-    "80053": (1000, 1800), "85025": (700, 1300), "93000": (1500, 2200), "90471": (1800, 2800),
-    "90686": (1800, 2600), "83036": (900, 1500), "80061": (1300, 2000), "81002": (300, 600),
-    "J1030": (300, 900), "J3301": (150, 500), "J1100": (50, 200),
-}  # fmt: skip
 _AMT_LO = np.zeros(len(PX_CODES), dtype=np.int64)
 _AMT_HI = np.zeros(len(PX_CODES), dtype=np.int64)
-for _c, (_lo, _hi) in _PX_AMOUNT.items():
-    _AMT_LO[_PXI[_c]], _AMT_HI[_PXI[_c]] = _lo, _hi
+for _row in _PX_PICKS["ORDINARY"]:
+    _AMT_LO[_PXI[_row["item"]]] = int(_row["amount_low"])
+    _AMT_HI[_PXI[_row["item"]]] = int(_row["amount_high"])
 # primary lines by family, in cents (index lines stay within 150-2500)
 _FAM_AMOUNT = np.array(
     [
@@ -287,18 +264,21 @@ _FAM_AMOUNT = np.array(
 _ADDON_AMOUNT = (15000, 50000)
 _MAX_INDEX_AMOUNT = 250000
 
-_EM = _px("99213", "99214", "99212", "99203", "99204")
-_EM_CUM = np.cumsum([0.55, 0.28, 0.09, 0.05, 0.03])
-_ANC_SPINE = _px("72148", "72141", "72100", "97110", "97140", "96372", "J1030", "20610")
-_ANC_SPINE_CUM = np.cumsum([2, 1, 1.5, 3, 1.5, 1, 0.7, 0.5])
-_ANC_GEN = _px("36415", "80053", "85025", "93000", "90471", "90686", "83036", "80061", "81002")
-_ANC_GEN_CUM = np.cumsum([3, 2, 2, 1, 1, 1, 1, 1.5, 0.7])
-_DRUGS = _px("J1030", "J3301", "J1100")
-_DRUG_UNITS = np.array([1, 4, 10])
+_EM = _px_list("EVALUATION_MANAGEMENT")
+_EM_CUM = _px_weights("EVALUATION_MANAGEMENT")
+_EM_SAME_DAY = _px_list("EVALUATION_MANAGEMENT_SAME_DAY")[
+    0
+]  # the E/M line of a claim with a procedure
+_ANC_SPINE = _px_list("ANCILLARY_SPINE")
+_ANC_SPINE_CUM = _px_weights("ANCILLARY_SPINE")
+_ANC_GEN = _px_list("ANCILLARY_GENERAL")
+_ANC_GEN_CUM = _px_weights("ANCILLARY_GENERAL")
+_DRUGS = _px_list("DRUG")
+_DRUG_UNITS = np.array([int(r["units"]) for r in _PX_PICKS["DRUG"]])
 
 # Modifiers: base (none, 50, RT, LT, 25) x clinical trial (none, Q0, Q1).
-_MOD_BASE = (None, "50", "RT", "LT", "25")
-_MOD_TRIAL = (None, "Q0", "Q1")
+_MOD_BASE = (None, *(r["item"] for r in _PX_PICKS["MODIFIER"]))  # M_NONE, M_50 ... below
+_MOD_TRIAL = (None, *(r["item"] for r in _PX_PICKS["TRIAL_MODIFIER"]))
 _MOD_STRINGS = pa.array(
     [",".join(m for m in (b, t) if m) or None for b in _MOD_BASE for t in _MOD_TRIAL]
 )
@@ -712,14 +692,12 @@ class _Block:
         idx = np.arange(k)
         lo, hi = _FAM_AMOUNT[fam, 0], _FAM_AMOUNT[fam, 1]
         a_lo, a_hi = _ADDON_AMOUNT
-        minj = np.where(self.ls, _PXI["64493"], _PXI["64490"])
-        minj = np.where(
-            self.d < _day("2010-01-01"), np.where(self.ls, _PXI["64475"], _PXI["64470"]), minj
-        )
-        minj = np.where(fam == SRFA, _PXI["27096"], minj)
+        minj = _codeset_code("FINJ", self.ls)
+        minj = np.where(self.d < _day("2010-01-01"), _codeset_code("FINJ_RETIRED", self.ls), minj)
+        minj = np.where(fam == SRFA, _codeset_code("SI_27096"), minj)
         pmod = np.select([bil == 1, bil == 2], [M_50, M_RT], M_NONE) * 3 + trial
         for m, kind, code, mod, units, (amt_lo, amt_hi), index_line in (
-            (em, 0, _PXI["99214"], M_25 * 3, 1, (12000, 16000), False),
+            (em, 0, _EM_SAME_DAY, M_25 * 3, 1, (12000, 16000), False),
             (all_, 1, self.prim, pmod, np.where(bil == 3, 2, 1), (lo, hi), True),
             (bil == 2, 2, self.prim, M_LT * 3 + trial, 1, (lo, hi), True),
             (
@@ -733,7 +711,7 @@ class _Block:
             ),
             ((n_add == 2) & ~units2, 4, self.add2, 0, 1, (a_lo, a_hi), True),
             (merge, 5, minj, 0, 1, (a_lo, a_hi), True),
-            (companion, 6, np.where(self.ls, _PXI["64483"], _PXI["64479"]), 0, 1, (lo, hi), True),
+            (companion, 6, _codeset_code("EPI_TF", self.ls), 0, 1, (lo, hi), True),
             (drug, 7, _DRUGS[drug_i], 0, _DRUG_UNITS[drug_i], (150, 900), False),
         ):
             lines.add(
@@ -899,7 +877,7 @@ class _Block:
         site = np.where(uniform(k) < 0.5, self.home[ep], _pick(rng, self.ctx.site_cum, k))
         history = d - lo
         eligible = (self.fam <= TP) & ~self.deny_all & (self.ept != NOIND)
-        eligible &= self.prim != _PXI["64640"]
+        eligible &= self.prim != _codeset_code("SRFA_BEFORE_2020")
         taken = ~eligible
         perm = rng.permutation(k)
         n_eligible = int(eligible.sum())
@@ -947,7 +925,7 @@ class _Block:
         )
 
         spine = _SLOT_SPINE[v["slot"]] | split
-        em = np.where(split, _PXI["99214"], _EM[_pick(rng, _EM_CUM, nv)])
+        em = np.where(split, _EM_SAME_DAY, _EM[_pick(rng, _EM_CUM, nv)])
         prov = 1_000_000_000 + v["site"] * 1000 + _uint(rng, 0, 11, nv)
         statuses = [_ST["paid"], _ST[None], _ST["PAID"], _ST["denied"], _ST["pended"], _ST["void"]]
         st = np.array(statuses)[_pick(rng, _cumulative(0.86, 0.07, 0.03, 0.025, 0.01, 0.005), nv)]
