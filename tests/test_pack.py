@@ -51,7 +51,7 @@ def test_conflict_stops_a_run(tmp_path):
 
 def test_empty_value_set_is_a_warning(tmp_path):
     pack = Path(test_pack(tmp_path))
-    _append(pack / "value_set_definitions.csv", "NEW_SET,diagnosis,exclusion,nothing yet,test")
+    _append(pack / "value_set_definitions.csv", "NEW_SET,diagnosis,exclusion,,nothing yet,test")
     assert ("warning", "empty_value_set") in _check(str(pack))
 
 
