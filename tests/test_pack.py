@@ -189,3 +189,80 @@ def test_who_icd10_codes_match_the_icd10cm_sets(extract):
     )
     [session] = audit_sessions(folder)
     assert outcome(session) == ("discordant", None, "AX-JNT")
+
+
+def test_pack_without_a_minimum_age_is_refused(tmp_path):
+    pack = Path(test_pack(tmp_path))
+    toml = pack / "pack.toml"
+    toml.write_text(
+        "\n".join(
+            line
+            for line in toml.read_text(encoding="utf-8").splitlines()
+            if not line.startswith("population_min_age")
+        ),
+        encoding="utf-8",
+    )
+    with pytest.raises(PackError, match="population_min_age' is missing"):
+        resolve_pack(str(pack))
+
+
+def test_minimum_age_must_be_a_whole_number(tmp_path):
+    pack = Path(test_pack(tmp_path))
+    toml = pack / "pack.toml"
+    text = toml.read_text(encoding="utf-8").replace(
+        "population_min_age = 18", 'population_min_age = "18"'
+    )
+    toml.write_text(text, encoding="utf-8")
+    with pytest.raises(PackError, match="population_min_age must be a whole number"):
+        resolve_pack(str(pack))
+
+
+def test_minimum_age_comes_from_the_pack(tmp_path):
+    pack = Path(test_pack(tmp_path))
+    toml = pack / "pack.toml"
+    text = toml.read_text(encoding="utf-8").replace(
+        "population_min_age = 18", "population_min_age = 21"
+    )
+    toml.write_text(text, encoding="utf-8")
+    assert resolve_pack(str(pack)).min_age == 21
+
+
+def test_exclusion_reason_missing_from_population_rules_is_an_error(tmp_path):
+    pack = Path(test_pack(tmp_path))
+    _append(pack / "exclusion_rules.csv", "6,spinal_infection,SPINAL_INFECTION,0,365,,test")
+    assert ("error", "unknown_reference") in _check(str(pack))
+
+
+def test_duplicate_population_reason_is_an_error(tmp_path):
+    pack = Path(test_pack(tmp_path))
+    _append(pack / "population_rules.csv", "9,7,acute,again,test")
+    assert ("error", "population_rules") in _check(str(pack))
+
+
+def test_attrition_outcome_twice_is_an_error(tmp_path):
+    pack = Path(test_pack(tmp_path))
+    _append(pack / "attrition_steps.csv", "7,minus,8,clinical_trial,trial again,test")
+    assert ("error", "attrition_steps") in _check(str(pack))
+
+
+def test_attrition_must_end_with_the_end_step(tmp_path):
+    pack = Path(test_pack(tmp_path))
+    path = pack / "attrition_steps.csv"
+    path.write_text(
+        path.read_text(encoding="utf-8").replace("\n6,end,", "\n0,end,"), encoding="utf-8"
+    )
+    assert ("error", "attrition_steps") in _check(str(pack))
+
+
+def test_family_without_label_is_an_error(tmp_path):
+    pack = Path(test_pack(tmp_path))
+    path = pack / "value_set_definitions.csv"
+    text = path.read_text(encoding="utf-8").replace(
+        "EPIDURAL,procedure,family,epidural injection,", "EPIDURAL,procedure,family,,"
+    )
+    path.write_text(text, encoding="utf-8")
+    assert ("error", "missing_label") in _check(str(pack))
+
+
+def test_shipped_pack_passes_the_definition_check():
+    assert [f for f in _check("bmj2025_spine") if f[0] == "error"] == []
