@@ -191,58 +191,54 @@ def test_who_icd10_codes_match_the_icd10cm_sets(extract):
     assert outcome(session) == ("discordant", None, "AX-JNT")
 
 
-def test_pack_without_a_minimum_age_is_refused(tmp_path):
+def _pack_with_min_age(tmp_path: Path, line: str) -> str:
+    """A copy of the shipped pack whose population_min_age line is replaced by ``line``."""
     pack = Path(test_pack(tmp_path))
     toml = pack / "pack.toml"
     toml.write_text(
-        "\n".join(
-            line
-            for line in toml.read_text(encoding="utf-8").splitlines()
-            if not line.startswith("population_min_age")
-        ),
+        toml.read_text(encoding="utf-8").replace("population_min_age = 18", line),
         encoding="utf-8",
     )
-    with pytest.raises(PackError, match="population_min_age' is missing"):
-        resolve_pack(str(pack))
+    return str(pack)
 
 
-def test_minimum_age_must_be_a_whole_number(tmp_path):
-    pack = Path(test_pack(tmp_path))
-    toml = pack / "pack.toml"
-    text = toml.read_text(encoding="utf-8").replace(
-        "population_min_age = 18", 'population_min_age = "18"'
-    )
-    toml.write_text(text, encoding="utf-8")
-    with pytest.raises(PackError, match="population_min_age must be a whole number"):
-        resolve_pack(str(pack))
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        ("", "population_min_age' is missing"),
+        ('population_min_age = "18"', "population_min_age must be a whole number"),
+        ("population_min_age = true", "population_min_age must be a whole number"),
+        ("population_min_age = 200", "between 0 and 130"),
+    ],
+)
+def test_pack_without_a_valid_minimum_age_is_refused(tmp_path, line, message):
+    with pytest.raises(PackError, match=message):
+        resolve_pack(_pack_with_min_age(tmp_path, line))
 
 
 def test_minimum_age_comes_from_the_pack(tmp_path):
+    assert resolve_pack(_pack_with_min_age(tmp_path, "population_min_age = 21")).min_age == 21
+
+
+@pytest.mark.parametrize(
+    ("file", "line", "check"),
+    [
+        # an exclusion reason the population rules do not list
+        (
+            "exclusion_rules.csv",
+            "6,spinal_infection,SPINAL_INFECTION,0,365,,test",
+            "unknown_reference",
+        ),
+        # a population reason listed twice
+        ("population_rules.csv", "9,7,acute,again,test", "population_rules"),
+        # an attrition outcome with two steps
+        ("attrition_steps.csv", "7,minus,8,clinical_trial,trial again,test", "attrition_steps"),
+    ],
+)
+def test_added_pack_row_is_an_error(tmp_path, file, line, check):
     pack = Path(test_pack(tmp_path))
-    toml = pack / "pack.toml"
-    text = toml.read_text(encoding="utf-8").replace(
-        "population_min_age = 18", "population_min_age = 21"
-    )
-    toml.write_text(text, encoding="utf-8")
-    assert resolve_pack(str(pack)).min_age == 21
-
-
-def test_exclusion_reason_missing_from_population_rules_is_an_error(tmp_path):
-    pack = Path(test_pack(tmp_path))
-    _append(pack / "exclusion_rules.csv", "6,spinal_infection,SPINAL_INFECTION,0,365,,test")
-    assert ("error", "unknown_reference") in _check(str(pack))
-
-
-def test_duplicate_population_reason_is_an_error(tmp_path):
-    pack = Path(test_pack(tmp_path))
-    _append(pack / "population_rules.csv", "9,7,acute,again,test")
-    assert ("error", "population_rules") in _check(str(pack))
-
-
-def test_attrition_outcome_twice_is_an_error(tmp_path):
-    pack = Path(test_pack(tmp_path))
-    _append(pack / "attrition_steps.csv", "7,minus,8,clinical_trial,trial again,test")
-    assert ("error", "attrition_steps") in _check(str(pack))
+    _append(pack / file, line)
+    assert ("error", check) in _check(str(pack))
 
 
 def test_attrition_must_end_with_the_end_step(tmp_path):
