@@ -14,6 +14,7 @@ memory stays bounded by the chunk size.
 
 from __future__ import annotations
 
+import csv
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -24,6 +25,9 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
+
+from audit.config import Settings
+from audit.resources import packs_dir
 
 __all__ = [
     "BLOCK",
@@ -93,76 +97,60 @@ def _day(d: date | str) -> int:
 
 
 # ---------------------------------------------------------------------------------------------
+# The codes come from the guideline pack (its ``synthetic/`` tables), never from this module: a
+# pack change reaches the synthetic data. Each code a table says is in a value set is checked
+# against the pack's value sets, so the generator cannot drift from what the audit reads.
+
+
+def _pack_rows(name: str) -> list[dict[str, str]]:
+    with (_PACK / "synthetic" / name).open(encoding="utf-8", newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
+def _value_set_codes() -> set[tuple[str, str]]:
+    """(value set, code) of every row of the pack's value sets."""
+    out: set[tuple[str, str]] = set()
+    for path in sorted((_PACK / "valuesets").glob("*.csv")):
+        with path.open(encoding="utf-8", newline="") as fh:
+            out.update((r["value_set"], r["code"]) for r in csv.DictReader(fh))
+    return out
+
+
+def _checked(code: str, value_set: str, table: str) -> str:
+    """The code, after checking that the value set named for it holds it."""
+    if value_set and (value_set, code) not in _IN_VALUE_SETS:
+        raise ValueError(
+            f"{_PACK / 'synthetic' / table}: {code} is not in value set {value_set} of the pack"
+        )
+    return code
+
+
+_PACK = packs_dir() / Settings.pack
+_IN_VALUE_SETS = _value_set_codes()
+
 # Diagnoses (ICD-10-CM, checked against the FY2026 release by tests/test_generate.py).
 # A slot is a condition whose code changed in a release: code before the cut, first day of
 # the new codes, the new codes, and the share still coded the old way after the cut.
 _DX_SLOTS: dict[str, tuple[str, str, tuple[str, str], float]] = {
-    "LBP": ("M54.5", "2021-10-01", ("M54.50", "M54.59"), 0.04),  # FY2022 expansion
-    "DDD_L": ("M51.36", "2024-10-01", ("M51.360", "M51.369"), 0.0),  # FY2025 expansion
-    "CDR": ("M50.12", "2019-10-01", ("M50.121", "M50.122"), 0.0),  # FY2020 expansion
-    "NRAXSPA": ("M46.80", "2023-10-01", ("M45.A6", "M45.A6"), 0.0),  # M45.A new in FY2024
+    r["recoding"]: (
+        _checked(r["old_code"], r["old_value_set"], "diagnosis_recodings.csv"),
+        r["cut_date"],
+        (
+            _checked(r["new_code_1"], r["new_value_set"], "diagnosis_recodings.csv"),
+            _checked(r["new_code_2"], r["new_value_set"], "diagnosis_recodings.csv"),
+        ),
+        float(r["stale_share"]),
+    )
+    for r in _pack_rows("diagnosis_recodings.csv")
 }
-# Weighted pick lists of codes or slots.
-_DX_GROUPS: dict[str, dict[str, float]] = {
-    "AX_LS": {
-        "LBP": 5,
-        "M47.816": 2,
-        "DDD_L": 1.5,
-        "M48.061": 1,
-        "M43.16": 0.7,
-        "M96.1": 0.4,
-        "M62.830": 0.8,
-        "M47.817": 0.5,
-    },
-    "AX_CT": {"M54.2": 4, "M47.812": 2, "M54.6": 1.2},
-    "AX_SI": {"M46.1": 3, "M53.3": 1, "LBP": 1},
-    "RAD_LS": {
-        "M54.16": 2,
-        "M54.17": 1,
-        "M54.41": 1.5,
-        "M54.42": 1.5,
-        "M54.30": 1,
-        "M51.16": 2,
-        "M51.17": 1,
-        "M47.26": 0.7,
-        "M48.062": 1.2,
-    },
-    "RAD_CT": {"M54.12": 3, "CDR": 2},
-    "NONSPINE_PAIN": {"M79.18": 3, "M25.50": 1, "M79.7": 1, "M25.551": 1, "R52": 1},
-    "UNRELATED": {
-        "I10": 5,
-        "E11.9": 3,
-        "E78.5": 3,
-        "Z00.00": 2,
-        "J06.9": 2,
-        "Z23": 1.5,
-        "M25.561": 1,
-        "F41.9": 1,
-        "K21.9": 1,
-        "E66.9": 1,
-        "Z79.899": 1,
-        "J45.909": 0.7,
-        "N39.0": 0.7,
-        "M79.18": 0.6,
-        "R53.83": 0.5,
-        "M17.11": 0.5,
-        "R10.9": 0.5,
-        "G43.909": 0.4,
-    },
-    "WELLNESS": {"Z00.00": 3, "I10": 1, "Z23": 1},
-    "CANCER": {"C50.911": 1, "C61": 1, "C34.90": 1, "C18.9": 1},
-    "BONE_METS": {"C79.51": 1},
-    "SKIN_CANCER": {"C44.91": 1},
-    "INFLAM": {"M06.9": 1.5, "M05.79": 1, "M45.9": 1, "NRAXSPA": 1.5, "L40.52": 1, "M46.80": 1},
-    "FRACTURE": {"S32.010A": 1, "S22.060A": 1, "M48.56XA": 1, "M80.08XA": 1.5},
-    "INFECTION": {"M46.26": 1, "M46.46": 1, "G06.1": 1},
-    "CAUDA": {"G83.4": 1},
-    "PREGNANCY": {"O26.891": 1, "Z34.90": 1, "Z33.1": 1, "Z37.0": 1},
-    "CHRONIC_PAIN": {"G89.29": 2.3, "G89.4": 1},
-    "TRIAL": {"Z00.6": 1},
-    # ICD-9-CM codes arriving in an ICD-10 field (privacy.md: must be quarantined, not dropped)
-    "ICD9": {"724.2": 2, "722.10": 1, "401.9": 1},
-}
+# Weighted pick lists of codes or slots, in the order of the pack's table.
+_DX_GROUPS: dict[str, dict[str, float]] = {}
+for _r in _pack_rows("diagnosis_picks.csv"):
+    _item = _r["item"]
+    if _item not in _DX_SLOTS:
+        _checked(_item, _r["value_set"], "diagnosis_picks.csv")
+    _DX_GROUPS.setdefault(_r["pick_list"], {})[_item] = float(_r["weight"])
+# ICD-9-CM codes arriving in an ICD-10 field (privacy.md: must be quarantined, not dropped)
 ICD9_CODES = tuple(_DX_GROUPS["ICD9"])
 
 
@@ -185,10 +173,12 @@ _SLOT_NEW = np.array(
     [[_DXI[c] for c in _DX_SLOTS[s][2]] if s in _DX_SLOTS else [_DXI[s]] * 2 for s in _SLOT_NAMES]
 )
 _SLOT_STALE = np.array([_DX_SLOTS[s][3] if s in _DX_SLOTS else 0.0 for s in _SLOT_NAMES])
-_G = {g: i for i, g in enumerate(_DX_GROUPS)}
+_GROUP_INDEX = {g: i for i, g in enumerate(_DX_GROUPS)}
 _GROUP_SLOTS = [np.array([_SLOTI[s] for s in group]) for group in _DX_GROUPS.values()]
 _GROUP_CUM = [np.cumsum(list(group.values()), dtype=float) for group in _DX_GROUPS.values()]
-_SPINE_SLOTS = [_GROUP_SLOTS[_G[g]] for g in ("AX_LS", "AX_CT", "AX_SI", "RAD_LS", "RAD_CT")]
+_SPINE_SLOTS = [
+    _GROUP_SLOTS[_GROUP_INDEX[g]] for g in ("AX_LS", "AX_CT", "AX_SI", "RAD_LS", "RAD_CT")
+]
 _SLOT_SPINE = np.isin(np.arange(len(_SLOT_NAMES)), np.concatenate(_SPINE_SLOTS))
 
 # Code formats seen in extracts: dotted, dotless, lower case, padded, lower dotless.
@@ -207,38 +197,23 @@ _DX_STRINGS = pa.array(
 EPI, FINJ, SINJ, FRFA, SRFA, TP, UNL, OTH = range(8)
 # Code sets: (cervical/thoracic, lumbar/sacral) x (primary, first add-on, second add-on).
 # A second add-on equal to the first is billed as units 2 on the add-on line.
-_CODESETS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
-    "EPI_IL_RETIRED": (("62310",), ("62311",)),  # to 2016-12-31
-    "EPI_IL": (("62320",), ("62322",)),
-    "EPI_IL_IMAGING": (("62321",), ("62323",)),
-    "EPI_TF": (("64479", "64480", "64480"), ("64483", "64484", "64484")),
-    "EPI_TF_US": (("0228T", "0229T", "0229T"), ("0230T", "0231T", "0231T")),
-    "FINJ_RETIRED": (("64470", "64472", "64472"), ("64475", "64476", "64476")),  # to 2009
-    "FINJ": (("64490", "64491", "64492"), ("64493", "64494", "64495")),
-    "FINJ_US": (("0213T", "0214T", "0215T"), ("0216T", "0217T", "0218T")),
-    "SI_27096": (("27096",), ("27096",)),
-    "SI_G0260": (("G0260",), ("G0260",)),
-    "SI_64451": (("64451",), ("64451",)),  # from 2020
-    "FRFA_RETIRED": (("64626", "64627", "64627"), ("64622", "64623", "64623")),  # to 2011
-    "FRFA": (("64633", "64634", "64634"), ("64635", "64636", "64636")),
-    "SRFA": (("64625",), ("64625",)),  # from 2020
-    "SRFA_BEFORE_2020": (("64640",), ("64640",)),  # how SI RFA was billed: not an index code
-    "TP_1_2": (("20552",), ("20552",)),
-    "TP_3": (("20553",), ("20553",)),
-    "UNLISTED": (("64999",), ("64999",)),
-    # spine procedures that are not index procedures
-    "SCS_LEAD": (("63650",), ("63650",)),
-    "NEUROLYTIC": (("62280",), ("62280",)),
-    "SI_FUSION": (("27279",), ("27279",)),
-    "BVN_ABLATION": (("64628",), ("64628",)),  # from 2022
-    "CATHETER": (("62326",), ("62327",)),  # from 2017
-    "CATHETER_RETIRED": (("62318",), ("62319",)),
-}
-_ORDINARY = (
-    "99212", "99213", "99214", "99203", "99204", "72148", "72141", "72100", "97110", "97140",
-    "20610", "96372", "36415", "80053", "85025", "93000", "90471", "90686", "83036", "80061",
-    "81002", "J1030", "J3301", "J1100",
-)  # fmt: skip
+_REGIONS = ("cervical_thoracic", "lumbar_sacral")
+_CODESETS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {}
+for _r in _pack_rows("procedure_codesets.csv"):
+    _codes = tuple(
+        _checked(_r[c], _r["value_set"], "procedure_codesets.csv")
+        for c in ("primary_code", "first_addon", "second_addon")
+        if _r[c]
+    )
+    _regions = _CODESETS.get(_r["codeset"], ((), ()))
+    _i = _REGIONS.index(_r["region"])
+    _CODESETS[_r["codeset"]] = (_codes, _regions[1]) if _i == 0 else (_regions[0], _codes)
+# Procedures of ordinary visits, pick lists (E/M, ancillaries, drugs) and amounts, from the pack
+_PX_PICKS: dict[str, list[dict[str, str]]] = {}
+for _r in _pack_rows("procedure_picks.csv"):
+    _checked(_r["item"], _r["value_set"], "procedure_picks.csv")
+    _PX_PICKS.setdefault(_r["pick_list"], []).append(_r)
+_ORDINARY = tuple(r["item"] for r in _PX_PICKS["ORDINARY"])
 PX_CODES = tuple(dict.fromkeys([c for a, b in _CODESETS.values() for c in a + b] + [*_ORDINARY]))
 _PXI = {c: i for i, c in enumerate(PX_CODES)}
 _CS = {name: i for i, name in enumerate(_CODESETS)}
@@ -251,24 +226,28 @@ _PX_STRINGS = pa.array(PX_CODES)
 _PX_NUMERIC = np.array([c.isdigit() for c in PX_CODES])
 
 
-def _px(*codes: str) -> np.ndarray:
-    return np.array([_PXI[c] for c in codes])
+def _px_list(pick_list: str) -> np.ndarray:
+    """Code indices of a pick list of the pack, in its order."""
+    return np.array([_PXI[r["item"]] for r in _PX_PICKS[pick_list]])
+
+
+def _px_weights(pick_list: str) -> np.ndarray:
+    """Cumulative weights of a pick list of the pack."""
+    return np.cumsum([float(r["weight"]) for r in _PX_PICKS[pick_list]])
+
+
+def _codeset_code(codeset: str, ls: np.ndarray | int = 0, line: int = 0) -> np.ndarray:
+    """The code index of a code set's line (0 primary, 1-2 add-ons) by region (ls: 1 for
+    lumbar/sacral, else cervical/thoracic)."""
+    return _CS_CODES[_CS[codeset], np.asarray(ls, dtype=np.int64), line]
 
 
 # Ordinary line amounts in cents, (low, high).
-_PX_AMOUNT = {
-    "99212": (5500, 7500), "99213": (8500, 11000), "99214": (12000, 16000),
-    "99203": (10000, 13000), "99204": (16000, 21000), "72148": (22000, 52000),
-    "72141": (22000, 52000), "72100": (3500, 6000), "97110": (2500, 3800),
-    "97140": (2300, 3500), "20610": (5500, 9000), "96372": (1500, 2800), "36415": (300, 900),
-    "80053": (1000, 1800), "85025": (700, 1300), "93000": (1500, 2200), "90471": (1800, 2800),
-    "90686": (1800, 2600), "83036": (900, 1500), "80061": (1300, 2000), "81002": (300, 600),
-    "J1030": (300, 900), "J3301": (150, 500), "J1100": (50, 200),
-}  # fmt: skip
 _AMT_LO = np.zeros(len(PX_CODES), dtype=np.int64)
 _AMT_HI = np.zeros(len(PX_CODES), dtype=np.int64)
-for _c, (_lo, _hi) in _PX_AMOUNT.items():
-    _AMT_LO[_PXI[_c]], _AMT_HI[_PXI[_c]] = _lo, _hi
+for _row in _PX_PICKS["ORDINARY"]:
+    _AMT_LO[_PXI[_row["item"]]] = int(_row["amount_low"])
+    _AMT_HI[_PXI[_row["item"]]] = int(_row["amount_high"])
 # primary lines by family, in cents (index lines stay within 150-2500)
 _FAM_AMOUNT = np.array(
     [
@@ -285,18 +264,21 @@ _FAM_AMOUNT = np.array(
 _ADDON_AMOUNT = (15000, 50000)
 _MAX_INDEX_AMOUNT = 250000
 
-_EM = _px("99213", "99214", "99212", "99203", "99204")
-_EM_CUM = np.cumsum([0.55, 0.28, 0.09, 0.05, 0.03])
-_ANC_SPINE = _px("72148", "72141", "72100", "97110", "97140", "96372", "J1030", "20610")
-_ANC_SPINE_CUM = np.cumsum([2, 1, 1.5, 3, 1.5, 1, 0.7, 0.5])
-_ANC_GEN = _px("36415", "80053", "85025", "93000", "90471", "90686", "83036", "80061", "81002")
-_ANC_GEN_CUM = np.cumsum([3, 2, 2, 1, 1, 1, 1, 1.5, 0.7])
-_DRUGS = _px("J1030", "J3301", "J1100")
-_DRUG_UNITS = np.array([1, 4, 10])
+_EM = _px_list("EVALUATION_MANAGEMENT")
+_EM_CUM = _px_weights("EVALUATION_MANAGEMENT")
+_EM_SAME_DAY = _px_list("EVALUATION_MANAGEMENT_SAME_DAY")[
+    0
+]  # the E/M line of a claim with a procedure
+_ANC_SPINE = _px_list("ANCILLARY_SPINE")
+_ANC_SPINE_CUM = _px_weights("ANCILLARY_SPINE")
+_ANC_GEN = _px_list("ANCILLARY_GENERAL")
+_ANC_GEN_CUM = _px_weights("ANCILLARY_GENERAL")
+_DRUGS = _px_list("DRUG")
+_DRUG_UNITS = np.array([int(r["units"]) for r in _PX_PICKS["DRUG"]])
 
 # Modifiers: base (none, 50, RT, LT, 25) x clinical trial (none, Q0, Q1).
-_MOD_BASE = (None, "50", "RT", "LT", "25")
-_MOD_TRIAL = (None, "Q0", "Q1")
+_MOD_BASE = (None, *(r["item"] for r in _PX_PICKS["MODIFIER"]))  # M_NONE, M_50 ... below
+_MOD_TRIAL = (None, *(r["item"] for r in _PX_PICKS["TRIAL_MODIFIER"]))
 _MOD_STRINGS = pa.array(
     [",".join(m for m in (b, t) if m) or None for b in _MOD_BASE for t in _MOD_TRIAL]
 )
@@ -331,16 +313,17 @@ NONE, CHRONIC, ACUTE, INSUFF = range(4)
 AX, RAD, BOTH, NOIND = range(4)
 
 
-def _p(*weights: float) -> np.ndarray:
+def _cumulative(*weights: float) -> np.ndarray:
+    """Cumulative weights, as :func:`_pick` takes them."""
     return np.cumsum(weights, dtype=float)
 
 
 # family chosen by the episode's indication pain type: EPI FINJ SINJ FRFA SRFA TP UNL OTH
 _FAM_CUM = [
-    _p(0.22, 0.22, 0.12, 0.15, 0.05, 0.14, 0.01, 0.04),
-    _p(0.82, 0.03, 0.02, 0.01, 0.0, 0.02, 0.06, 0.04),
-    _p(0.55, 0.12, 0.06, 0.10, 0.03, 0.06, 0.04, 0.04),
-    _p(0.10, 0.05, 0.20, 0.0, 0.0, 0.60, 0.0, 0.05),
+    _cumulative(0.22, 0.22, 0.12, 0.15, 0.05, 0.14, 0.01, 0.04),
+    _cumulative(0.82, 0.03, 0.02, 0.01, 0.0, 0.02, 0.06, 0.04),
+    _cumulative(0.55, 0.12, 0.06, 0.10, 0.03, 0.06, 0.04, 0.04),
+    _cumulative(0.10, 0.05, 0.20, 0.0, 0.0, 0.60, 0.0, 0.05),
 ]
 # Exclusions placed before (or after) an index episode: (group, share of eligible episodes,
 # days before the procedure from, to). Some fall outside the rule's window on purpose.
@@ -518,36 +501,39 @@ class _Block:
         self._exclusions()
         self._visit_rows()
 
-    def u(self, size: int) -> np.ndarray:
+    def uniform(self, size: int) -> np.ndarray:
+        """``size`` uniform draws in [0, 1) from the block's stream."""
         return self.rng.random(size)
 
     def _patients(self) -> None:
         """Sex, birth, spine-pain profile, pain type, home site, birth-date completeness."""
-        rng, n, ctx, u = self.rng, self.n, self.ctx, self.u
-        self.sex = _pick(rng, _p(0.54, 0.447, 0.008, 0.005), n)  # F, M, U, blank
-        kid = u(n) < 0.12
+        rng, n, ctx, uniform = self.rng, self.n, self.ctx, self.uniform
+        self.sex = _pick(rng, _cumulative(0.54, 0.447, 0.008, 0.005), n)  # F, M, U, blank
+        kid = uniform(n) < 0.12
         age_at_end = np.clip(rng.normal(54, 17, n), 19, 101)
-        kid_age_at_start = 4 + 14 * u(n)
+        kid_age_at_start = 4 + 14 * uniform(n)
         birth = np.where(kid, ctx.start - kid_age_at_start * 365.25, ctx.end - age_at_end * 365.25)
         self.birth = birth.astype(np.int64)
-        r = u(n)
+        r = uniform(n)
         chronic = np.where(kid, 0.035, 0.22)
         acute = chronic + np.where(kid, 0.005, 0.03)
         insuff = acute + np.where(kid, 0.005, 0.025)
         self.profile = np.select(
             [r < chronic, r < acute, r < insuff], [CHRONIC, ACUTE, INSUFF], NONE
         )
-        self.pain = _pick(rng, _p(0.55, 0.30, 0.15), n)  # AX, RAD, BOTH
+        self.pain = _pick(rng, _cumulative(0.55, 0.30, 0.15), n)  # AX, RAD, BOTH
         self.home = _pick(rng, ctx.site_cum, n)
-        self.dob_mode = _pick(rng, _p(0.78, 0.12, 0.095, 0.005), n)  # both, date, year, none
+        self.dob_mode = _pick(
+            rng, _cumulative(0.78, 0.12, 0.095, 0.005), n
+        )  # both, date, year, none
 
     def _coverage(self) -> None:
         """Enrolment; the observation window (records exist only inside it); coverage rows
         (one span, a gap, abutting or overlapping spans, or none)."""
-        rng, n, u = self.rng, self.n, self.u
+        rng, n, uniform = self.rng, self.n, self.uniform
         S, E, prof = self.ctx.start, self.ctx.end, self.profile
         es = np.where(
-            u(n) < 0.55,
+            uniform(n) < 0.55,
             S - _uint(rng, 0, 1500, n),  # enrolled before the extract starts
             _uint(rng, S, S + max(E - S - 120, 0), n),
         )
@@ -557,11 +543,11 @@ class _Block:
         es = np.where(prof == INSUFF, self.d_insuff - _uint(rng, 10, 85, n), es)
         es = np.maximum(es, self.birth)
         lo = np.maximum(es, S)
-        ongoing = (u(n) < 0.78) | (prof != NONE)
+        ongoing = (uniform(n) < 0.78) | (prof != NONE)
         ee = np.where(ongoing, E, np.minimum(_uint(rng, lo + 120, E, n), E))
         self.obs_lo, self.obs_hi = lo, np.maximum(np.minimum(ee, E), lo)
-        mode = _pick(rng, _p(0.07, 0.70, 0.12, 0.08, 0.03), n)  # none/one/gap/abut/overlap
-        mode = np.where(prof == INSUFF, u(n) >= 0.3, mode)
+        mode = _pick(rng, _cumulative(0.07, 0.70, 0.12, 0.08, 0.03), n)  # none/one/gap/abut/overlap
+        mode = np.where(prof == INSUFF, uniform(n) >= 0.3, mode)
         mode = np.where((mode == 2) & (self.obs_hi - self.obs_lo < 500), 1, mode)
         self.gap = mode == 2
         self.g0 = _uint(rng, lo + 120, self.obs_hi - 280, n)
@@ -582,11 +568,11 @@ class _Block:
 
     def _episodes(self) -> None:
         """Index-procedure episodes: date, indication pain type, family, region and site."""
-        rng, n, u, ctx = self.rng, self.n, self.u, self.ctx
+        rng, n, uniform, ctx = self.rng, self.n, self.uniform, self.ctx
         prof = self.profile
-        n_ep = np.where((prof == CHRONIC) & (u(n) < 0.45), 1 + rng.poisson(0.6, n), 0)
+        n_ep = np.where((prof == CHRONIC) & (uniform(n) < 0.45), 1 + rng.poisson(0.6, n), 0)
         n_ep = np.where((prof == ACUTE) | (prof == INSUFF), 1, n_ep)
-        n_ep = np.where((prof == NONE) & (u(n) < 0.012), 1, n_ep)  # no spine indication
+        n_ep = np.where((prof == NONE) & (uniform(n) < 0.012), 1, n_ep)  # no spine indication
         ep = np.repeat(np.arange(n), n_ep)
         k = self.k = len(ep)
         lo, hi = self.obs_lo[ep], self.obs_hi[ep]
@@ -595,7 +581,7 @@ class _Block:
         d = np.where(prof[ep] == INSUFF, self.d_insuff[ep], d)
         # no episode inside a coverage gap; some just after one (history restarts there)
         g0, g1 = self.g0[ep], self.g1[ep]
-        after_gap = self.gap[ep] & (((d >= g0) & (d < g1)) | (u(k) < 0.25))
+        after_gap = self.gap[ep] & (((d >= g0) & (d < g1)) | (uniform(k) < 0.25))
         d = np.where(after_gap, np.minimum(g1 + _uint(rng, 5, 80, k), hi), d)
         order = np.lexsort((d, ep))
         self.ep, self.d = ep[order], d[order]
@@ -603,21 +589,21 @@ class _Block:
         self.prof_e, self.lo_e, self.hi_e = prof[ep], self.obs_lo[ep], self.obs_hi[ep]
 
         # patients turning 18 around their first procedure (half on the birthday +-1 day)
-        turning = (n_ep > 0) & (prof != NONE) & (u(n) < 0.06)
-        offset = np.where(u(n) < 0.5, _uint(rng, -1, 1, n), _uint(rng, -150, 150, n))
+        turning = (n_ep > 0) & (prof != NONE) & (uniform(n) < 0.06)
+        offset = np.where(uniform(n) < 0.5, _uint(rng, -1, 1, n), _uint(rng, -150, 150, n))
         first = d[np.minimum(np.searchsorted(ep, np.arange(n)), max(k - 1, 0))] if k else 0
         self.birth = np.where(turning, _minus_years(np.asarray(first), 18) + offset, self.birth)
         self.age_e = (d - self.birth[ep]) / 365.25
 
         ept = np.where(self.prof_e == NONE, NOIND, self.pain[ep])
-        self.ept = np.where(u(k) < 0.06, NOIND, ept)
+        self.ept = np.where(uniform(k) < 0.06, NOIND, ept)
         self.fam = np.zeros(k, dtype=np.int64)
         for t in (AX, RAD, BOTH, NOIND):
             m = self.ept == t
             self.fam[m] = _pick(rng, _FAM_CUM[t], int(m.sum()))
-        ls = np.where(self.ept == RAD, u(k) < 0.8, u(k) < 0.7)
+        ls = np.where(self.ept == RAD, uniform(k) < 0.8, uniform(k) < 0.7)
         self.ls = ls | np.isin(self.fam, (SINJ, SRFA))  # lumbar/sacral, else cervical/thoracic
-        self.site_e = np.where(u(k) < 0.55, self.home[ep], _pick(rng, ctx.site_cum, k))
+        self.site_e = np.where(uniform(k) < 0.55, self.home[ep], _pick(rng, ctx.site_cum, k))
         self.prov_e = 1_000_000_000 + self.site_e * 1000 + 900 + _uint(rng, 0, 3, k)
         # claim numbers: 5 per episode (procedure claim, facility copy, voided original,
         # reversal, separate same-day encounter); visits are numbered after them
@@ -626,7 +612,7 @@ class _Block:
     def _index_codes(self) -> None:
         """Primary and add-on codes by family, region and date: retired codes while they were
         current, and a few after retirement (the data-quality check)."""
-        rng, k, u, fam, d = self.rng, self.k, self.u, self.fam, self.d
+        rng, k, uniform, fam, d = self.rng, self.k, self.uniform, self.fam, self.d
         y2010, y2012, y2017 = _day("2010-01-01"), _day("2012-01-01"), _day("2017-01-01")
         y2020, y2022 = _day("2020-01-01"), _day("2022-01-01")
         cs = np.full(k, -1)
@@ -636,13 +622,13 @@ class _Block:
             m = mask & (cs < 0)
             cs[m] = _CS[codeset] if isinstance(codeset, str) else codeset[m]
 
-        sub = u(k)
+        sub = uniform(k)
         il = (fam == EPI) & (sub < 0.45)  # interlaminar; else transforaminal
         ultrasound = (sub >= 0.98) & (d >= y2012)
         stale = _quota(rng, il, 0.07) | _quota(rng, fam == FINJ, 0.07)
         stale |= _quota(rng, fam == FRFA, 0.08)
         put(il & ((d < y2017) | stale), "EPI_IL_RETIRED")
-        put(il & (u(k) < 0.6), "EPI_IL_IMAGING")
+        put(il & (uniform(k) < 0.6), "EPI_IL_IMAGING")
         put(il, "EPI_IL")
         put((fam == EPI) & ultrasound, "EPI_TF_US")
         put(fam == EPI, "EPI_TF")
@@ -650,18 +636,18 @@ class _Block:
         put((fam == FINJ) & ultrasound, "FINJ_US")
         put(fam == FINJ, "FINJ")
         si_now = np.array([_CS["SI_27096"], _CS["SI_G0260"], _CS["SI_64451"]])
-        put((fam == SINJ) & (d >= y2020), si_now[_pick(rng, _p(0.5, 0.25, 0.25), k)])
-        put(fam == SINJ, si_now[(u(k) < 0.35).astype(np.int64)])
+        put((fam == SINJ) & (d >= y2020), si_now[_pick(rng, _cumulative(0.5, 0.25, 0.25), k)])
+        put(fam == SINJ, si_now[(uniform(k) < 0.35).astype(np.int64)])
         put((fam == FRFA) & ((d < y2012) | stale), "FRFA_RETIRED")
         put(fam == FRFA, "FRFA")
         put((fam == SRFA) & (d >= y2020), "SRFA")
         put(fam == SRFA, "SRFA_BEFORE_2020")
-        put((fam == TP) & (u(k) < 0.6), "TP_1_2")
+        put((fam == TP) & (uniform(k) < 0.6), "TP_1_2")
         put(fam == TP, "TP_3")
         put(fam == UNL, "UNLISTED")
         other = np.array(
             [_CS[c] for c in ("SCS_LEAD", "NEUROLYTIC", "SI_FUSION", "BVN_ABLATION", "CATHETER")]
-        )[_pick(rng, _p(3, 1, 1, 1, 3), k)]
+        )[_pick(rng, _cumulative(3, 1, 1, 1, 3), k)]
         other = np.where((other == _CS["BVN_ABLATION"]) & (d < y2022), _CS["SCS_LEAD"], other)
         other = np.where((other == _CS["CATHETER"]) & (d < y2017), _CS["CATHETER_RETIRED"], other)
         put(fam == OTH, other)
@@ -672,23 +658,25 @@ class _Block:
     def _index_claims(self) -> None:
         """Lines of each episode's claim -- add-ons, bilateral, same-day merges, drug, E/M --
         their statuses, and the facility, voided and reversal copies of the claim."""
-        rng, k, u, fam = self.rng, self.k, self.u, self.fam
+        rng, k, uniform, fam = self.rng, self.k, self.uniform, self.fam
         all_ = np.ones(k, dtype=bool)
-        n_add = np.where(self.add1 >= 0, _pick(rng, _p(0.35, 0.37, 0.28), k), 0)
+        n_add = np.where(self.add1 >= 0, _pick(rng, _cumulative(0.35, 0.37, 0.28), k), 0)
         units2 = self.add2 == self.add1  # second level billed as units 2 on the add-on line
         bil_ok = np.isin(fam, (FINJ, SINJ, FRFA, SRFA)) | self.tf
-        bil = np.where(bil_ok, _pick(rng, _p(0.70, 0.15, 0.10, 0.05), k), 0)  # -/50/RT+LT/2
-        trial = np.where(_quota(rng, fam <= TP, 0.03), 1 + (u(k) < 0.5), 0)  # Q0 / Q1
+        bil = np.where(
+            bil_ok, _pick(rng, _cumulative(0.70, 0.15, 0.10, 0.05), k), 0
+        )  # -/50/RT+LT/2
+        trial = np.where(_quota(rng, fam <= TP, 0.03), 1 + (uniform(k) < 0.5), 0)  # Q0 / Q1
         merge = _quota(rng, fam == FRFA, 0.25) | _quota(rng, fam == SRFA, 0.4)
         companion = _quota(rng, fam == UNL, 0.35)  # 64999 with a same-claim epidural
-        drug = np.isin(fam, (EPI, FINJ, SINJ, TP)) & (u(k) < 0.5)
-        drug_i = _pick(rng, _p(0.5, 0.35, 0.15), k)
-        em = u(k) < 0.2
-        amount_ok = u(k) >= 0.05
+        drug = np.isin(fam, (EPI, FINJ, SINJ, TP)) & (uniform(k) < 0.5)
+        drug_i = _pick(rng, _cumulative(0.5, 0.35, 0.15), k)
+        em = uniform(k) < 0.2
+        amount_ok = uniform(k) >= 0.05
         statuses = np.array([_ST["paid"], _ST["PAID"], _ST[None], _ST["pended"]])
-        st = statuses[_pick(rng, _p(0.82, 0.05, 0.10, 0.03), k)]
+        st = statuses[_pick(rng, _cumulative(0.82, 0.05, 0.10, 0.03), k)]
         self.deny_all = _quota(rng, all_, 0.04)
-        st = np.where(self.deny_all, np.where(u(k) < 0.2, _ST["Denied"], _ST["denied"]), st)
+        st = np.where(self.deny_all, np.where(uniform(k) < 0.2, _ST["Denied"], _ST["denied"]), st)
         deny_add = _quota(rng, n_add > 0, 0.08)
         self.split = _quota(rng, all_, 0.08)  # diagnoses on a separate same-day encounter
         no_src = _quota(rng, self.split, 0.4)  # ... and procedure lines without a source id
@@ -697,21 +685,19 @@ class _Block:
         self.void = _quota(rng, all_, 0.03)  # a voided earlier submission of the claim
         self.rev = _quota(rng, ~self.void, 0.025)  # a reversal of the claim
         voids = np.array([_ST["void"], _ST["voided"], _ST["VOID"], _ST["entered_in_error"]])
-        void_st = voids[_pick(rng, _p(0.7, 0.15, 0.1, 0.05), k)]
+        void_st = voids[_pick(rng, _cumulative(0.7, 0.15, 0.1, 0.05), k)]
 
         # lines of the claim; kind orders them: E/M, primary, LT, add-ons, merged, drug
         lines = _Rows()
         idx = np.arange(k)
         lo, hi = _FAM_AMOUNT[fam, 0], _FAM_AMOUNT[fam, 1]
         a_lo, a_hi = _ADDON_AMOUNT
-        minj = np.where(self.ls, _PXI["64493"], _PXI["64490"])
-        minj = np.where(
-            self.d < _day("2010-01-01"), np.where(self.ls, _PXI["64475"], _PXI["64470"]), minj
-        )
-        minj = np.where(fam == SRFA, _PXI["27096"], minj)
+        minj = _codeset_code("FINJ", self.ls)
+        minj = np.where(self.d < _day("2010-01-01"), _codeset_code("FINJ_RETIRED", self.ls), minj)
+        minj = np.where(fam == SRFA, _codeset_code("SI_27096"), minj)
         pmod = np.select([bil == 1, bil == 2], [M_50, M_RT], M_NONE) * 3 + trial
         for m, kind, code, mod, units, (amt_lo, amt_hi), index_line in (
-            (em, 0, _PXI["99214"], M_25 * 3, 1, (12000, 16000), False),
+            (em, 0, _EM_SAME_DAY, M_25 * 3, 1, (12000, 16000), False),
             (all_, 1, self.prim, pmod, np.where(bil == 3, 2, 1), (lo, hi), True),
             (bil == 2, 2, self.prim, M_LT * 3 + trial, 1, (lo, hi), True),
             (
@@ -725,7 +711,7 @@ class _Block:
             ),
             ((n_add == 2) & ~units2, 4, self.add2, 0, 1, (a_lo, a_hi), True),
             (merge, 5, minj, 0, 1, (a_lo, a_hi), True),
-            (companion, 6, np.where(self.ls, _PXI["64483"], _PXI["64479"]), 0, 1, (lo, hi), True),
+            (companion, 6, _codeset_code("EPI_TF", self.ls), 0, 1, (lo, hi), True),
             (drug, 7, _DRUGS[drug_i], 0, _DRUG_UNITS[drug_i], (150, 900), False),
         ):
             lines.add(
@@ -742,7 +728,7 @@ class _Block:
         line_no = 1 + _rank_in_group(e)
         status = np.where(deny_add[e] & np.isin(ln["kind"], (3, 4)), _ST["denied"], st[e])
         n_lines = len(e)
-        facility_amt = np.minimum(ln["amt"] * (1.2 + 1.3 * u(n_lines)), _MAX_INDEX_AMOUNT)
+        facility_amt = np.minimum(ln["amt"] * (1.2 + 1.3 * uniform(n_lines)), _MAX_INDEX_AMOUNT)
         facility_amt = facility_amt.astype(np.int64)
 
         for m, offset, st_, sign, prov, amt in (
@@ -772,34 +758,34 @@ class _Block:
 
     def _claim_diagnoses(self) -> None:
         """The indication: diagnoses on the procedure claim (and on its copies)."""
-        rng, k, u, fam, ept, d = self.rng, self.k, self.u, self.fam, self.ept, self.d
+        rng, k, uniform, fam, ept, d = self.rng, self.k, self.uniform, self.fam, self.ept, self.d
         self.ax_g = np.where(
             np.isin(fam, (SINJ, SRFA)),
-            _G["AX_SI"],
-            np.where(self.ls, _G["AX_LS"], _G["AX_CT"]),
+            _GROUP_INDEX["AX_SI"],
+            np.where(self.ls, _GROUP_INDEX["AX_LS"], _GROUP_INDEX["AX_CT"]),
         )
-        self.rad_g = np.where(self.ls, _G["RAD_LS"], _G["RAD_CT"])
+        self.rad_g = np.where(self.ls, _GROUP_INDEX["RAD_LS"], _GROUP_INDEX["RAD_CT"])
         g1 = np.select(
             [ept == AX, ept == RAD, ept == BOTH],
             [self.ax_g, self.rad_g, self.ax_g],
-            _G["NONSPINE_PAIN"],
+            _GROUP_INDEX["NONSPINE_PAIN"],
         )
         g2 = np.where(ept == BOTH, self.rad_g, g1)
         self.dx1 = _dx_pick(rng, g1, d)
         dx2 = _dx_pick(rng, g2, d)
-        second = ((ept == BOTH) | ((ept != NOIND) & (u(k) < 0.3))) & (dx2 != self.dx1)
+        second = ((ept == BOTH) | ((ept != NOIND) & (uniform(k) < 0.3))) & (dx2 != self.dx1)
         all_ = np.ones(k, dtype=bool)
         childbearing = (self.sex[self.ep] == 0) & (self.age_e >= 18) & (self.age_e <= 45)
         extras = [
             (_quota(rng, all_, 0.08), "CHRONIC_PAIN"),
             (_quota(rng, all_, 0.025), "TRIAL"),
             (_quota(rng, childbearing, 0.12), "PREGNANCY"),  # on the procedure date
-            (u(k) < 0.25, "UNRELATED"),
+            (uniform(k) < 0.25, "UNRELATED"),
         ]
         idx = np.arange(k)
         e = np.concatenate([idx, idx[second], *(idx[m] for m, _ in extras)])
         code = np.concatenate(
-            [self.dx1, dx2[second], *(_dx_pick(rng, _G[g], d)[m] for m, g in extras)]
+            [self.dx1, dx2[second], *(_dx_pick(rng, _GROUP_INDEX[g], d)[m] for m, g in extras)]
         )
         day = np.where(self.hdr, d - 1, d)[e]
         claim = np.where(self.split, self.claim0 + 4, self.claim0)[e]
@@ -828,7 +814,7 @@ class _Block:
     def _visits(self) -> None:
         """Ordinary visits over the observation window, and the visits that give each episode
         its history: chronic, acute (first spine diagnosis < 90 days before) or too short."""
-        rng, n, u, k = self.rng, self.n, self.u, self.k
+        rng, n, uniform, k = self.rng, self.n, self.uniform, self.k
         prof = self.profile
         years = (self.obs_hi - self.obs_lo + 1) / 365.25
         rate = np.select([prof == CHRONIC, prof == INSUFF], [1.8, 1.8], 1.1)
@@ -837,40 +823,44 @@ class _Block:
         keep = ~(self.gap[vp] & (day >= self.g0[vp]) & (day < self.g1[vp]))
         vp, day = vp[keep], day[keep]
         nv = len(vp)
-        site = np.where(u(nv) < 0.9, self.home[vp], _pick(rng, self.ctx.site_cum, nv))
-        ls = u(nv) < 0.7
-        axial = np.where(self.pain[vp] == BOTH, u(nv) < 0.5, self.pain[vp] == AX)
+        site = np.where(uniform(nv) < 0.9, self.home[vp], _pick(rng, self.ctx.site_cum, nv))
+        ls = uniform(nv) < 0.7
+        axial = np.where(self.pain[vp] == BOTH, uniform(nv) < 0.5, self.pain[vp] == AX)
         spine_g = np.where(
             axial,
-            np.where(ls, _G["AX_LS"], _G["AX_CT"]),
-            np.where(ls, _G["RAD_LS"], _G["RAD_CT"]),
+            np.where(ls, _GROUP_INDEX["AX_LS"], _GROUP_INDEX["AX_CT"]),
+            np.where(ls, _GROUP_INDEX["RAD_LS"], _GROUP_INDEX["RAD_CT"]),
         )
         spine_p = np.array([0.03, 0.5, 0.0, 0.5])[prof[vp]]  # by profile NONE..INSUFF
-        g = np.where(u(nv) < 0.2, _G["WELLNESS"], _G["UNRELATED"])
-        g = np.where(u(nv) < spine_p, spine_g, g)
-        g = np.where(u(nv) < 0.003, _G["ICD9"], g)
+        g = np.where(uniform(nv) < 0.2, _GROUP_INDEX["WELLNESS"], _GROUP_INDEX["UNRELATED"])
+        g = np.where(uniform(nv) < spine_p, spine_g, g)
+        g = np.where(uniform(nv) < 0.003, _GROUP_INDEX["ICD9"], g)
         slot = _dx_slots(rng, g, nv)
-        lasting_ia = u(n) < 0.015  # a lasting inflammatory arthropathy, on some visits
-        ia_slot = _dx_slots(rng, _G["INFLAM"], n)
-        slot = np.where(lasting_ia[vp] & (u(nv) < 0.3), ia_slot[vp], slot)
+        lasting_ia = uniform(n) < 0.015  # a lasting inflammatory arthropathy, on some visits
+        ia_slot = _dx_slots(rng, _GROUP_INDEX["INFLAM"], n)
+        slot = np.where(lasting_ia[vp] & (uniform(nv) < 0.3), ia_slot[vp], slot)
         self._add_visits(np.ones(nv, dtype=bool), vp, day, site, slot, rng.binomial(3, 0.3, nv))
 
         ep, d, pe, lo = self.ep, self.d, self.prof_e, self.lo_e
-        consult_site = np.where(u(k) < 0.5, self.site_e, self.home[ep])
+        consult_site = np.where(uniform(k) < 0.5, self.site_e, self.home[ep])
         pain_g = np.where(self.ept == RAD, self.rad_g, self.ax_g)
         pain_g = np.where(
-            self.ept == NOIND, np.where(u(k) < 0.5, _G["AX_LS"], _G["RAD_LS"]), pain_g
+            self.ept == NOIND,
+            np.where(uniform(k) < 0.5, _GROUP_INDEX["AX_LS"], _GROUP_INDEX["RAD_LS"]),
+            pain_g,
         )
         pain_slot = _dx_slots(rng, pain_g, k)
         chronic = (pe == CHRONIC) & (d - lo >= 90)
         self._add_visits(
             chronic, ep, d - _uint(rng, 90, np.minimum(700, d - lo), k), consult_site, pain_slot
         )
-        follow_up = (pe != NONE) & (pe != INSUFF) & (u(k) < 0.6)
+        follow_up = (pe != NONE) & (pe != INSUFF) & (uniform(k) < 0.6)
         self._add_visits(follow_up, ep, d - _uint(rng, 7, 60, k), consult_site, pain_slot)
         acute = pe == ACUTE
         early = d - _uint(rng, 120, np.minimum(600, d - lo), k)
-        self._add_visits(acute, ep, early, self.home[ep], _dx_slots(rng, _G["WELLNESS"], k), 1)
+        self._add_visits(
+            acute, ep, early, self.home[ep], _dx_slots(rng, _GROUP_INDEX["WELLNESS"], k), 1
+        )
         self._add_visits(acute, ep, d - _uint(rng, 5, 85, k), consult_site, pain_slot)
         self._add_visits(pe == INSUFF, ep, _uint(rng, lo, d, k), consult_site, pain_slot)
         # split episodes: the claim's diagnoses sit on a same-day E/M encounter at the site
@@ -882,16 +872,16 @@ class _Block:
         Each chosen episode (a counting index claim with a spine indication) gets one; dates
         stay inside the observed history.
         """
-        rng, k, u, d = self.rng, self.k, self.u, self.d
+        rng, k, uniform, d = self.rng, self.k, self.uniform, self.d
         ep, lo, hi = self.ep, self.lo_e, self.hi_e
-        site = np.where(u(k) < 0.5, self.home[ep], _pick(rng, self.ctx.site_cum, k))
+        site = np.where(uniform(k) < 0.5, self.home[ep], _pick(rng, self.ctx.site_cum, k))
         history = d - lo
         eligible = (self.fam <= TP) & ~self.deny_all & (self.ept != NOIND)
-        eligible &= self.prim != _PXI["64640"]
+        eligible &= self.prim != _codeset_code("SRFA_BEFORE_2020")
         taken = ~eligible
         perm = rng.permutation(k)
         n_eligible = int(eligible.sum())
-        ia_slot = _dx_slots(rng, _G["INFLAM"], k)
+        ia_slot = _dx_slots(rng, _GROUP_INDEX["INFLAM"], k)
         for group, share, before_lo, before_hi in _EXCLUSIONS:
             feasible = (history >= before_lo) & (d - before_lo <= hi)
             candidates = perm[~taken[perm] & feasible[perm]]
@@ -900,18 +890,18 @@ class _Block:
             taken |= m
             day = d - _uint(rng, before_lo, np.minimum(before_hi, history), k)
             if group != "INFLAM":
-                self._add_visits(m, ep, day, site, _dx_slots(rng, _G[group], k))
+                self._add_visits(m, ep, day, site, _dx_slots(rng, _GROUP_INDEX[group], k))
                 continue
             # a lasting condition: recorded at several visits, recoded when a release changes
             # (M46.80 -> M45.A6)
             self._add_visits(m, ep, day, site, ia_slot)
             for _ in range(3):
                 later = np.maximum(day, _uint(rng, lo, hi, k))
-                self._add_visits(m & (u(k) < 0.6), ep, later, site, ia_slot)
+                self._add_visits(m & (uniform(k) < 0.6), ep, later, site, ia_slot)
 
     def _visit_rows(self) -> None:
         """Each visit: an E/M claim with its first diagnosis, unrelated extras and ancillaries."""
-        rng, u = self.rng, self.u
+        rng, uniform = self.rng, self.uniform
         v = self.visit.get()
         seen = (v["day"] >= self.obs_lo[v["p"]]) & (v["day"] <= self.obs_hi[v["p"]])
         v = {c: x[seen] for c, x in v.items()}
@@ -925,7 +915,7 @@ class _Block:
             p=v["p"][m], day=v["day"][m], code=dx1[m], site=v["site"][m], claim=v["claim"][m]
         )
         ex = np.repeat(np.arange(nv), v["extra"])
-        code = _dx_pick(rng, _G["UNRELATED"], v["day"][ex])
+        code = _dx_pick(rng, _GROUP_INDEX["UNRELATED"], v["day"][ex])
         order = np.lexsort((code, ex))
         ex, code = ex[order], code[order]
         dup = (code == dx1[ex]) | np.r_[False, (ex[1:] == ex[:-1]) & (code[1:] == code[:-1])]
@@ -935,10 +925,10 @@ class _Block:
         )
 
         spine = _SLOT_SPINE[v["slot"]] | split
-        em = np.where(split, _PXI["99214"], _EM[_pick(rng, _EM_CUM, nv)])
+        em = np.where(split, _EM_SAME_DAY, _EM[_pick(rng, _EM_CUM, nv)])
         prov = 1_000_000_000 + v["site"] * 1000 + _uint(rng, 0, 11, nv)
         statuses = [_ST["paid"], _ST[None], _ST["PAID"], _ST["denied"], _ST["pended"], _ST["void"]]
-        st = np.array(statuses)[_pick(rng, _p(0.86, 0.07, 0.03, 0.025, 0.01, 0.005), nv)]
+        st = np.array(statuses)[_pick(rng, _cumulative(0.86, 0.07, 0.03, 0.025, 0.01, 0.005), nv)]
         self.proc.add(
             p=v["p"],
             day=v["day"],
@@ -949,7 +939,7 @@ class _Block:
             mod=np.where(split, M_25 * 3, M_NONE),
             units=1,
             amt=_uint(rng, _AMT_LO[em], _AMT_HI[em], nv),
-            amt_ok=u(nv) >= 0.03,
+            amt_ok=uniform(nv) >= 0.03,
             st=st,
             prov=prov,
         )
@@ -975,14 +965,14 @@ class _Block:
             mod=M_NONE,
             units=1,
             amt=_uint(rng, _AMT_LO[anc], _AMT_HI[anc], na),
-            amt_ok=u(na) >= 0.03,
+            amt_ok=uniform(na) >= 0.03,
             st=st[av],
             prov=prov[av],
         )
 
     def tables(self) -> tuple[dict[str, pa.Table], dict[str, np.ndarray]]:
         """The four patient tables sorted by patient, and each row's global patient number."""
-        rng, ctx, u = self.rng, self.ctx, self.u
+        rng, ctx, uniform = self.rng, self.ctx, self.uniform
         base = self.block * BLOCK + 1  # patient number of local patient 0
         claim_base = self.block * _CLAIMS_PER_BLOCK
 
@@ -992,13 +982,15 @@ class _Block:
         def noisy(dominant: np.ndarray, cum: np.ndarray, choices: np.ndarray) -> np.ndarray:
             """The site's habit, with one row in ten done differently."""
             return np.where(
-                u(len(dominant)) < 0.1, choices[_pick(rng, cum, len(dominant))], dominant
+                uniform(len(dominant)) < 0.1, choices[_pick(rng, cum, len(dominant))], dominant
             )
 
         pr = _sort(self.proc.get(), "p", "day", "claim", "line")
         npr = len(pr["p"])
         sys_ = noisy(
-            ctx.site_px_sys[pr["site"]], _p(1, 2, 1), np.array([SYS_BLANK, SYS_HCPCS, SYS_CPT])
+            ctx.site_px_sys[pr["site"]],
+            _cumulative(1, 2, 1),
+            np.array([SYS_BLANK, SYS_HCPCS, SYS_CPT]),
         )
         sys_ = np.where((sys_ == SYS_CPT) & ~_PX_NUMERIC[pr["code"]], SYS_HCPCS, sys_)
         procedures = pa.table(
@@ -1014,7 +1006,7 @@ class _Block:
                 pa.array(pr["units"].astype(np.int32)),
                 _money(pr["amt"], pr["amt_ok"]),
                 _STATUS_STRINGS.take(pr["st"]),
-                _ids("", pr["prov"], 10, (pr["prov"] >= 0) & (u(npr) >= 0.03)),
+                _ids("", pr["prov"], 10, (pr["prov"] >= 0) & (uniform(npr) >= 0.03)),
             ],
             schema=SCHEMAS["procedures"],
         )
@@ -1022,9 +1014,13 @@ class _Block:
         dx = _sort(self.dx.get(), "p", "day", "claim")
         ndx = len(dx["p"])
         fmt = ctx.site_fmt[dx["site"]]
-        fmt = np.where(fmt == _FMT_MIXED, _pick(rng, _p(0.5, 0.2, 0.1, 0.1, 0.1), ndx), fmt)
-        fmt = noisy(fmt, _p(0.5, 0.2, 0.1, 0.1, 0.1), np.arange(_N_FMT))
-        sys_ = noisy(ctx.site_dx_sys[dx["site"]], _p(1, 1), np.array([SYS_BLANK, SYS_ICD10CM]))
+        fmt = np.where(
+            fmt == _FMT_MIXED, _pick(rng, _cumulative(0.5, 0.2, 0.1, 0.1, 0.1), ndx), fmt
+        )
+        fmt = noisy(fmt, _cumulative(0.5, 0.2, 0.1, 0.1, 0.1), np.arange(_N_FMT))
+        sys_ = noisy(
+            ctx.site_dx_sys[dx["site"]], _cumulative(1, 1), np.array([SYS_BLANK, SYS_ICD10CM])
+        )
         diagnoses = pa.table(
             [
                 pid(dx["p"]),
@@ -1032,7 +1028,7 @@ class _Block:
                 _DX_STRINGS.take(dx["code"] * _N_FMT + fmt),
                 _CODE_SYSTEMS.take(sys_),
                 _ids("", claim_base + dx["claim"], 12),
-                _ids("S", dx["site"] + 1, ctx.sid_width, u(ndx) >= 0.07),
+                _ids("S", dx["site"] + 1, ctx.sid_width, uniform(ndx) >= 0.07),
             ],
             schema=SCHEMAS["diagnoses"],
         )
@@ -1076,14 +1072,14 @@ def _sites(seed: int, sites: int, sid_width: int) -> tuple[pa.Table, dict[str, n
     specials = (HOSTILE_SITE_NAME, QUOTED_SITE_NAME)  # on large sites, so reports show them
     for r, name in zip(range(1, sites), specials, strict=False):
         names[int(by_rank[r])] = name
-    groups = [_SITE_GROUPS[i] for i in _pick(rng, _p(1, 1, 1, 1, 0.5), sites)]
+    groups = [_SITE_GROUPS[i] for i in _pick(rng, _cumulative(1, 1, 1, 1, 0.5), sites)]
     habits = {
         "site_cum": np.cumsum(1.0 / (rank + 1.0) ** 1.25),
         # dotted, dotless, lower, padded, lower dotless, mixed
-        "site_fmt": _pick(rng, _p(0.6, 0.2, 0.1, 0.0, 0.0, 0.1), sites),
+        "site_fmt": _pick(rng, _cumulative(0.6, 0.2, 0.1, 0.0, 0.0, 0.1), sites),
         "site_dx_sys": np.where(rng.random(sites) < 0.2, SYS_BLANK, SYS_ICD10CM),
         "site_px_sys": np.array([SYS_HCPCS, SYS_CPT, SYS_BLANK])[
-            _pick(rng, _p(0.55, 0.3, 0.15), sites)
+            _pick(rng, _cumulative(0.55, 0.3, 0.15), sites)
         ],
     }
     table = pa.table(

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -39,9 +40,43 @@ PACK_TABLES: dict[str, tuple[str, tuple[str, ...]]] = {
     ),
     "pack_value_set_definitions": (
         "value_set_definitions.csv",
-        ("value_set", "domain", "role", "definition", "spec_reference"),
+        ("value_set", "domain", "role", "label", "definition", "spec_reference"),
+    ),
+    # measure 3.5 rules 1-7: why a session is out of the population, in the order applied
+    "pack_population_rules": (
+        "population_rules.csv",
+        ("rule_order", "rule", "reason", "label", "spec_rule"),
+    ),
+    # the steps of the attrition table, from all counting sessions to discordant ones (the
+    # out_of_population step stands for one step per population rule)
+    "pack_attrition_steps": (
+        "attrition_steps.csv",
+        ("step_order", "kind", "rule", "outcome", "label", "spec_rule"),
     ),
 }
+# pack.toml keys a pack must state: there is no default in code for any of them.
+REQUIRED_META: dict[str, type] = {
+    "name": str,
+    "version": str,
+    "title": str,
+    "citation": str,
+    "citation_url": str,
+    "measure_spec": str,
+    "audit_title": str,
+    "short_title": str,
+    "trial_markers": str,
+    "population_min_age": int,
+}
+# What an attrition step counts (attrition_steps.csv, column outcome).
+ATTRITION_OUTCOMES = (
+    "all",
+    "out_of_population",
+    "in_population",
+    "clinical_trial",
+    "not_addressed",
+    "discordant",
+)
+ATTRITION_KINDS = ("start", "minus", "subtotal", "end")
 VALUE_SET_COLUMNS = (
     "value_set",
     "code_system",
@@ -59,6 +94,8 @@ _TYPES = {
     "priority": "INTEGER",
     "preference": "INTEGER",
     "rule_order": "INTEGER",
+    "rule": "INTEGER",
+    "step_order": "INTEGER",
     "min_days_before": "INTEGER",
     "max_days_before": "INTEGER",
 }
@@ -86,16 +123,27 @@ class Pack:
     def manifest(self) -> dict[str, Any]:
         return {
             "name": self.name,
-            "version": self.meta.get("version"),
-            "title": self.meta.get("title"),
-            "citation": self.meta.get("citation"),
+            "version": self.meta["version"],
+            "title": self.meta["title"],
+            "citation": self.meta["citation"],
             "value_set_sha256": self.version_hash,
             "min_age": self.min_age,
         }
 
     @property
     def min_age(self) -> int:
-        return int(self.meta.get("population_min_age", 18))
+        """Measure 3.5 rule 1: the youngest age in the population (``population_min_age``)."""
+        return int(self.meta["population_min_age"])
+
+    @property
+    def measure_spec(self) -> str:
+        """The measure specification (name and version) this pack implements."""
+        return str(self.meta["measure_spec"])
+
+    def guideline(self) -> dict[str, str]:
+        """What the reports say about the guideline and the audit: titles, citation, link."""
+        keys = ("title", "citation", "citation_url", "audit_title", "short_title", "trial_markers")
+        return {k: str(self.meta[k]) for k in keys}
 
     def value_set_files(self) -> list[Path]:
         return sorted((self.path / "valuesets").glob("*.csv"))
@@ -112,15 +160,30 @@ def resolve_pack(name_or_path: str) -> Pack:
         meta = tomllib.loads((path / "pack.toml").read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
         raise PackError(f"{path / 'pack.toml'}: {exc}") from None
+    _check_meta(path / "pack.toml", meta)
     digest = hashlib.sha256()
     files = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix in (".csv", ".toml"))
     for file in files:
         digest.update(file.relative_to(path).as_posix().encode())
         digest.update(b"\0")
         digest.update(file.read_bytes())
-    return Pack(
-        name=str(meta.get("name", path.name)), path=path, meta=meta, version_hash=digest.hexdigest()
-    )
+    return Pack(name=str(meta["name"]), path=path, meta=meta, version_hash=digest.hexdigest())
+
+
+def _check_meta(path: Path, meta: dict[str, Any]) -> None:
+    """Refuse a pack.toml that leaves out a required key or gives it the wrong type: the tool
+    holds no default for guideline knowledge (a minimum age of 18 written in code would
+    silently apply to a guideline that says otherwise)."""
+    for key, kind in REQUIRED_META.items():
+        if key not in meta:
+            raise PackError(f"{path}: required key {key!r} is missing")
+        value = meta[key]
+        if kind is int and (isinstance(value, bool) or not isinstance(value, int)):
+            raise PackError(f"{path}: {key} must be a whole number, not {value!r}")
+        if kind is str and (not isinstance(value, str) or not value.strip()):
+            raise PackError(f"{path}: {key} must be a non-empty text")
+    if not 0 <= meta["population_min_age"] <= 130:
+        raise PackError(f"{path}: population_min_age must be between 0 and 130")
 
 
 def _load_csv(
@@ -257,6 +320,15 @@ def definition_check(con: duckdb.DuckDBPyConnection) -> list[Finding]:
                 f"{vs} {code}: valid_from {valid_from} is after valid_to {valid_to}",
             )
         )
+    findings += _check_population_rules(rows)
+    findings += _check_attrition_steps(rows)
+    for (vs,) in rows(
+        "SELECT value_set FROM pack_value_set_definitions WHERE role = 'family' "
+        "AND label IS NULL ORDER BY 1"
+    ):
+        findings.append(
+            Finding("error", "missing_label", f"family {vs} has no label for the reports")
+        )
     for table, column in (
         ("pack_recommendations", "family"),
         ("pack_session_merges", "family"),
@@ -275,4 +347,87 @@ def definition_check(con: duckdb.DuckDBPyConnection) -> list[Finding]:
                     f"{table}.{column} names {name}, which is not defined",
                 )
             )
+    return findings
+
+
+def _check_population_rules(rows: Callable[[str], list[tuple]]) -> list[Finding]:
+    """population_rules.csv: one row per reason, each with an order, a rule number and a
+    label; every reason of exclusion_rules.csv among them (else its sessions would be shown
+    under a made-up label)."""
+    findings = []
+    for (problem,) in rows(
+        "SELECT 'row ' || CAST(ROW_NUMBER() OVER () AS VARCHAR) || ' has no ' || "
+        "CASE WHEN rule_order IS NULL THEN 'rule_order' WHEN rule IS NULL THEN 'rule' "
+        "WHEN reason IS NULL THEN 'reason' ELSE 'label' END FROM pack_population_rules "
+        "WHERE rule_order IS NULL OR rule IS NULL OR reason IS NULL OR label IS NULL"
+    ):
+        findings.append(Finding("error", "population_rules", f"population_rules.csv: {problem}"))
+    for column in ("rule_order", "reason"):
+        for (value,) in rows(
+            # S608: column from the fixed tuple above
+            f"SELECT {column} FROM pack_population_rules WHERE {column} IS NOT NULL "  # noqa: S608
+            "GROUP BY 1 HAVING COUNT(*) > 1 ORDER BY 1"
+        ):
+            findings.append(
+                Finding(
+                    "error",
+                    "population_rules",
+                    f"population_rules.csv: {column} {value} appears more than once",
+                )
+            )
+    for (reason,) in rows(
+        "SELECT DISTINCT reason FROM pack_exclusion_rules WHERE reason NOT IN "
+        "(SELECT reason FROM pack_population_rules WHERE reason IS NOT NULL) ORDER BY 1"
+    ):
+        findings.append(
+            Finding(
+                "error",
+                "unknown_reference",
+                f"pack_exclusion_rules.reason names {reason}, which population_rules.csv "
+                "does not list",
+            )
+        )
+    return findings
+
+
+def _check_attrition_steps(rows: Callable[[str], list[tuple]]) -> list[Finding]:
+    """attrition_steps.csv: each outcome once, known kinds, a start first and an end last."""
+    findings = []
+    outcomes = ", ".join(f"'{o}'" for o in ATTRITION_OUTCOMES)
+    kinds = ", ".join(f"'{k}'" for k in ATTRITION_KINDS)
+    for step, kind, outcome, label in rows(
+        # S608: the allowed values are the module's constants
+        "SELECT step_order, kind, outcome, label FROM pack_attrition_steps "  # noqa: S608
+        f"WHERE step_order IS NULL OR label IS NULL OR kind IS NULL OR kind NOT IN ({kinds}) "
+        f"OR outcome IS NULL OR outcome NOT IN ({outcomes}) ORDER BY 1"
+    ):
+        findings.append(
+            Finding(
+                "error",
+                "attrition_steps",
+                f"attrition_steps.csv: step {step} (kind {kind}, outcome {outcome}, label "
+                f"{label}) needs a step_order, a label, a kind ({', '.join(ATTRITION_KINDS)}) "
+                f"and an outcome ({', '.join(ATTRITION_OUTCOMES)})",
+            )
+        )
+    counts = dict(rows("SELECT outcome, COUNT(*) FROM pack_attrition_steps GROUP BY 1"))
+    for outcome in ATTRITION_OUTCOMES:
+        if counts.get(outcome, 0) != 1:
+            findings.append(
+                Finding(
+                    "error",
+                    "attrition_steps",
+                    f"attrition_steps.csv: outcome {outcome} must have exactly one step "
+                    f"(has {counts.get(outcome, 0)})",
+                )
+            )
+    ordered = [k for (k,) in rows("SELECT kind FROM pack_attrition_steps ORDER BY step_order")]
+    if ordered and (ordered[0] != "start" or ordered[-1] != "end"):
+        findings.append(
+            Finding(
+                "error",
+                "attrition_steps",
+                "attrition_steps.csv: the first step must be the start, the last the end",
+            )
+        )
     return findings

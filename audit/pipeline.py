@@ -54,6 +54,7 @@ STEPS: tuple[str, ...] = (
     "audit_period",
     "site_period_counts",
     "site_outcome_counts",
+    "site_attrition",
     "input_reconciliation",
     "data_quality",
     "diagnosis_coding",

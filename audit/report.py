@@ -34,6 +34,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, Template
 from markupsafe import Markup
 
 from audit.charts import bar_chart, rate_chart
+from audit.config import Settings
 from audit.disclosure import (
     HIDDEN,
     Profile,
@@ -98,30 +99,6 @@ SUMMARY_SCHEMA = pa.schema(
 RATE_DECIMALS = 4
 AMOUNT_DECIMALS = 2
 
-# Measure 3.5 rules 1-7, in rule order (acute before insufficient_history, both rule 7).
-REASONS: list[tuple[int, str, str]] = [
-    (1, "age_under_18", "under 18 on the session date"),
-    (2, "age_unknown", "age unknown (no birth date or year)"),
-    (3, "no_spine_indication", "no axial or radicular indication"),
-    (4, "cancer", "cancer"),
-    (5, "inflammatory_arthropathy", "inflammatory arthropathy"),
-    (
-        6,
-        "other_specific_cause",
-        "other specific cause (fracture, infection, cauda equina, pregnancy)",
-    ),
-    (7, "acute", "acute (not yet chronic)"),
-    (7, "insufficient_history", "insufficient history to judge chronicity"),
-]
-FAMILY_LABELS = {
-    "EPIDURAL": "epidural injection",
-    "FACET_INJ": "facet joint injection / medial branch block",
-    "SI_INJ": "sacroiliac joint injection",
-    "FACET_RFA": "facet (medial branch) radiofrequency ablation",
-    "SI_RFA": "sacroiliac (lateral branch) radiofrequency ablation",
-    "TRIGGER_POINT": "trigger point injection",
-    "DRG_RF": "dorsal root ganglion radiofrequency",
-}
 _WINDOWS_RESERVED = {"con", "prn", "aux", "nul"} | {
     f"{p}{i}" for p in ("com", "lpt") for i in range(10)
 }
@@ -378,6 +355,38 @@ def _read_frames(
 
 
 # ----------------------------------------------------------------------------- disclosure
+@dataclass(frozen=True)
+class _Step:
+    """One attrition step of a site (a row of the site_attrition step)."""
+
+    kind: str  # start, minus, subtotal or end
+    rule: str  # the measure 3.5 rule number as shown, or ""
+    outcome: str  # all, out_of_population, in_population, clinical_trial, ...
+    reason: str | None  # the out-of-population reason of the step
+    label: str
+    sessions: int
+
+
+def _attrition(frame: pd.DataFrame | None) -> dict[str, list[_Step]]:
+    """The steps of each site, in step order, from the site_attrition frame (absent: none)."""
+    steps: dict[str, list[_Step]] = {}
+    if frame is None or not len(frame):
+        return steps
+    for r in _records(frame.sort_values(["site_id", "step"], kind="stable")):
+        rule = r.get("rule")
+        steps.setdefault(str(r["site_id"]), []).append(
+            _Step(
+                kind=str(r["kind"]),
+                rule="" if rule is None or pd.isna(rule) else str(int(rule)),
+                outcome=str(r["outcome"]),
+                reason=_text(r.get("reason")),
+                label=str(r["label"]),
+                sessions=_int(r.get("sessions")),
+            )
+        )
+    return steps
+
+
 @dataclass
 class Disclosed:
     """Published values of every aggregate cell, with the inputs needed to lay out pages."""
@@ -387,7 +396,11 @@ class Disclosed:
     sites: list[_Site]
     rows: list[_Row]
     rec_rows: list[tuple[str, str, str]]  # (recommendation_id, family, summary)
-    extra_reasons: list[str]
+    family_labels: dict[str, str]  # family -> its label in the pack
+    # the attrition steps of each site with a whole-period row, as site_attrition gives them
+    attrition: dict[str, list[_Step]]
+    reasons: list[str]  # out-of-population reasons, in the order of the attrition steps
+    reason_labels: dict[str, str]  # reason -> the label of its attrition step
     rec_amounts: dict[tuple[str, str, str], float | None]
     published: dict[Hashable, int | None]
     network_amount: float | None
@@ -408,7 +421,9 @@ class Disclosed:
         """Published view of one site x period row, computed once for every output."""
         view = self.views.get(row.key)
         if view is None:
-            view = self.views[row.key] = _row_view(self, ("sp", *row.key), row.amount_discordant)
+            view = self.views[row.key] = _row_view(
+                self, ("site_period", *row.key), row.amount_discordant
+            )
         return view
 
 
@@ -433,35 +448,36 @@ class _Tally:
 
 def _outcome_detail(
     outcomes: pd.DataFrame, site_ids: set[str], rec_rows: list[tuple[str, str, str]]
-) -> tuple[dict[tuple[str, ...], _Tally], list[str]]:
-    """Whole-period outcome counts keyed as the cells of :func:`disclose`; extra reasons.
+) -> dict[tuple[str, ...], _Tally]:
+    """Whole-period outcome counts by recommendation, keyed as the cells of :func:`disclose`
+    (the counts by reason come from the site_attrition step).
 
-    Keys: ``("reason", site, reason)``, ``("rec", site, rec, family, "d"|"ct")`` and
-    ``("ctnorec", site)`` for trial sessions no recommendation covers. A recommendation x
-    family missing from the pack table is appended to ``rec_rows`` so it is still shown.
+    Keys: ``("rec", site, rec, family, "d"|"ct")`` and
+    ``("trial_no_recommendation", site)`` for trial sessions no recommendation covers. A
+    recommendation x family missing from the pack table is appended to ``rec_rows`` so it is
+    still shown.
     """
     tallies: dict[tuple[str, ...], _Tally] = {}
-    extra: list[str] = []
     if not len(outcomes):
-        return tallies, extra
+        return tallies
     keep = (outcomes["period_type"] == "all") & outcomes["site_id"].astype(str).isin(site_ids)
-    known = {r for _, r, _ in REASONS}
     rec_keys = {(a, b) for a, b, _ in rec_rows}
     for r in _records(outcomes[keep]):
         sid, outcome = str(r["site_id"]), str(r["outcome"])
         rec_id, fam = _text(r.get("recommendation")), _text(r.get("family")) or ""
-        if outcome == "out_of_population":
-            reason = _text(r.get("reason")) or "unspecified"
-            if reason not in known and reason not in extra:
-                extra.append(reason)
-            key: tuple[str, ...] = ("reason", sid, reason)
-        elif outcome in ("discordant", "clinical_trial") and rec_id:
+        if outcome in ("discordant", "clinical_trial") and rec_id:
             if (rec_id, fam) not in rec_keys:
                 rec_keys.add((rec_id, fam))
                 rec_rows.append((rec_id, fam, ""))
-            key = ("rec", sid, rec_id, fam, "d" if outcome == "discordant" else "ct")
+            key: tuple[str, ...] = (
+                "rec",
+                sid,
+                rec_id,
+                fam,
+                "d" if outcome == "discordant" else "ct",
+            )
         elif outcome == "clinical_trial":
-            key = ("ctnorec", sid)
+            key = ("trial_no_recommendation", sid)
         else:
             continue
         tally = tallies.setdefault(key, _Tally())
@@ -469,7 +485,7 @@ def _outcome_detail(
         tally.patients += _int(r.get("patients"))
         amount = _amount(r.get("allowed_amount"))
         tally.amount = None if amount is None or tally.amount is None else tally.amount + amount
-    return tallies, sorted(extra)
+    return tallies
 
 
 def disclose(frames: Mapping[str, pd.DataFrame], context: Mapping[str, Any]) -> Disclosed:
@@ -493,13 +509,31 @@ def disclose(frames: Mapping[str, pd.DataFrame], context: Mapping[str, Any]) -> 
         (str(r["recommendation_id"]), str(r["family"]), _text(r.get("summary")) or "")
         for r in (_records(recs) if len(recs) else [])
     ]
-    tallies, extra_reasons = _outcome_detail(outcomes, {s.site_id for s in sites}, rec_rows)
+    family_labels = {
+        str(r["family"]): label
+        for r in (_records(recs) if len(recs) else [])
+        if (label := _text(r.get("family_label")))
+    }
+    tallies = _outcome_detail(outcomes, {s.site_id for s in sites}, rec_rows)
+    attrition = _attrition(frames.get("site_attrition"))
+    reason_steps = {
+        step.reason: step
+        for steps in attrition.values()
+        for step in steps
+        if step.outcome == "out_of_population" and step.reason is not None
+    }
+    reason_sessions = {
+        ("reason", sid, step.reason): step.sessions
+        for sid, steps in attrition.items()
+        for step in steps
+        if step.outcome == "out_of_population"
+    }
 
     values: dict[Hashable, int] = {}
     groups: list[list[Hashable]] = []
 
-    def sp(row: _Row, col: str) -> tuple[str, ...]:
-        return ("sp", *row.key, col)
+    def site_cell(row: _Row, col: str) -> tuple[str, ...]:
+        return ("site_period", *row.key, col)
 
     at_most: list[tuple[Hashable, Hashable]] = []  # (a, b): a reader knows a <= b
     at_least: dict[Hashable, int] = {}
@@ -507,33 +541,33 @@ def disclose(frames: Mapping[str, pd.DataFrame], context: Mapping[str, Any]) -> 
     differences: list[tuple[Hashable, Hashable, list[tuple[Hashable, Hashable]]]] = []
     for row in rows:
         for col in cols:
-            values[sp(row, col)] = row.counts[col]
-        groups.append([sp(row, c) for c in SESSION_COLUMNS])
+            values[site_cell(row, col)] = row.counts[col]
+        groups.append([site_cell(row, c) for c in SESSION_COLUMNS])
         if patient_level:
             at_most += [
-                (sp(row, "discordant_patients"), sp(row, "sessions_discordant")),
-                (sp(row, "discordant_patients"), sp(row, "in_population_patients")),
+                (site_cell(row, "discordant_patients"), site_cell(row, "sessions_discordant")),
+                (site_cell(row, "discordant_patients"), site_cell(row, "in_population_patients")),
             ]
     whole = [(s, s.all_row) for s in sites if s.all_row is not None]
     for site, all_row in whole:
         for col in SESSION_COLUMNS if site.months else []:
-            groups.append([sp(all_row, col), *(sp(m, col) for m in site.months)])
+            groups.append([site_cell(all_row, col), *(site_cell(m, col) for m in site.months)])
         for col in PATIENT_COLUMNS if patient_level else []:
-            at_most += [(sp(m, col), sp(all_row, col)) for m in site.months]
+            at_most += [(site_cell(m, col), site_cell(all_row, col)) for m in site.months]
         for m in site.months:  # a month row exists only when something happened in it
             if not patient_level or m.counts["in_population_patients"] == 0:
-                at_least[sp(m, "sessions_total")] = 1
+                at_least[site_cell(m, "sessions_total")] = 1
             elif m.counts["sessions_total"] == 0:
-                at_least[sp(m, "in_population_patients")] = 1
+                at_least[site_cell(m, "in_population_patients")] = 1
     for col in cols if whole else []:
-        values[("net", col)] = sum(r.counts[col] for _, r in whole)
-        groups.append([("net", col), *(sp(r, col) for _, r in whole)])
+        values[("network", col)] = sum(r.counts[col] for _, r in whole)
+        groups.append([("network", col), *(site_cell(r, col) for _, r in whole)])
     if whole:  # the network row is a row too: its total is the sum of its four outcomes
-        groups.append([("net", c) for c in SESSION_COLUMNS])
+        groups.append([("network", c) for c in SESSION_COLUMNS])
         if patient_level:  # a lower bound for the network's sessions and denominator
             below += [
-                (("net", "discordant_patients"), ("net", "sessions_discordant")),
-                (("net", "discordant_patients"), ("net", "in_population_patients")),
+                (("network", "discordant_patients"), ("network", "sessions_discordant")),
+                (("network", "discordant_patients"), ("network", "in_population_patients")),
             ]
     pairs_of_columns = [(c, "sessions_total") for c in SESSION_COLUMNS[1:]]
     if patient_level:
@@ -544,28 +578,30 @@ def disclose(frames: Mapping[str, pd.DataFrame], context: Mapping[str, Any]) -> 
     for small, large in pairs_of_columns if whole else []:
         # over the sites, each outcome is at most the total, discordant patients at most
         # discordant sessions and the denominator: the network's differences bound them
-        pairs = [(sp(r, small), sp(r, large)) for _, r in whole]
-        differences.append((("net", small), ("net", large), pairs))
+        pairs = [(site_cell(r, small), site_cell(r, large)) for _, r in whole]
+        differences.append((("network", small), ("network", large), pairs))
 
-    reasons = [r for _, r, _ in REASONS] + extra_reasons
+    reasons = list(reason_steps)
     rec_amounts: dict[tuple[str, str, str], float | None] = {}
     for site, all_row in whole:
         sid = site.site_id
         reason_keys = [("reason", sid, r) for r in reasons]
-        values.update({k: tallies.get(k, _Tally()).sessions for k in reason_keys})
+        values.update({k: reason_sessions.get(k, 0) for k in reason_keys})
         in_pop_parts = [
-            sp(all_row, c)
+            site_cell(all_row, c)
             for c in ("sessions_clinical_trial", "sessions_not_addressed", "sessions_discordant")
         ]
-        values[("inpop", sid)] = sum(values[k] for k in in_pop_parts)
-        oop = sp(all_row, "sessions_out_of_population")
+        values[("in_population", sid)] = sum(values[k] for k in in_pop_parts)
+        oop = site_cell(all_row, "sessions_out_of_population")
         groups += [
             [oop, *reason_keys],
-            [("inpop", sid), *in_pop_parts],
-            [sp(all_row, "sessions_total"), oop, ("inpop", sid)],
+            [("in_population", sid), *in_pop_parts],
+            [site_cell(all_row, "sessions_total"), oop, ("in_population", sid)],
         ]
-        values[("ctnorec", sid)] = tallies.get(("ctnorec", sid), _Tally()).sessions
-        d_keys, ct_keys = [], [("ctnorec", sid)]
+        values[("trial_no_recommendation", sid)] = tallies.get(
+            ("trial_no_recommendation", sid), _Tally()
+        ).sessions
+        d_keys, ct_keys = [], [("trial_no_recommendation", sid)]
         for rec_id, fam, _ in rec_rows:
             disc = tallies.get(("rec", sid, rec_id, fam, "d"), _Tally())
             values[("rec", sid, rec_id, fam, "d")] = disc.sessions
@@ -580,14 +616,18 @@ def disclose(frames: Mapping[str, pd.DataFrame], context: Mapping[str, Any]) -> 
             at_most.append((("rec", sid, rec_id, fam, "p"), ("rec", sid, rec_id, fam, "d")))
             ct_keys.append(("rec", sid, rec_id, fam, "ct"))
         groups += [
-            [sp(all_row, "sessions_discordant"), *d_keys],
-            [sp(all_row, "sessions_clinical_trial"), *ct_keys],
+            [site_cell(all_row, "sessions_discordant"), *d_keys],
+            [site_cell(all_row, "sessions_clinical_trial"), *ct_keys],
         ]
         if patient_level:  # its discordant patients are among its rows' patients
             p_keys = [("rec", sid, rec_id, fam, "p") for rec_id, fam, _ in rec_rows]
             rec_pairs = list(zip(p_keys, d_keys, strict=True))
             differences.append(
-                (sp(all_row, "discordant_patients"), sp(all_row, "sessions_discordant"), rec_pairs)
+                (
+                    site_cell(all_row, "discordant_patients"),
+                    site_cell(all_row, "sessions_discordant"),
+                    rec_pairs,
+                )
             )
     if whole:
         _network_detail(values, groups, [s.site_id for s, _ in whole], reasons, rec_rows)
@@ -604,7 +644,10 @@ def disclose(frames: Mapping[str, pd.DataFrame], context: Mapping[str, Any]) -> 
         sites=sites,
         rows=rows,
         rec_rows=rec_rows,
-        extra_reasons=extra_reasons,
+        family_labels=family_labels,
+        attrition=attrition,
+        reasons=reasons,
+        reason_labels={r: step.label for r, step in reason_steps.items()},
         rec_amounts=rec_amounts,
         published=suppress_cells(
             values,
@@ -614,7 +657,7 @@ def disclose(frames: Mapping[str, pd.DataFrame], context: Mapping[str, Any]) -> 
             differences,
             at_least,
             below,
-            keep=[k for k in values if k[0] == "net"],  # the headline figures
+            keep=[k for k in values if k[0] == "network"],  # the headline figures
         ),
         network_amount=network_amount,
         no_sessions=all(r.counts["sessions_total"] == 0 for _, r in whole),
@@ -643,18 +686,27 @@ def _network_detail(
         groups.append([key, *(cell(sid) for sid in site_ids)])
         return key
 
-    net_reasons = [over_sites(("netreason", r), lambda s, r=r: ("reason", s, r)) for r in reasons]
-    inpop = over_sites(("netinpop",), lambda s: ("inpop", s))
-    net_d, net_ct = [], [over_sites(("netctnorec",), lambda s: ("ctnorec", s))]
+    net_reasons = [
+        over_sites(("network_reason", r), lambda s, r=r: ("reason", s, r)) for r in reasons
+    ]
+    inpop = over_sites(("network_in_population",), lambda s: ("in_population", s))
+    net_d, net_ct = (
+        [],
+        [
+            over_sites(
+                ("network_trial_no_recommendation",), lambda s: ("trial_no_recommendation", s)
+            )
+        ],
+    )
     for rec_id, fam, _ in rec_rows:
         for kind, keys in (("d", net_d), ("ct", net_ct)):
             keys.append(
                 over_sites(
-                    ("netrec", rec_id, fam, kind),
+                    ("network_recommendation", rec_id, fam, kind),
                     lambda s, rec_id=rec_id, fam=fam, kind=kind: ("rec", s, rec_id, fam, kind),
                 )
             )
-    net = {c: ("net", c) for c in SESSION_COLUMNS}
+    net = {c: ("network", c) for c in SESSION_COLUMNS}
     groups += [
         [net["sessions_out_of_population"], *net_reasons],
         [inpop, net["sessions_clinical_trial"], net["sessions_not_addressed"]]
@@ -1039,10 +1091,30 @@ def _quality_views(context: Mapping[str, Any], profile: Profile) -> tuple[list, 
     return checks, recon
 
 
+def _pack_name(context: Mapping[str, Any]) -> str:
+    """The pack of a run: the settings' pack, else the manifest's, else the default one."""
+    settings = context.get("settings") or {}
+    pack = context.get("pack") or {}
+    return str(settings.get("pack") or pack.get("name") or Settings.pack)
+
+
+def _guideline(context: Mapping[str, Any]) -> dict[str, str]:
+    """Titles, citation and link of the guideline and the audit, as the pack states them
+    (``context["guideline"]``, else read from the run's pack)."""
+    given = context.get("guideline")
+    if given:
+        return {k: _text(v) or "" for k, v in given.items()}
+    try:
+        return resolve_pack(_pack_name(context)).guideline()
+    except PackError:
+        return {}
+
+
 def _page_common(context: Mapping[str, Any], d: Disclosed) -> dict[str, Any]:
     pack = dict(context.get("pack") or {})
     return {
         "tool_version": str(context.get("tool_version") or ""),
+        "guideline": _guideline(context),
         "pack": {
             k: _text(pack.get(k)) or ""
             for k in ("name", "version", "title", "citation", "citation_url")
@@ -1093,7 +1165,7 @@ def _site_view(d: Disclosed, site: _Site, months: list[date]) -> dict[str, Any]:
         recs.append(
             {
                 "id": rec_id,
-                "family": FAMILY_LABELS.get(fam, fam),
+                "family": d.family_labels.get(fam, fam),
                 "summary": summary_text,
                 "sessions": sessions,
                 "patients": d.get(("rec", sid, rec_id, fam, "p")),
@@ -1103,54 +1175,21 @@ def _site_view(d: Disclosed, site: _Site, months: list[date]) -> dict[str, Any]:
                 "trial": d.get(("rec", sid, rec_id, fam, "ct")),
             }
         )
-    ct_norec = d.get(("ctnorec", sid))
+    trial_no_rec = d.get(("trial_no_recommendation", sid))
     attrition = []
     if summary is not None:
-        attrition.append(
-            {
-                "kind": "start",
-                "label": "All counting sessions",
-                "rule": "",
-                "value": summary["sessions_total"],
-            }
-        )
-        labels_by_reason = {r: (n, text) for n, r, text in REASONS}
-        for reason in [r for _, r, _ in REASONS] + d.extra_reasons:
-            rule, text = labels_by_reason.get(reason, ("", reason.replace("_", " ")))
+        for step in d.attrition.get(sid, []):
+            if step.outcome == "out_of_population":
+                value = d.get(("reason", sid, step.reason))
+            elif step.outcome == "in_population":
+                value = d.get(("in_population", sid))
+            else:  # a count of the site's whole-period row
+                value = summary[
+                    "sessions_total" if step.outcome == "all" else f"sessions_{step.outcome}"
+                ]
             attrition.append(
-                {
-                    "kind": "minus",
-                    "label": f"out of population: {text}",
-                    "rule": str(rule),
-                    "value": d.get(("reason", sid, reason)),
-                }
+                {"kind": step.kind, "label": step.label, "rule": step.rule, "value": value}
             )
-        attrition += [
-            {
-                "kind": "subtotal",
-                "label": "In the guideline population",
-                "rule": "",
-                "value": d.get(("inpop", sid)),
-            },
-            {
-                "kind": "minus",
-                "label": "clinical trial (modifier Q0/Q1 or Z00.6)",
-                "rule": "8",
-                "value": summary["sessions_clinical_trial"],
-            },
-            {
-                "kind": "minus",
-                "label": "not addressed by a recommendation",
-                "rule": "10",
-                "value": summary["sessions_not_addressed"],
-            },
-            {
-                "kind": "end",
-                "label": "Discordant with a strong recommendation against",
-                "rule": "9",
-                "value": summary["sessions_discordant"],
-            },
-        ]
     return {
         "site_id": sid,
         "name": site.name,
@@ -1161,7 +1200,7 @@ def _site_view(d: Disclosed, site: _Site, months: list[date]) -> dict[str, Any]:
         "charts": charts,
         "recs": recs,
         # Shown only when some trial session had no recommendation (a zero is just omitted).
-        "trial_no_rec": ct_norec if ct_norec is HIDDEN or ct_norec else None,
+        "trial_no_rec": trial_no_rec if trial_no_rec is HIDDEN or trial_no_rec else None,
         "attrition": attrition,
     }
 
@@ -1216,7 +1255,7 @@ def write_aggregate_outputs(
     checks, recon = _quality_views(context, d.profile)
     network = None
     if any(s.all_row is not None for s in d.sites):
-        network = _row_view(d, ("net",), d.network_amount)
+        network = _row_view(d, ("network",), d.network_amount)
     index_html = _template("index.html.j2").render(
         **common,
         root="",
@@ -1270,8 +1309,6 @@ def public_manifest(
     count the pages hide: those stay in the internal manifest.
     """
     pack = dict(context.get("pack") or {})
-    labels = {r: text for _, r, text in REASONS}
-    reasons = [r for _, r, _ in REASONS] + d.extra_reasons
     published: dict[str, Any] = {"sites": len(d.sites)}
     if network is not None:
         published["network"] = {
@@ -1280,24 +1317,30 @@ def public_manifest(
         published["network_out_of_population_by_reason"] = [
             {
                 "reason": r,
-                "label": f"out of population: {labels.get(r, r.replace('_', ' '))}",
-                "sessions": _public_value(d.get(("netreason", r))),
+                "label": d.reason_labels[r],
+                "sessions": _public_value(d.get(("network_reason", r))),
             }
-            for r in reasons
+            for r in d.reasons
         ]
-        published["network_in_population_sessions"] = _public_value(d.get(("netinpop",)))
+        published["network_in_population_sessions"] = _public_value(
+            d.get(("network_in_population",))
+        )
         published["network_by_recommendation"] = [
             {
                 "recommendation": rec_id,
                 "family": fam,
-                "family_label": FAMILY_LABELS.get(fam, fam),
-                "discordant_sessions": _public_value(d.get(("netrec", rec_id, fam, "d"))),
-                "clinical_trial_sessions": _public_value(d.get(("netrec", rec_id, fam, "ct"))),
+                "family_label": d.family_labels.get(fam, fam),
+                "discordant_sessions": _public_value(
+                    d.get(("network_recommendation", rec_id, fam, "d"))
+                ),
+                "clinical_trial_sessions": _public_value(
+                    d.get(("network_recommendation", rec_id, fam, "ct"))
+                ),
             }
             for rec_id, fam, _ in d.rec_rows
         ]
         published["network_clinical_trial_no_recommendation"] = _public_value(
-            d.get(("netctnorec",))
+            d.get(("network_trial_no_recommendation",))
         )
     published["data_quality"] = [
         {"check": c["check"], "code": c["code"], "count": _public_value(c["count"])}

@@ -46,8 +46,6 @@ from audit.pipeline import (
 from audit.publish import INTERNAL, SHAREABLE, OutputFolder
 from audit.safe import FORMULA_START
 
-MEASURE = "Audit measure specification - chronic spine pain interventional procedures (v1)"
-
 # sessions.parquet, in this column order (measure spec 5: the first twelve are the contract)
 SESSION_COLUMNS: tuple[str, ...] = (
     "patient_id",
@@ -236,9 +234,12 @@ def _frames(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
     return {
         "site_period_counts": con.execute("SELECT * FROM site_period_counts").df(),
         "site_outcome_counts": con.execute("SELECT * FROM site_outcome_counts").df(),
+        "site_attrition": con.execute("SELECT * FROM site_attrition ORDER BY site_id, step").df(),
         "recommendations": con.execute(
-            "SELECT recommendation_id, pain_type, family, summary FROM pack_recommendations "
-            "ORDER BY recommendation_id, family"
+            "SELECT r.recommendation_id, r.pain_type, r.family, r.summary, "
+            "d.label AS family_label FROM pack_recommendations AS r "
+            "LEFT JOIN pack_value_set_definitions AS d ON d.value_set = r.family "
+            "ORDER BY r.recommendation_id, r.family"
         ).df(),
     }
 
@@ -507,6 +508,7 @@ def _write_outputs(
     context: dict[str, Any] = {
         "tool_version": __version__,
         "pack": pack.manifest(),
+        "guideline": pack.guideline(),
         "settings": settings.to_manifest(),
         "period_from": period_from.isoformat() if period_from else None,
         "period_to": period_to.isoformat() if period_to else None,
@@ -530,7 +532,7 @@ def _write_outputs(
     write_gate_outputs(internal, gate_result)
     manifest = {
         "tool": {"name": "spine-audit", "version": __version__},
-        "measure": MEASURE,
+        "measure": pack.measure_spec,
         "pack": pack.manifest(),
         "settings": settings.to_manifest(),
         "period": {

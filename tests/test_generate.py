@@ -8,8 +8,10 @@ a careful reader would (DuckDB's default CSV reader, every column as text).
 
 from __future__ import annotations
 
+import ast
 import csv
 import hashlib
+import re
 from datetime import date
 from pathlib import Path
 
@@ -49,6 +51,7 @@ COLUMNS = {
     "coverage": ["patient_id", "start_date", "end_date"],
     "sites": ["site_id", "site_name", "site_group"],
 }
+ROOT = Path(__file__).resolve().parents[1]
 ARGS = {"patients": 3000, "sites": 12, "seed": 20250101}  # as sample_data/
 # measure spec 3.2, current and retired codes
 INDEX_CODES = (
@@ -486,3 +489,37 @@ def test_progress_is_reported(tmp_path: Path) -> None:
     seen: list[str] = []
     generate(tmp_path, patients=2500, sites=3, seed=1, progress=seen.append, chunk_size=1000)
     assert len(seen) == 3 and "2,500 of 2,500" in seen[-1]
+
+
+# A string that looks like a code: ICD-10 (M54.50, C61, S32.010A), ICD-9 (724.2, 401.9),
+# HCPCS/CPT (62320, 0228T, G0260, J1030) or a two-character modifier (Q0, RT, 50).
+CODE_LIKE = re.compile(
+    r"^(?:[A-Z][0-9][0-9A-Z](?:\.[0-9A-Z]{1,4})?|[0-9]{3}(?:\.[0-9]{1,2})?"
+    r"|[0-9]{4}[0-9A-Z]|[A-Z][0-9]{4}|[0-9A-Z]{2})$"
+)
+
+
+def test_generator_holds_no_code_literal():
+    """Every code the generator writes comes from the pack (synthetic/ tables checked against
+    its value sets), so a pack change reaches the synthetic data."""
+    source = (ROOT / "audit" / "generate.py").read_text(encoding="utf-8")
+    literals = [
+        node.value
+        for node in ast.walk(ast.parse(source))
+        if isinstance(node, ast.Constant) and isinstance(node.value, str)
+    ]
+    assert [s for s in literals if CODE_LIKE.match(s.strip())] == []
+
+
+def test_code_like_pattern_catches_the_kinds_of_code():
+    for code in ("M54.50", "C61", "S32.010A", "724.2", "62320", "0228T", "G0260", "Q0", "RT"):
+        assert CODE_LIKE.match(code), code
+
+
+def test_generator_refuses_a_code_missing_from_its_value_set(tmp_path, monkeypatch):
+    import audit.generate as generate_module
+
+    assert generate_module._checked("62320", "EPIDURAL", "procedure_codesets.csv") == "62320"
+    monkeypatch.setattr(generate_module, "_IN_VALUE_SETS", set())
+    with pytest.raises(ValueError, match="not in value set EPIDURAL"):
+        generate_module._checked("62320", "EPIDURAL", "procedure_codesets.csv")

@@ -51,7 +51,7 @@ def test_conflict_stops_a_run(tmp_path):
 
 def test_empty_value_set_is_a_warning(tmp_path):
     pack = Path(test_pack(tmp_path))
-    _append(pack / "value_set_definitions.csv", "NEW_SET,diagnosis,exclusion,nothing yet,test")
+    _append(pack / "value_set_definitions.csv", "NEW_SET,diagnosis,exclusion,,nothing yet,test")
     assert ("warning", "empty_value_set") in _check(str(pack))
 
 
@@ -189,3 +189,76 @@ def test_who_icd10_codes_match_the_icd10cm_sets(extract):
     )
     [session] = audit_sessions(folder)
     assert outcome(session) == ("discordant", None, "AX-JNT")
+
+
+def _pack_with_min_age(tmp_path: Path, line: str) -> str:
+    """A copy of the shipped pack whose population_min_age line is replaced by ``line``."""
+    pack = Path(test_pack(tmp_path))
+    toml = pack / "pack.toml"
+    toml.write_text(
+        toml.read_text(encoding="utf-8").replace("population_min_age = 18", line),
+        encoding="utf-8",
+    )
+    return str(pack)
+
+
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        ("", "population_min_age' is missing"),
+        ('population_min_age = "18"', "population_min_age must be a whole number"),
+        ("population_min_age = true", "population_min_age must be a whole number"),
+        ("population_min_age = 200", "between 0 and 130"),
+    ],
+)
+def test_pack_without_a_valid_minimum_age_is_refused(tmp_path, line, message):
+    with pytest.raises(PackError, match=message):
+        resolve_pack(_pack_with_min_age(tmp_path, line))
+
+
+def test_minimum_age_comes_from_the_pack(tmp_path):
+    assert resolve_pack(_pack_with_min_age(tmp_path, "population_min_age = 21")).min_age == 21
+
+
+@pytest.mark.parametrize(
+    ("file", "line", "check"),
+    [
+        # an exclusion reason the population rules do not list
+        (
+            "exclusion_rules.csv",
+            "6,spinal_infection,SPINAL_INFECTION,0,365,,test",
+            "unknown_reference",
+        ),
+        # a population reason listed twice
+        ("population_rules.csv", "9,7,acute,again,test", "population_rules"),
+        # an attrition outcome with two steps
+        ("attrition_steps.csv", "7,minus,8,clinical_trial,trial again,test", "attrition_steps"),
+    ],
+)
+def test_added_pack_row_is_an_error(tmp_path, file, line, check):
+    pack = Path(test_pack(tmp_path))
+    _append(pack / file, line)
+    assert ("error", check) in _check(str(pack))
+
+
+def test_attrition_must_end_with_the_end_step(tmp_path):
+    pack = Path(test_pack(tmp_path))
+    path = pack / "attrition_steps.csv"
+    path.write_text(
+        path.read_text(encoding="utf-8").replace("\n6,end,", "\n0,end,"), encoding="utf-8"
+    )
+    assert ("error", "attrition_steps") in _check(str(pack))
+
+
+def test_family_without_label_is_an_error(tmp_path):
+    pack = Path(test_pack(tmp_path))
+    path = pack / "value_set_definitions.csv"
+    text = path.read_text(encoding="utf-8").replace(
+        "EPIDURAL,procedure,family,epidural injection,", "EPIDURAL,procedure,family,,"
+    )
+    path.write_text(text, encoding="utf-8")
+    assert ("error", "missing_label") in _check(str(pack))
+
+
+def test_shipped_pack_passes_the_definition_check():
+    assert [f for f in _check("bmj2025_spine") if f[0] == "error"] == []

@@ -8,10 +8,12 @@ import time
 from datetime import date
 from pathlib import Path
 
+import duckdb
 import pandas as pd
 import pytest
 
 from audit.disclosure import HIDDEN
+from audit.pack import load_pack, resolve_pack
 from audit.report import (
     SESSION_COLUMNS,
     SUMMARY_COLUMNS,
@@ -22,6 +24,7 @@ from audit.report import (
     slugify,
     write_aggregate_outputs,
 )
+from audit.resources import read_sql
 
 REC_ROWS = [
     ("AX-RFA", "AXIAL", "FACET_RFA"),
@@ -117,12 +120,32 @@ def site_row(site_id: str, name: str | None = None, **counts) -> dict:
     return row
 
 
+def with_attrition(frames: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
+    """The frames with the site_attrition the engine would give: the real SQL step, run on
+    these frames and the shipped pack."""
+    con = duckdb.connect()
+    load_pack(con, resolve_pack("bmj2025_spine"))
+    counts = frames["site_period_counts"]
+    con.register("site_period_counts", counts)
+    outcomes = frames.get("site_outcome_counts")
+    if outcomes is None or not len(outcomes.columns):
+        con.execute(
+            "CREATE TABLE site_outcome_counts (site_id VARCHAR, period_type VARCHAR, "
+            "outcome VARCHAR, reason VARCHAR, sessions BIGINT)"
+        )
+    else:
+        con.register("site_outcome_counts", outcomes)
+    return {**frames, "site_attrition": con.execute(read_sql("site_attrition")).df()}
+
+
 def frames_of(rows: list[dict], outcomes: list[dict] | None = None) -> dict[str, pd.DataFrame]:
-    return {
-        "site_period_counts": pd.DataFrame(rows),
-        "site_outcome_counts": pd.DataFrame(outcomes or []),
-        "recommendations": recommendations(),
-    }
+    return with_attrition(
+        {
+            "site_period_counts": pd.DataFrame(rows),
+            "site_outcome_counts": pd.DataFrame(outcomes or []),
+            "recommendations": recommendations(),
+        }
+    )
 
 
 def synthetic(n_sites: int, months: int = 12, seed: int = 7) -> dict[str, pd.DataFrame]:
@@ -201,11 +224,13 @@ def synthetic(n_sites: int, months: int = 12, seed: int = 7) -> dict[str, pd.Dat
                         "allowed_amount": 210.5 * sessions,
                     }
                 )
-    return {
-        "site_period_counts": pd.DataFrame(spc),
-        "site_outcome_counts": pd.DataFrame(outc),
-        "recommendations": recommendations(),
-    }
+    return with_attrition(
+        {
+            "site_period_counts": pd.DataFrame(spc),
+            "site_outcome_counts": pd.DataFrame(outc),
+            "recommendations": recommendations(),
+        }
+    )
 
 
 def write(tmp_path: Path, frames, ctx=None, name="out") -> Path:
@@ -278,14 +303,14 @@ def test_network_total_minus_published_sites_does_not_reveal_a_small_site(tmp_pa
         site_row("D", sessions_discordant=500),
     ]
     d = disclose(frames_of(rows), context())
-    column = [d.get(("sp", s, "all", "2024-01-01", "sessions_discordant")) for s in "ABCD"]
-    network = d.get(("net", "sessions_discordant"))
+    column = [d.get(("site_period", s, "all", "2024-01-01", "sessions_discordant")) for s in "ABCD"]
+    network = d.get(("network", "sessions_discordant"))
     assert network == 823  # the network total is published ...
     assert column[0] is HIDDEN  # ... so the small site needs company in its column
     assert sum(v is HIDDEN for v in column) == 2
     # and each row that lost a complement has a second hidden cell of its own
     for s in "ABCD":
-        row = [d.get(("sp", s, "all", "2024-01-01", c)) for c in SESSION_COLUMNS]
+        row = [d.get(("site_period", s, "all", "2024-01-01", c)) for c in SESSION_COLUMNS]
         assert sum(v is HIDDEN for v in row) != 1
     out = write(tmp_path, frames_of(rows))
     index = (out / "index.html").read_text()
@@ -301,7 +326,7 @@ def test_month_series_and_whole_period_value_are_protected_together(tmp_path):
         rows = spc[spc["site_id"] == sid]
         for col in cols:
             keys = [
-                ("sp", sid, r.period_type, r.period_start.isoformat(), col)
+                ("site_period", sid, r.period_type, r.period_start.isoformat(), col)
                 for r in rows.itertuples()
             ]
             n_hidden = sum(d.get(k) is HIDDEN for k in keys)

@@ -282,7 +282,7 @@ def read_published(folder: Path) -> Published:
 
 
 def _sp(sid: str, period: str, col: str) -> Key:
-    return ("sp", sid, period, col)
+    return ("site_period", sid, period, col)
 
 
 def _read_summary_csv(path: Path, pub: Published) -> dict[str, str]:
@@ -332,8 +332,8 @@ def _read_summary_csv(path: Path, pub: Published) -> dict[str, str]:
             for m in months[sid]:
                 pub.at_most([(1, _sp(sid, m, col)), (-1, _sp(sid, "all", col))], 0)
     for col in (*PATIENT_COLS, *SESSION_COLS):
-        pub.add_sum(("net", col), [_sp(sid, "all", col) for sid in names])
-    pub.add_sum(("net", SESSION_COLS[0]), [("net", c) for c in PARTS])
+        pub.add_sum(("network", col), [_sp(sid, "all", col) for sid in names])
+    pub.add_sum(("network", SESSION_COLS[0]), [("network", c) for c in PARTS])
     return names
 
 
@@ -400,7 +400,7 @@ def _read_index(path: Path, pub: Published, names: dict[str, str]) -> dict[str, 
     """The index page: sites table, network row, cards, data quality, reconciliation.
     Returns site id -> href of its page."""
     root = parse_html(path.read_text(encoding="utf-8"))
-    _cards(root, pub, ("net",), _INDEX_CARDS, "index.html")
+    _cards(root, pub, ("network",), _INDEX_CARDS, "index.html")
     hrefs: dict[str, str] = {}
     by_title = {f"{name} ({sid})": sid for sid, name in names.items()}
     for heading, table in _sections(root):
@@ -413,9 +413,9 @@ def _read_index(path: Path, pub: Published, names: dict[str, str]) -> dict[str, 
                         link = next(cells[0].iter("a"))
                         sid = by_title[link.attrs["title"]]
                         hrefs[sid] = link.attrs["href"]
-                        prefix: tuple = ("sp", sid, "all")
+                        prefix: tuple = ("site_period", sid, "all")
                     else:
-                        prefix = ("net",)
+                        prefix = ("network",)
                     if len(cells) != len(paths):
                         continue  # "no whole-period figures"
                     for path_, cell in zip(paths, cells, strict=True):
@@ -484,7 +484,7 @@ _REC_COLUMNS = {
 def _read_site_page(path: Path, pub: Published, sid: str) -> None:
     root = parse_html(path.read_text(encoding="utf-8"))
     where = f"sites/{path.name}"
-    _cards(root, pub, ("sp", sid, "all"), _SITE_CARDS, where)
+    _cards(root, pub, ("site_period", sid, "all"), _SITE_CARDS, where)
     _read_charts(root, pub, sid)
     for heading, table in _sections(root):
         labels = [p[-1] for p in _header_paths(table)]
@@ -494,7 +494,7 @@ def _read_site_page(path: Path, pub: Published, sid: str) -> None:
             for tr in _rows(table, "tbody"):
                 cells = _cells(tr)
                 if cells[0].attrs.get("colspan") == "3":  # trial, no recommendation covers it
-                    key = ("ctnorec", sid)
+                    key = ("trial_no_recommendation", sid)
                     pub.see(key, parse_count(cells[-1].clean()), where)
                     ct_keys.append(key)
                     ct_norec = True
@@ -511,8 +511,8 @@ def _read_site_page(path: Path, pub: Published, sid: str) -> None:
                 if lo is not None and lo[0] >= 1:
                     pub.at_most([(-1, p)], -1)
             if not ct_norec:
-                pub.see(("ctnorec", sid), 0, f"{where} (row omitted: zero)")
-                ct_keys.append(("ctnorec", sid))
+                pub.see(("trial_no_recommendation", sid), 0, f"{where} (row omitted: zero)")
+                ct_keys.append(("trial_no_recommendation", sid))
             pub.add_sum(_sp(sid, "all", "sessions_discordant"), d_keys)
             pub.add_sum(_sp(sid, "all", "sessions_clinical_trial"), ct_keys)
             pub.at_most(
@@ -526,7 +526,7 @@ def _read_site_page(path: Path, pub: Published, sid: str) -> None:
 
 _ATTRITION = {
     "All counting sessions": "sessions_total",
-    "In the guideline population": "inpop",
+    "In the guideline population": "in_population",
     "clinical trial (modifier Q0/Q1 or Z00.6)": "sessions_clinical_trial",
     "not addressed by a recommendation": "sessions_not_addressed",
     "Discordant with a strong recommendation against": "sessions_discordant",
@@ -542,7 +542,7 @@ def _read_attrition(table: Node, pub: Published, sid: str, where: str) -> None:
         kind = (tr.attrs.get("class") or "").strip()
         if label in _ATTRITION:
             col = _ATTRITION[label]
-            key: Key = ("inpop", sid) if col == "inpop" else _sp(sid, "all", col)
+            key: Key = ("in_population", sid) if col == "in_population" else _sp(sid, "all", col)
         elif label.startswith("out of population: "):
             key = ("reason", sid, label)
         else:
@@ -599,21 +599,21 @@ def _read_public_manifest(path: Path, pub: Published, sites: Sequence[str]) -> N
         return key
 
     for col, v in (published.get("network") or {}).items():
-        pub.see(("net", col), value(v), where)
+        pub.see(("network", col), value(v), where)
     if "network_out_of_population_by_reason" not in published:
         _read_manifest_quality(published, pub)
         return
     reasons = []
     for item in published["network_out_of_population_by_reason"]:
         label = item["label"]
-        key = over_sites(("netreason", label), lambda sid, label=label: ("reason", sid, label))
+        key = over_sites(("network_reason", label), lambda sid, label=label: ("reason", sid, label))
         pub.see(key, value(item["sessions"]), where)
         reasons.append(key)
-    pub.add_sum(("net", "sessions_out_of_population"), reasons)
-    inpop = over_sites(("netinpop",), lambda sid: ("inpop", sid))
+    pub.add_sum(("network", "sessions_out_of_population"), reasons)
+    inpop = over_sites(("network_in_population",), lambda sid: ("in_population", sid))
     pub.see(inpop, value(published["network_in_population_sessions"]), where)
-    pub.add_sum(("net", "sessions_total"), [("net", "sessions_out_of_population"), inpop])
-    pub.add_sum(inpop, [("net", c) for c in SESSION_COLS[1:4]])
+    pub.add_sum(("network", "sessions_total"), [("network", "sessions_out_of_population"), inpop])
+    pub.add_sum(inpop, [("network", c) for c in SESSION_COLS[1:4]])
     d_keys, ct_keys = [], []
     for item in published["network_by_recommendation"]:
         rec, fam = item["recommendation"], item["family_label"]
@@ -622,15 +622,17 @@ def _read_public_manifest(path: Path, pub: Published, sites: Sequence[str]) -> N
             ("ct", "clinical_trial_sessions", ct_keys),
         ):
             key = over_sites(
-                ("netrec", rec, fam, kind),
+                ("network_recommendation", rec, fam, kind),
                 lambda sid, rec=rec, fam=fam, kind=kind: ("rec", sid, rec, fam, kind),
             )
             pub.see(key, value(item[field_]), where)
             keys.append(key)
-    norec = over_sites(("netctnorec",), lambda sid: ("ctnorec", sid))
+    norec = over_sites(
+        ("network_trial_no_recommendation",), lambda sid: ("trial_no_recommendation", sid)
+    )
     pub.see(norec, value(published["network_clinical_trial_no_recommendation"]), where)
-    pub.add_sum(("net", "sessions_discordant"), d_keys)
-    pub.add_sum(("net", "sessions_clinical_trial"), [norec, *ct_keys])
+    pub.add_sum(("network", "sessions_discordant"), d_keys)
+    pub.add_sum(("network", "sessions_clinical_trial"), [norec, *ct_keys])
     _read_manifest_quality(published, pub)
 
 
@@ -980,7 +982,7 @@ def true_counts(frames: dict[str, Any]) -> dict[Key, int]:
             out[_sp(str(r["site_id"]), period, col)] = int(r[col])
             if period == "all":
                 net[col] += int(r[col])
-    out.update({("net", col): v for col, v in net.items()})
+    out.update({("network", col): v for col, v in net.items()})
     return out
 
 

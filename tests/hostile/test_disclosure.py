@@ -138,8 +138,13 @@ def _legacy_suppress_cells(values, groups, profile, *args, **kwargs):
     """Complementary suppression as it was at d4672b2: a group holding one hidden cell hides
     its smallest non-zero other cell; the network row and the network detail were in no
     group. Used to show that the attack finds what the issue reported."""
-    new_kinds = {"netreason", "netinpop", "netctnorec", "netrec"}
-    net_row = {("net", c) for c in report.SESSION_COLUMNS}
+    new_kinds = {
+        "network_reason",
+        "network_in_population",
+        "network_trial_no_recommendation",
+        "network_recommendation",
+    }
+    net_row = {("network", c) for c in report.SESSION_COLUMNS}
     kept = [list(g) for g in groups if set(g) != net_row and not any(k[0] in new_kinds for k in g)]
     hidden = {k for k, v in values.items() if profile.hides(int(v))}
     changed = True
@@ -162,7 +167,7 @@ def test_attack_recovers_the_network_row_under_the_old_suppression(tmp_path, mon
     monkeypatch.setattr(report, "suppress_cells", _legacy_suppress_cells)
     folder = run(sample_data_dir(), tmp_path / "out")
     result = attack(read_published(folder))
-    pinned = result.ranges[("net", "sessions_not_addressed")]
+    pinned = result.ranges[("network", "sessions_not_addressed")]
     assert (pinned.low, pinned.high) == pytest.approx((9, 9))
 
 
@@ -174,7 +179,7 @@ def test_network_row_is_inside_complementary_suppression():
     counts["sessions_not_addressed"] = [3, 4, 2]
     counts["sessions_total"] += counts["sessions_not_addressed"]
     d = report.disclose({"site_period_counts": counts}, {"suppression": "cms"})
-    row = [d.get(("net", c)) for c in report.SESSION_COLUMNS]
+    row = [d.get(("network", c)) for c in report.SESSION_COLUMNS]
     assert row[3] is HIDDEN and sum(v is HIDDEN for v in row) >= 2, row
 
 
@@ -222,7 +227,9 @@ def test_public_manifest_gives_a_reader_nothing_more(small_sites, tmp_path):
     report.write_aggregate_outputs(out, frames, {"suppression": "nhs", "tool_version": "x"})
     manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["published"]["network_out_of_population_by_reason"]
-    assert ("netinpop",) in read_published(out).seen  # the attack reads the manifest too
+    assert ("network_in_population",) in read_published(
+        out
+    ).seen  # the attack reads the manifest too
     assert_attack_fails(out)
 
 
