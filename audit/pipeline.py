@@ -26,8 +26,8 @@ from audit.steps import ordered_steps, read_sql
 # never listed by hand.
 STEPS: tuple[str, ...] = ordered_steps()
 # Steps read by later steps a few times but too large to hold: views, scanned where read.
-# dx_of_interest is a filter of diagnoses_kept: a view, so those rows are held once, not twice.
-VIEW_STEPS = frozenset({"diagnoses_checked", "procedures_checked", "dx_of_interest"})
+# value_set_diagnoses is a filter of diagnoses_kept: a view, so those rows are held once.
+VIEW_STEPS = frozenset({"diagnoses_checked", "procedures_checked", "value_set_diagnoses"})
 _PARAM = re.compile(r"\$([a-z_][a-z0-9_]*)")
 _COMMENT = re.compile(r"--[^\n]*")
 

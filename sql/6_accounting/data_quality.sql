@@ -28,14 +28,14 @@ early_procedure_codes AS (
 retired_diagnosis_codes AS (
     SELECT 'retired_code_used_after_retirement' AS check_name, 'diagnosis' AS domain, code,
         COUNT(DISTINCT src_row) AS row_count
-    FROM dx_of_interest
+    FROM value_set_diagnoses
     WHERE valid_to IS NOT NULL AND event_date > valid_to
     GROUP BY code
 ),
 early_diagnosis_codes AS (
     SELECT 'code_used_before_valid_from' AS check_name, 'diagnosis' AS domain, code,
         COUNT(DISTINCT src_row) AS row_count
-    FROM dx_of_interest
+    FROM value_set_diagnoses
     WHERE valid_from IS NOT NULL AND event_date < valid_from
     GROUP BY code
 ),
@@ -50,7 +50,7 @@ unlisted_with_spine_indication AS (
     FROM unlisted_lines AS u
     WHERE EXISTS (
         SELECT 1
-        FROM dx_of_interest AS d
+        FROM value_set_diagnoses AS d
         WHERE d.patient_id = u.patient_id
             AND d.role = 'pain_type'
             AND (d.event_date = u.event_date OR d.source_id = u.source_id)
