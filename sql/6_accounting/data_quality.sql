@@ -14,29 +14,29 @@ WITH retired_procedure_codes AS (
         'procedure' AS domain,
         code,
         COUNT(*) AS row_count
-    FROM index_lines
-    WHERE valid_to IS NOT NULL AND event_date > valid_to
+    FROM codes_used_outside_validity
+    WHERE domain = 'procedure' AND index_line AND used_after_valid_to
     GROUP BY code
 ),
 early_procedure_codes AS (
     SELECT 'code_used_before_valid_from' AS check_name, 'procedure' AS domain, code,
         COUNT(*) AS row_count
-    FROM index_lines
-    WHERE valid_from IS NOT NULL AND event_date < valid_from
+    FROM codes_used_outside_validity
+    WHERE domain = 'procedure' AND index_line AND used_before_valid_from
     GROUP BY code
 ),
 retired_diagnosis_codes AS (
     SELECT 'retired_code_used_after_retirement' AS check_name, 'diagnosis' AS domain, code,
         COUNT(DISTINCT src_row) AS row_count
-    FROM value_set_diagnoses
-    WHERE valid_to IS NOT NULL AND event_date > valid_to
+    FROM codes_used_outside_validity
+    WHERE domain = 'diagnosis' AND used_after_valid_to
     GROUP BY code
 ),
 early_diagnosis_codes AS (
     SELECT 'code_used_before_valid_from' AS check_name, 'diagnosis' AS domain, code,
         COUNT(DISTINCT src_row) AS row_count
-    FROM value_set_diagnoses
-    WHERE valid_from IS NOT NULL AND event_date < valid_from
+    FROM codes_used_outside_validity
+    WHERE domain = 'diagnosis' AND used_before_valid_from
     GROUP BY code
 ),
 unlisted_lines AS (
