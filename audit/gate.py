@@ -51,8 +51,6 @@ INPUT_TABLES: tuple[str, ...] = ("patients", "diagnoses", "procedures", "coverag
 RESULT_COLUMNS: tuple[str, ...] = ("table_name", "row_number", "column_name", "value", "detail")
 # A check with at most this many findings runs once (they are held in a temporary table).
 HELD_FINDINGS = 100_000
-# the engine's steps the checks read: everything up to procedures_summary
-LAST_GATE_STEP = "procedures_summary"
 # CSV cells starting with these are prefixed with ' (spreadsheet formula injection; privacy.md)
 # printed values of these columns are reduced to their shape (digits -> 9, letters -> X): the
 # console summary names no patient, claim or exact date (privacy.md, identifiers)
@@ -499,8 +497,8 @@ def run_gate(
     checks: Sequence[Check] = CHECKS,
     on_check: Callable[[int, int, str, float], None] | None = None,
 ) -> GateResult:
-    """Run every check on a connection where the engine's steps up to procedures_summary have
-    run (classify() or validate()); write nothing, raise nothing for what the data holds."""
+    """Run every check on a connection where the engine's steps the checks need (gate_steps)
+    have run (classify() or validate()); write nothing, raise nothing for what the data holds."""
     rows = _table_rows(con, INPUT_TABLES)
     as_of = con.execute("SELECT MAX(as_of_date) FROM run_settings").fetchone()[0]
     results = []
@@ -512,11 +510,15 @@ def run_gate(
     return GateResult(checks=results, as_of_date=as_of, file_names=_file_names(con))
 
 
-def gate_steps() -> tuple[str, ...]:
-    """The engine's steps the checks need (pipeline.STEPS up to procedures_summary)."""
-    from audit.pipeline import STEPS
+def gate_steps(checks: tuple[Check, ...] = CHECKS) -> tuple[str, ...]:
+    """The engine's steps the checks need: those producing a table a check reads and the steps
+    those read, in run order (derived from the SQL, audit/steps.py; nothing kept by hand)."""
+    from audit.steps import steps_needed, tables_read
 
-    return STEPS[: STEPS.index(LAST_GATE_STEP) + 1]
+    reads: set[str] = set()
+    for check in checks:
+        reads |= tables_read(check.path.read_text(encoding="utf-8"))
+    return steps_needed(reads)
 
 
 def validate(
@@ -526,8 +528,8 @@ def validate(
     fmt: str | None = None,
 ) -> GateResult:
     """``spine-audit validate INPUT``: load pack and inputs (``fmt``: canonical, claims, omop,
-    fhir; None detects, as ``run --format``), run the engine's steps up to procedures_summary and
-    then the gate; classify nothing, write nothing."""
+    fhir; None detects, as ``run --format``), run the engine's steps the checks need and then
+    the gate; classify nothing, write nothing."""
     from audit.adapters import load_adapter
     from audit.pack import definition_check, load_pack, resolve_pack
     from audit.pipeline import load_settings_tables, run_steps, step_parameters

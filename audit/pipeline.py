@@ -1,7 +1,8 @@
 """Run the SQL steps in order inside one DuckDB connection.
 
-Each file in ``sql/`` is one SELECT producing the table it is named after. Values reach SQL as
-bound named parameters (``$name``); the runner binds exactly the parameters a step uses.
+Each core step (a file in a stage folder of ``sql/``, found and ordered by audit/steps.py) is one
+SELECT producing the table it is named after. Values reach SQL as bound named parameters
+(``$name``); the runner binds exactly the parameters a step uses.
 """
 
 from __future__ import annotations
@@ -18,50 +19,15 @@ import duckdb
 
 from audit.config import Settings
 from audit.pack import Pack
-from audit.resources import data_dir, read_sql
+from audit.resources import data_dir
+from audit.steps import ordered_steps, read_sql
 
-# The order of the steps is the order of their dependencies.
-STEPS: tuple[str, ...] = (
-    "value_set_codes",
-    "patients_checked",
-    "diagnosis_values",
-    "procedure_values",
-    "input_codes",
-    "diagnoses_checked",
-    "procedures_checked",
-    "coverage_checked",
-    "sites_checked",
-    "diagnoses_kept",
-    "diagnoses_summary",
-    "procedures_kept",
-    "near_miss_codes",
-    "procedures_summary",
-    "quarantine",
-    "value_issues",
-    "index_lines",
-    "family_sessions",
-    "session_families",
-    "session_lines",
-    "sessions_base",
-    "dx_of_interest",
-    "coverage_spans",
-    "anchors",
-    "patient_first_record",
-    "anchor_sources",
-    "anchor_indications",
-    "anchor_population",
-    "session_outcomes",
-    "audit_period",
-    "site_period_counts",
-    "site_outcome_counts",
-    "site_attrition",
-    "input_reconciliation",
-    "data_quality",
-    "diagnosis_coding",
-)
+# The core steps in the order of what they read (audit/steps.py): found in sql/<n>_<stage>/,
+# never listed by hand.
+STEPS: tuple[str, ...] = ordered_steps()
 # Steps read by later steps a few times but too large to hold: views, scanned where read.
-# dx_of_interest is a filter of diagnoses_kept: a view, so those rows are held once, not twice.
-VIEW_STEPS = frozenset({"diagnoses_checked", "procedures_checked", "dx_of_interest"})
+# value_set_diagnoses is a filter of diagnoses_kept: a view, so those rows are held once.
+VIEW_STEPS = frozenset({"diagnoses_checked", "procedures_checked", "value_set_diagnoses"})
 _PARAM = re.compile(r"\$([a-z_][a-z0-9_]*)")
 _COMMENT = re.compile(r"--[^\n]*")
 

@@ -38,11 +38,6 @@ def data_dir() -> Path:
     return _PACKAGE_DIR / "data"
 
 
-def read_sql(step: str) -> str:
-    """The text of one SQL step, by the name of the table it produces."""
-    return (sql_dir() / f"{step}.sql").read_text(encoding="utf-8")
-
-
 def sample_data_dir() -> Path:
     """The committed synthetic sample (a source checkout), or the copy shipped in the wheel."""
     return _first_existing(_PACKAGE_DIR / "_sample_data", _PACKAGE_DIR.parent / "sample_data")

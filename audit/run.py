@@ -502,7 +502,7 @@ def _write_outputs(
     value_issues = con.execute("SELECT COUNT(*) FROM value_issues").fetchone()[0]
     sessions = con.execute("SELECT COUNT(*) FROM session_outcomes").fetchone()[0]
     diagnoses_with_site = con.execute(
-        "SELECT COUNT(*) FROM dx_of_interest WHERE role = 'pain_type' AND site_id IS NOT NULL"
+        "SELECT COUNT(*) FROM value_set_diagnoses WHERE role = 'pain_type' AND site_id IS NOT NULL"
     ).fetchone()[0]
 
     context: dict[str, Any] = {

@@ -24,7 +24,7 @@ from audit.report import (
     slugify,
     write_aggregate_outputs,
 )
-from audit.resources import read_sql
+from audit.steps import read_sql
 
 REC_ROWS = [
     ("AX-RFA", "AXIAL", "FACET_RFA"),

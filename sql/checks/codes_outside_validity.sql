@@ -7,25 +7,12 @@
 --   new code before it existed. The row still classifies; a code used long before it existed
 --   usually means a shifted or wrong date.
 SELECT DISTINCT
-    'diagnoses' AS table_name,
+    CASE WHEN domain = 'diagnosis' THEN 'diagnoses' ELSE 'procedures' END AS table_name,
     src_row AS row_number,
     'code' AS column_name,
     code AS value,
     CASE
-        WHEN event_date > valid_to THEN 'used after valid_to ' || CAST(valid_to AS VARCHAR)
+        WHEN used_after_valid_to THEN 'used after valid_to ' || CAST(valid_to AS VARCHAR)
         ELSE 'used before valid_from ' || CAST(valid_from AS VARCHAR)
     END AS detail
-FROM diagnoses_kept
-WHERE reject_reason IS NULL AND (event_date > valid_to OR event_date < valid_from)
-UNION ALL
-SELECT DISTINCT
-    'procedures',
-    src_row,
-    'code',
-    code,
-    CASE
-        WHEN event_date > valid_to THEN 'used after valid_to ' || CAST(valid_to AS VARCHAR)
-        ELSE 'used before valid_from ' || CAST(valid_from AS VARCHAR)
-    END
-FROM procedures_kept
-WHERE reject_reason IS NULL AND (event_date > valid_to OR event_date < valid_from)
+FROM codes_used_outside_validity

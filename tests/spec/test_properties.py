@@ -191,7 +191,7 @@ def test_random_extracts_keep_the_invariants(patients, diagnoses, procedures, co
                 "SELECT src_row, patient_id, site_id, session_date, family FROM session_lines"
             )
             all_sessions = rows(
-                "SELECT patient_id, site_id, session_date, family, line_count FROM sessions_base"
+                "SELECT patient_id, site_id, session_date, family, line_count FROM merged_sessions"
             )
             sessions = rows(
                 "SELECT patient_id, site_id, CAST(session_date AS VARCHAR), family, outcome, "

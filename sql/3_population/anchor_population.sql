@@ -80,7 +80,7 @@ exclusion_evidence AS (
         d.code,
         d.event_date
     FROM anchors AS a
-    JOIN dx_of_interest AS d ON d.patient_id = a.patient_id AND d.role = 'exclusion'
+    JOIN value_set_diagnoses AS d ON d.patient_id = a.patient_id AND d.role = 'exclusion'
     JOIN pack_exclusion_rules AS r ON r.value_set = d.value_set
     LEFT JOIN rule_switches AS w ON w.switch = r.switch
     WHERE (r.switch IS NULL OR w.enabled)
@@ -97,7 +97,7 @@ exclusion_evidence AS (
 pain_codes AS (
     -- the spine-pain codes in play, numbered in code order so that a number can stand for a code
     SELECT code, ROW_NUMBER() OVER (ORDER BY code) AS code_rank
-    FROM (SELECT DISTINCT code FROM dx_of_interest WHERE role = 'pain_type') AS distinct_codes
+    FROM (SELECT DISTINCT code FROM value_set_diagnoses WHERE role = 'pain_type') AS distinct_codes
 ),
 timeline_events AS (
     -- anchors and spine-pain diagnoses on one time line per patient; a diagnosis is placed
@@ -123,7 +123,7 @@ timeline_events AS (
         CAST(NULL AS DATE) AS anchor_date,
         CAST(DATE_DIFF('day', DATE '1900-01-01', d.event_date) AS BIGINT) * 1000000 + c.code_rank
             AS evidence_key
-    FROM dx_of_interest AS d
+    FROM value_set_diagnoses AS d
     JOIN pain_codes AS c ON c.code = d.code
     WHERE d.role = 'pain_type'
 ),

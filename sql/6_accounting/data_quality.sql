@@ -8,36 +8,26 @@
 --   but matches none (near_miss_codes) are counted by pattern and by the index code they
 --   probably meant (near_miss_index_code_<pattern>): the meant code comes from the pack, never
 --   the code as written, so nothing from the data is published.
-WITH retired_procedure_codes AS (
+WITH validity_rows AS (
+    -- index lines and value-set diagnoses whose code is used outside its validity, once per
+    -- side of the validity they fall on
+    SELECT 'retired_code_used_after_retirement' AS check_name, domain, code, src_row
+    FROM codes_used_outside_validity
+    WHERE used_after_valid_to AND (domain = 'diagnosis' OR index_line)
+    UNION ALL
+    SELECT 'code_used_before_valid_from' AS check_name, domain, code, src_row
+    FROM codes_used_outside_validity
+    WHERE used_before_valid_from AND (domain = 'diagnosis' OR index_line)
+),
+validity_codes AS (
+    -- a procedure index line is one row; a diagnosis row is one row per value set it is in
     SELECT
-        'retired_code_used_after_retirement' AS check_name,
-        'procedure' AS domain,
+        check_name,
+        domain,
         code,
-        COUNT(*) AS row_count
-    FROM index_lines
-    WHERE valid_to IS NOT NULL AND event_date > valid_to
-    GROUP BY code
-),
-early_procedure_codes AS (
-    SELECT 'code_used_before_valid_from' AS check_name, 'procedure' AS domain, code,
-        COUNT(*) AS row_count
-    FROM index_lines
-    WHERE valid_from IS NOT NULL AND event_date < valid_from
-    GROUP BY code
-),
-retired_diagnosis_codes AS (
-    SELECT 'retired_code_used_after_retirement' AS check_name, 'diagnosis' AS domain, code,
-        COUNT(DISTINCT src_row) AS row_count
-    FROM dx_of_interest
-    WHERE valid_to IS NOT NULL AND event_date > valid_to
-    GROUP BY code
-),
-early_diagnosis_codes AS (
-    SELECT 'code_used_before_valid_from' AS check_name, 'diagnosis' AS domain, code,
-        COUNT(DISTINCT src_row) AS row_count
-    FROM dx_of_interest
-    WHERE valid_from IS NOT NULL AND event_date < valid_from
-    GROUP BY code
+        CASE WHEN domain = 'procedure' THEN COUNT(*) ELSE COUNT(DISTINCT src_row) END AS row_count
+    FROM validity_rows
+    GROUP BY check_name, domain, code
 ),
 unlisted_lines AS (
     SELECT src_row, patient_id, event_date, source_id, code
@@ -50,7 +40,7 @@ unlisted_with_spine_indication AS (
     FROM unlisted_lines AS u
     WHERE EXISTS (
         SELECT 1
-        FROM dx_of_interest AS d
+        FROM value_set_diagnoses AS d
         WHERE d.patient_id = u.patient_id
             AND d.role = 'pain_type'
             AND (d.event_date = u.event_date OR d.source_id = u.source_id)
@@ -96,13 +86,7 @@ near_miss_index_codes AS (
     FROM near_miss_codes
     GROUP BY pattern, meant_code
 )
-SELECT check_name, domain, code, row_count FROM retired_procedure_codes
-UNION ALL
-SELECT check_name, domain, code, row_count FROM early_procedure_codes
-UNION ALL
-SELECT check_name, domain, code, row_count FROM retired_diagnosis_codes
-UNION ALL
-SELECT check_name, domain, code, row_count FROM early_diagnosis_codes
+SELECT check_name, domain, code, row_count FROM validity_codes
 UNION ALL
 SELECT check_name, domain, code, row_count FROM unlisted_with_spine_indication
 UNION ALL

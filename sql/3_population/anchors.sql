@@ -12,7 +12,7 @@ WITH session_anchors AS (
         site_id,
         session_date AS anchor_date,
         family
-    FROM sessions_base
+    FROM merged_sessions
     WHERE session_date >= COALESCE(CAST($period_from AS DATE), DATE '1900-01-01')
         AND session_date <= COALESCE(CAST($period_to AS DATE), DATE '9999-12-31')
 ),
@@ -23,7 +23,7 @@ visit_anchors AS (
         site_id,
         event_date AS anchor_date,
         CAST(NULL AS VARCHAR) AS family
-    FROM dx_of_interest
+    FROM value_set_diagnoses
     WHERE role = 'pain_type'
         AND site_id IS NOT NULL
         AND event_date >= COALESCE(CAST($period_from AS DATE), DATE '1900-01-01')

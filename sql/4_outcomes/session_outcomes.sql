@@ -43,7 +43,7 @@ session_facts AS (
         b.has_trial_modifier
     FROM anchor_population AS p
     LEFT JOIN session_indication_lists AS il ON il.anchor_id = p.anchor_id
-    JOIN sessions_base AS b
+    JOIN merged_sessions AS b
         ON b.patient_id = p.patient_id
         AND b.site_id = p.site_id
         AND b.session_date = p.anchor_date

@@ -1,4 +1,4 @@
--- dx_of_interest
+-- value_set_diagnoses
 -- Grain: one row per accepted diagnosis row x diagnosis value set it belongs to. A view over
 --   diagnoses_kept (a filter and a projection): its rows are not held a second time.
 -- Implements: measure spec 3.4 and 4 (diagnoses sorted into AXIAL, RADICULAR and the other sets

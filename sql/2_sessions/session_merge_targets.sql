@@ -1,6 +1,6 @@
--- session_families
--- Grain: one row per family session of family_sessions, with the family of the session it
---   finally belongs to.
+-- session_merge_targets
+-- Grain: one row per session before the merges (sessions_before_merges), with the family of the
+--   session it is merged into (its own family when it is not merged).
 -- Implements: measure spec 3.3, the two "with or without" merges, read from the pack's
 --   session_merges table: a facet or sacroiliac joint injection on the same patient, site and
 --   date as a joint RFA is part of that RFA session (same joint first); an epidural on the same
@@ -13,9 +13,9 @@ WITH merge_targets AS (
         s.family,
         t.family AS target_family,
         m.preference
-    FROM family_sessions AS s
+    FROM sessions_before_merges AS s
     JOIN pack_session_merges AS m ON m.family = s.family
-    JOIN family_sessions AS t
+    JOIN sessions_before_merges AS t
         ON t.patient_id = s.patient_id
         AND t.site_id = s.site_id
         AND t.session_date = s.session_date
@@ -31,7 +31,7 @@ SELECT
     s.session_date,
     s.family AS line_family,
     COALESCE(mt.target_family, s.family) AS family
-FROM family_sessions AS s
+FROM sessions_before_merges AS s
 LEFT JOIN merge_targets AS mt
     ON mt.patient_id = s.patient_id
     AND mt.site_id = s.site_id

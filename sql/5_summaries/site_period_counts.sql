@@ -15,38 +15,25 @@ visit_rows AS (
     FROM anchor_population
     WHERE anchor_type = 'visit' AND population_rule IS NULL
 ),
-period_types AS (
-    SELECT 'all' AS period_type
-    UNION ALL
-    SELECT 'month' AS period_type
-),
 session_periods AS (
     SELECT
         s.site_id,
-        t.period_type,
-        CASE
-            WHEN t.period_type = 'all' THEN b.period_start
-            ELSE CAST(DATE_TRUNC('month', s.event_date) AS DATE)
-        END AS period_start,
+        p.period_type,
+        p.period_start,
         s.patient_id,
         s.outcome,
         s.allowed_amount
     FROM session_rows AS s
-    CROSS JOIN period_types AS t
-    CROSS JOIN audit_period AS b
+    JOIN date_periods AS p ON p.event_date = s.event_date
 ),
 visit_periods AS (
     SELECT DISTINCT
         v.site_id,
-        t.period_type,
-        CASE
-            WHEN t.period_type = 'all' THEN b.period_start
-            ELSE CAST(DATE_TRUNC('month', v.event_date) AS DATE)
-        END AS period_start,
+        p.period_type,
+        p.period_start,
         v.patient_id
     FROM visit_rows AS v
-    CROSS JOIN period_types AS t
-    CROSS JOIN audit_period AS b
+    JOIN date_periods AS p ON p.event_date = v.event_date
 ),
 known_sites AS (
     SELECT site_id FROM sites_checked WHERE reject_reason IS NULL

@@ -11,19 +11,19 @@ WITH session_anchors AS (
 same_day_diagnoses AS (
     SELECT a.anchor_id, d.code, d.value_set, d.role, d.region, d.event_date
     FROM session_anchors AS a
-    JOIN dx_of_interest AS d
+    JOIN value_set_diagnoses AS d
         ON d.patient_id = a.patient_id AND d.event_date = a.anchor_date
 ),
 same_source_diagnoses AS (
     SELECT a.anchor_id, d.code, d.value_set, d.role, d.region, d.event_date
     FROM session_anchors AS a
-    JOIN anchor_sources AS s ON s.anchor_id = a.anchor_id
-    JOIN dx_of_interest AS d
+    JOIN session_source_ids AS s ON s.anchor_id = a.anchor_id
+    JOIN value_set_diagnoses AS d
         ON d.patient_id = a.patient_id AND d.source_id = s.source_id
 ),
 marker_diagnoses AS (
     SELECT patient_id, event_date, source_id, code, value_set, role, region
-    FROM dx_of_interest
+    FROM value_set_diagnoses
     WHERE role IN ('chronic_marker', 'trial_marker')
 ),
 visit_same_day_markers AS (
@@ -36,7 +36,7 @@ visit_same_day_markers AS (
 visit_same_source_markers AS (
     SELECT a.anchor_id, m.code, m.value_set, m.role, m.region, m.event_date
     FROM marker_diagnoses AS m
-    JOIN dx_of_interest AS v
+    JOIN value_set_diagnoses AS v
         ON v.patient_id = m.patient_id AND v.source_id = m.source_id AND v.role = 'pain_type'
     JOIN anchors AS a
         ON a.anchor_type = 'visit'

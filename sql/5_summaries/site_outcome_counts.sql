@@ -2,20 +2,13 @@
 -- Grain: one row per site x period x outcome rule x outcome x reason x recommendation x family.
 -- Implements: the per-site tables of the reports (sessions by outcome, the table by
 --   recommendation, the attrition from all counting sessions down to discordant, measure 3.5).
---   Unsuppressed; disclosure control is applied before publication.
-WITH period_types AS (
-    SELECT 'all' AS period_type
-    UNION ALL
-    SELECT 'month' AS period_type
-),
-session_periods AS (
+--   Unsuppressed; disclosure control is applied before publication. The periods a session
+--   counts in come from date_periods.
+WITH session_periods AS (
     SELECT
         s.site_id,
-        t.period_type,
-        CASE
-            WHEN t.period_type = 'all' THEN b.period_start
-            ELSE CAST(DATE_TRUNC('month', s.session_date) AS DATE)
-        END AS period_start,
+        p.period_type,
+        p.period_start,
         s.rule,
         s.outcome,
         s.reason,
@@ -24,8 +17,7 @@ session_periods AS (
         s.patient_id,
         s.allowed_amount
     FROM session_outcomes AS s
-    CROSS JOIN period_types AS t
-    CROSS JOIN audit_period AS b
+    JOIN date_periods AS p ON p.event_date = s.session_date
 )
 SELECT
     site_id,

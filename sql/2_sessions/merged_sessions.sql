@@ -1,4 +1,4 @@
--- sessions_base
+-- merged_sessions
 -- Grain: one row per session (patient x site x date x family after the merges of 3.3).
 -- Implements: measure spec 3.3 (a session's allowed amount is the sum over its lines, merged lines
 --   included), the code part of 3.2's region rule (region from the codes where the codes say

@@ -1,4 +1,4 @@
--- anchor_sources
+-- session_source_ids
 -- Grain: one row per session anchor x source_id (claim or encounter id) of its lines.
 -- Implements: measure spec 3.4: a session's indication includes the patient's diagnoses that
 --   share a source_id with any of its lines (merged lines included). Visits find theirs in

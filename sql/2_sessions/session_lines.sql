@@ -14,7 +14,7 @@ SELECT
     l.modifiers,
     l.allowed_amount
 FROM index_lines AS l
-JOIN session_families AS f
+JOIN session_merge_targets AS f
     ON f.patient_id = l.patient_id
     AND f.site_id = l.site_id
     AND f.session_date = l.event_date
