@@ -34,6 +34,8 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, Template
 from markupsafe import Markup
 
 from audit.charts import bar_chart, rate_chart
+from audit.context import ReportContext
+from audit.csvfile import csv_safe
 from audit.disclosure import (
     HIDDEN,
     Profile,
@@ -45,7 +47,6 @@ from audit.disclosure import (
 from audit.errors import PackError
 from audit.pack import resolve_pack
 from audit.resources import data_dir, reports_dir, sql_dir
-from audit.safe import csv_safe
 
 PATIENT_COLUMNS = ["in_population_patients", "discordant_patients"]
 SESSION_COLUMNS = [
@@ -1170,7 +1171,7 @@ def _site_view(d: Disclosed, site: _Site, months: list[date]) -> dict[str, Any]:
 def write_aggregate_outputs(
     out_dir: Path,
     frames: dict[str, pd.DataFrame],
-    context: dict,
+    run: ReportContext,
     late_checks: Callable[[], Sequence[Mapping[str, Any]]] | None = None,
 ) -> list[Path]:
     """Apply disclosure control, write site_summary.parquet + site_summary.csv, index.html and
@@ -1186,6 +1187,7 @@ def write_aggregate_outputs(
     """
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
+    context = run.as_mapping()
     d = disclose(frames, context)
     written: list[Path] = []
 
