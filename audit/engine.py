@@ -292,7 +292,7 @@ def compress_tables(con: duckdb.DuckDBPyConnection) -> bool:
         "SELECT (SELECT SUM(memory_usage_bytes) FROM duckdb_memory() "
         "WHERE tag = 'IN_MEMORY_TABLE'), "
         "(SELECT CAST(value AS VARCHAR) FROM duckdb_settings() WHERE name = 'memory_limit')"
-    ).fetchone()
+    ).fetchall()[0]
     if not used or used < COMPRESS_AT * _bytes(limit):
         return False
     con.execute("CHECKPOINT")
@@ -605,7 +605,7 @@ class DuckDBEngine:
 
     def row_count(self, name: str) -> int:
         # S608: name checked by _name
-        return self.con.execute(f"SELECT COUNT(*) FROM {_name(name)}").fetchone()[0]  # noqa: S608
+        return self.con.execute(f"SELECT COUNT(*) FROM {_name(name)}").fetchall()[0][0]  # noqa: S608
 
     def columns(self, name: str) -> list[str]:
         # S608: name checked by _name
@@ -626,14 +626,14 @@ class DuckDBEngine:
             # S608: the caller's SQL ships with the tool; order from its constants; path bound
             f"COPY ({sql} ORDER BY {order}) TO $p (FORMAT parquet, COMPRESSION zstd)",  # noqa: S608
             {"p": str(path)},
-        ).fetchone()
-        return int(result[0]) if result else 0
+        ).fetchall()
+        return int(result[0][0]) if result else 0
 
     # concurrency
     def worker(self) -> DuckDBEngine:
         """A cursor on the same database (pointed at the catalog the steps wrote: a cursor
         starts in the default one)."""
-        database = self.con.execute("SELECT current_database()").fetchone()[0]
+        database = self.con.execute("SELECT current_database()").fetchall()[0][0]
         cursor = self.con.cursor()
         cursor.execute("SET enable_progress_bar = false")
         cursor.execute(f'USE "{database}"')  # an identifier, from DuckDB itself: not a value

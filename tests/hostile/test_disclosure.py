@@ -25,7 +25,8 @@ from audit.disclosure import HIDDEN, PROFILES
 from audit.gate import _shown
 from audit.generate import generate
 from audit.resources import sample_data_dir
-from audit.run import _frames, classify, run_audit
+from audit.outputs import report_frames
+from audit.run import classify, run_audit
 from tests.hostile.attack import attack, read_published, true_counts, unsound
 
 AS_OF = date(2026, 6, 30)
@@ -204,7 +205,7 @@ def test_attack_model_is_sound(small_sites, tmp_path):
     """Every relation the attacker uses holds: each true count lies in the range it finds."""
     classified = classify(small_sites, settings())
     try:
-        truth = true_counts(_frames(classified.con))
+        truth = true_counts(report_frames(classified.engine))
     finally:
         classified.con.close()
     assert_attack_fails(run(small_sites, tmp_path / "out"), truth)
@@ -215,7 +216,7 @@ def test_public_manifest_gives_a_reader_nothing_more(small_sites, tmp_path):
     together with the pages it is written with."""
     classified = classify(small_sites, settings("nhs"))
     try:
-        frames = _frames(classified.con)
+        frames = report_frames(classified.engine)
     finally:
         classified.con.close()
     out = tmp_path / "shareable"

@@ -28,6 +28,7 @@ import pyarrow.parquet as pq
 import pytest
 
 import audit.config
+import audit.engine
 import audit.failures
 import audit.pipeline
 import audit.run
@@ -383,14 +384,14 @@ def test_memory_limit_too_small_to_start(good, tmp_path, capsys):
 def test_spill_folder_full(tmp_path, capsys, small_disk, monkeypatch):
     sample = copy_sample(tmp_path)
     if small_disk is None:  # no mount allowed: DuckDB's own cap on the spill folder
-        real_connect = audit.run.connect
+        real_connect = audit.engine.DuckDBEngine.connect
 
-        def capped(settings):
-            con = real_connect(settings)
-            con.execute("SET max_temp_directory_size = '64KiB'")
-            return con
+        def capped(settings, profile_dir=None):
+            engine = real_connect(settings, profile_dir)
+            engine.con.execute("SET max_temp_directory_size = '64KiB'")
+            return engine
 
-        monkeypatch.setattr(audit.run, "connect", capped)
+        monkeypatch.setattr(audit.engine.DuckDBEngine, "connect", capped)
         spill = tmp_path / "spill"
     else:
         fill(small_disk, leave=64 * 1024)
