@@ -29,9 +29,9 @@ from audit.adapters import claims as claims_adapter
 from audit.adapters import fhir as fhir_adapter
 from audit.adapters import omop as omop_adapter
 from audit.config import load_settings
+from audit.engine import DuckDBEngine
 from audit.errors import InputError
 from audit.inputs import CANONICAL
-from audit.engine import DuckDBEngine
 from audit.lookups import load_settings_tables
 from audit.resources import sql_dir
 from tests.helpers import audit_sessions

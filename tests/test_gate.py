@@ -722,7 +722,9 @@ def test_a_failing_gate_publishes_nothing(extract, tmp_path):
     out = tmp_path / "report"
     stages: list[str] = []
     with pytest.raises(DataQualityError, match="claim_with_two_patients") as info:
-        run_audit(extract(**_claims(100, 2)), out, SETTINGS, on_step=lambda done: stages.append(done.name))
+        run_audit(
+            extract(**_claims(100, 2)), out, SETTINGS, on_step=lambda done: stages.append(done.name)
+        )
     assert info.value.exit_code == 2
     assert not out.exists()
     assert not [p.name for p in tmp_path.iterdir() if p.name.startswith(".report")]

@@ -267,7 +267,10 @@ def write_input_files(engine: Engine, names: dict[str, list[str]]) -> None:
             {
                 "table_name": pa.array(list(CANONICAL), pa.string()),
                 "file_name": pa.array(
-                    ["+".join(f) if f else f"{t} (absent)" for t, f in zip(CANONICAL, files)],
+                    [
+                        "+".join(f) if f else f"{t} (absent)"
+                        for t, f in zip(CANONICAL, files, strict=True)
+                    ],
                     pa.string(),
                 ),
             }

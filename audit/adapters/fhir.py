@@ -331,7 +331,8 @@ def move_row_sources(engine: Engine) -> None:
     )
     engine.run_step(
         "input_row_sources",
-        "SELECT table_name, CAST(src_row AS BIGINT) AS src_row, "
+        # S608: parts built from CANONICAL (allow-list); values bound
+        "SELECT table_name, CAST(src_row AS BIGINT) AS src_row, "  # noqa: S608
         "CAST(file_name AS VARCHAR) AS file_name, CAST(line_number AS BIGINT) AS line_number "
         f"FROM ({parts}) AS sources ORDER BY part, src_row",
         {f"t{i}": table for i, table in enumerate(tables)},

@@ -24,8 +24,8 @@ from audit.config import load_settings
 from audit.disclosure import HIDDEN, PROFILES
 from audit.gate import _shown
 from audit.generate import generate
-from audit.resources import sample_data_dir
 from audit.outputs import report_frames
+from audit.resources import sample_data_dir
 from audit.run import classify, run_audit
 from tests.hostile.attack import attack, read_published, true_counts, unsound
 

@@ -23,12 +23,11 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 import pytest
 
-from audit.adapters import load_adapter
+from audit.adapters import canonical, load_adapter
 from audit.cli import main
 from audit.config import load_settings
-from audit.errors import InputError
-from audit.adapters import canonical
 from audit.engine import DuckDBEngine
+from audit.errors import InputError
 from audit.lookups import load_settings_tables
 from tests.helpers import audit_sessions, write_extract, write_table
 
