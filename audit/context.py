@@ -31,7 +31,8 @@ class ReportContext:
     input_format: str | None = None
     input_file_formats: list[str] = field(default_factory=list)
     coding_warning: str | None = None
-    suppression: str | None = None  # a disclosure profile overriding settings["suppression"]
+    # a disclosure profile (name, or its fields) overriding settings["suppression"]
+    suppression: str | dict[str, Any] | None = None
 
     def as_mapping(self) -> dict[str, Any]:
         """The fields by name (what the page templates and the public manifest read)."""

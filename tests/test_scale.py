@@ -24,7 +24,7 @@ SAMPLE = Path(__file__).resolve().parents[1] / "sample_data"
     ],
 )
 def test_memory_limit_text_is_read_in_bytes(text, expected):
-    assert pipeline._bytes(text) == pytest.approx(expected)
+    assert engine._bytes(text) == pytest.approx(expected)
 
 
 def _sessions(settings: Settings) -> list[tuple]:

@@ -21,6 +21,7 @@ import pytest
 import audit.report as report
 from audit.cli import main
 from audit.config import load_settings
+from audit.context import ReportContext
 from audit.disclosure import HIDDEN, PROFILES
 from audit.gate import _shown
 from audit.generate import generate
@@ -220,7 +221,7 @@ def test_public_manifest_gives_a_reader_nothing_more(small_sites, tmp_path):
     finally:
         classified.con.close()
     out = tmp_path / "shareable"
-    report.write_aggregate_outputs(out, frames, {"suppression": "nhs", "tool_version": "x"})
+    report.write_aggregate_outputs(out, frames, ReportContext(suppression="nhs", tool_version="x"))
     manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["published"]["network_out_of_population_by_reason"]
     assert ("netinpop",) in read_published(out).seen  # the attack reads the manifest too
@@ -318,7 +319,9 @@ def test_public_manifest_holds_published_counts_only(tmp_path):
         },
     }
     out = tmp_path / "shareable"
-    report.write_aggregate_outputs(out, {k: v for k, v in frames.items() if v is not None}, context)
+    report.write_aggregate_outputs(
+        out, {k: v for k, v in frames.items() if v is not None}, ReportContext(**context)
+    )
     text = (out / "manifest.json").read_text(encoding="utf-8")
     manifest = json.loads(text)
     for secret in ("secret_export", "2024-01-17", "2024-12-09", "first_day", "balanced"):
@@ -448,7 +451,7 @@ def hostile_pages(tmp_path) -> tuple[str, str]:
     frames = {"site_period_counts": _site_counts([("A", 30, 40, 0)])}
     frames["site_period_counts"]["site_name"] = HOSTILE_NAME
     out = tmp_path / "shareable"
-    report.write_aggregate_outputs(out, frames, {"suppression": "cms"})
+    report.write_aggregate_outputs(out, frames, ReportContext(suppression="cms"))
     return (out / "index.html").read_text(), (out / "sites" / "a.html").read_text()
 
 
@@ -477,7 +480,7 @@ def test_site_summary_csv_is_formula_safe(tmp_path):
     frames["site_period_counts"]["site_name"] = "+cmd|' /C calc'!A0"
     frames["site_period_counts"]["site_group"] = "@SUM(A1)"
     out = tmp_path / "shareable"
-    report.write_aggregate_outputs(out, frames, {"suppression": "cms"})
+    report.write_aggregate_outputs(out, frames, ReportContext(suppression="cms"))
     text = (out / "site_summary.csv").read_text()
     assert "'=HYPERLINK(1)" in text and "'+cmd" in text and "'@SUM(A1)" in text
     row = next(csv.DictReader(text.splitlines()))
