@@ -92,7 +92,7 @@ def run_steps(
     params: dict[str, Any],
     on_step: OnStep | None = None,
     steps: tuple[str, ...] = STEPS,
-    read: Callable[[str], str] = read_sql,
+    read: Callable[[str], str] | None = None,
 ) -> PipelineResult:
     """Materialise each step as the relation it is named after, in order (a view for
     VIEW_STEPS), binding exactly the parameters a step uses. ``read`` gives a step's SQL: the
@@ -100,7 +100,7 @@ def run_steps(
     of the audit: core steps, adapter steps and (through the engine) the gate."""
     result = PipelineResult()
     for index, step in enumerate(steps, start=1):
-        sql = read(step)
+        sql = read(step) if read is not None else read_sql(step)
         started = time.perf_counter()
         kind = "view" if step in VIEW_STEPS else "table"
         rows = engine.run_step(step, sql, params, kind=kind)
