@@ -19,6 +19,7 @@ from audit import __version__
 from audit.adapters import FORMATS
 from audit.config import OMOP_SITE_FALLBACKS, SUPPRESSION_PROFILES, load_settings
 from audit.errors import UserError
+from audit.progress import StepDone
 
 EXIT_OK, EXIT_INTERNAL, EXIT_USAGE = 0, 1, 2
 
@@ -49,14 +50,16 @@ class Progress:
         self.live = sys.stderr.isatty() and not quiet and not verbose
         self.started = time.perf_counter()
 
-    def step(self, index: int, total: int, name: str, seconds: float) -> None:
+    def step(self, done: StepDone) -> None:
+        """One finished step (``[ n/total]``) or stage outside the numbered steps (no number)."""
         if self.quiet:
             return
+        total, name = done.total, done.name
         if self.verbose:
-            counter = f"[{index:2d}/{total}]" if index else " " * (len(str(total)) + 5)
-            print(f"  {counter} {name:<24} {seconds:8.3f} s", file=sys.stderr)
-        elif self.live and index:
-            print(f"\r  [{index:2d}/{total}] {name:<24}", end="", file=sys.stderr, flush=True)
+            counter = f"[{done.number:2d}/{total}]" if done.number else " " * (len(str(total)) + 5)
+            print(f"  {counter} {name:<24} {done.seconds:8.3f} s", file=sys.stderr)
+        elif self.live and done.number:
+            print(f"\r  [{done.number:2d}/{total}] {name:<24}", end="", file=sys.stderr, flush=True)
 
     def message(self, text: str) -> None:
         if not self.quiet:

@@ -34,7 +34,7 @@ import duckdb
 from audit.config import Settings
 from audit.errors import InputError, UserError
 
-SPILL_PREFIX = "spine-audit-spill-"  # the default spill folder's name (run.connect)
+SPILL_PREFIX = "spine-audit-spill-"  # the default spill folder's name (DuckDBEngine.connect)
 INTERRUPTED = "Query interrupted"  # DuckDB's Python client, on SIGINT during a query
 # OS errors that are the disk's or the folder's, never the code's
 _DISK_ERRNOS = frozenset(

@@ -24,25 +24,32 @@ shared by patients).
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import json
 import re
+import threading
 import time
 import unicodedata
 from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import pandas as pd
 
+from audit.adapters import load_adapter
 from audit.config import Settings
-from audit.errors import PackError, UserError
+from audit.csvfile import write_csv
+from audit.engine import DuckDBEngine, Engine
+from audit.errors import UserError
+from audit.lookups import load_pack_tables, load_settings_tables
+from audit.pack import resolve_pack
+from audit.pipeline import STEPS, run_steps, step_parameters
+from audit.progress import OnStep, StepDone
 from audit.resources import sql_dir
-from audit.safe import csv_safe
+from audit.steps import steps_needed, tables_read
 
 KINDS: tuple[str, ...] = ("conformance", "completeness", "plausibility")
 SEVERITIES: tuple[str, ...] = ("error", "warn")
@@ -51,7 +58,6 @@ INPUT_TABLES: tuple[str, ...] = ("patients", "diagnoses", "procedures", "coverag
 RESULT_COLUMNS: tuple[str, ...] = ("table_name", "row_number", "column_name", "value", "detail")
 # A check with at most this many findings runs once (they are held in a temporary table).
 HELD_FINDINGS = 100_000
-# CSV cells starting with these are prefixed with ' (spreadsheet formula injection; privacy.md)
 # printed values of these columns are reduced to their shape (digits -> 9, letters -> X): the
 # console summary names no patient, claim or exact date (privacy.md, identifiers)
 _IDENTIFYING = re.compile(r"^(patient_id|source_id|provider_id)$|(^|_)date$")
@@ -201,6 +207,29 @@ class CheckResult:
         shares = [(t, o / n) for t, (o, n) in self.by_table.items() if n and o]
         return max(shares, key=lambda s: (s[1], s[0])) if shares else None
 
+    def record(self) -> dict[str, Any]:
+        """The one serialisation of a check's result: counts and declarations, no values and no
+        identifiers. checks.csv, the manifest and the report each take their keys from it."""
+        worst = self.worst_table()
+        return {
+            "check": self.name,
+            "kind": self.kind,
+            "declared_severity": self.check.severity,
+            "threshold": self.check.threshold,
+            "status": self.status,
+            "offending_rows": self.offending_rows,
+            "findings": self.findings,
+            "table_rows": self.table_rows,
+            "share": None if self.share is None else round(self.share, 6),
+            "worst_table": worst[0] if worst else None,
+            "worst_share": round(worst[1], 6) if worst else None,
+            "tables": list(self.check.tables),
+            "description": self.check.description,
+            "by_table": {
+                t: {"offending_rows": o, "rows": n} for t, (o, n) in self.by_table.items()
+            },
+        }
+
 
 @dataclass
 class GateResult:
@@ -288,27 +317,10 @@ class GateResult:
         return self.file_names.get(table, table)
 
     def to_frame(self) -> pd.DataFrame:
-        """One row per check (data_quality/checks.csv; the manifest's list)."""
-        rows = []
-        for r in self.checks:
-            worst = r.worst_table()
-            rows.append(
-                {
-                    "check": r.name,
-                    "kind": r.kind,
-                    "declared_severity": r.check.severity,
-                    "threshold": r.check.threshold,
-                    "status": r.status,
-                    "offending_rows": r.offending_rows,
-                    "findings": r.findings,
-                    "table_rows": r.table_rows,
-                    "share": None if r.share is None else round(r.share, 6),
-                    "worst_table": worst[0] if worst else None,
-                    "worst_share": round(worst[1], 6) if worst else None,
-                    "tables": ",".join(r.check.tables),
-                    "description": r.check.description,
-                }
-            )
+        """One row per check (data_quality/checks.csv)."""
+        rows = [
+            {**r, "tables": ",".join(r["tables"])} for r in map(CheckResult.record, self.checks)
+        ]
         return pd.DataFrame(rows, columns=_CHECK_COLUMNS)
 
     def offending_frame(self) -> pd.DataFrame:
@@ -328,23 +340,19 @@ class GateResult:
 
     def manifest(self) -> list[dict[str, Any]]:
         """The per-check list for manifest.json (counts only: no values, no identifiers)."""
-        return [
-            {
-                "check": r.name,
-                "kind": r.kind,
-                "declared_severity": r.check.severity,
-                "threshold": r.check.threshold,
-                "status": r.status,
-                "offending_rows": r.offending_rows,
-                "findings": r.findings,
-                "by_table": {
-                    t: {"offending_rows": o, "rows": n} for t, (o, n) in r.by_table.items()
-                },
-            }
-            for r in self.checks
-        ]
+        return [{k: r[k] for k in _MANIFEST_KEYS} for r in map(CheckResult.record, self.checks)]
 
 
+_MANIFEST_KEYS = (
+    "check",
+    "kind",
+    "declared_severity",
+    "threshold",
+    "status",
+    "offending_rows",
+    "findings",
+    "by_table",
+)
 _CHECK_COLUMNS = (
     "check",
     "kind",
@@ -398,21 +406,19 @@ def _shape(ch: str) -> str:
     return ch
 
 
-def _table_rows(con: duckdb.DuckDBPyConnection, tables: Iterable[str]) -> dict[str, int]:
+def _table_rows(engine: Engine, tables: Iterable[str]) -> dict[str, int]:
     rows = {}
     for table in tables:
         if table not in INPUT_TABLES:  # names from the allow-list only (kept under python -O)
             raise ValueError(f"not an input table: {table!r}")
-        # S608: table from INPUT_TABLES (allow-list, checked above)
-        rows[table] = con.execute(f"SELECT COUNT(*) FROM input_{table}").fetchone()[0]  # noqa: S608
+        rows[table] = engine.row_count(f"input_{table}")
     return rows
 
 
-def _file_names(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
-    try:
-        return dict(con.execute("SELECT table_name, file_name FROM input_files").fetchall())
-    except duckdb.Error:
+def _file_names(engine: Engine) -> dict[str, str]:
+    if not engine.has_table("input_files"):
         return {}
+    return dict(engine.rows("SELECT table_name, file_name FROM input_files"))
 
 
 # A threshold is a share of a table's rows: below this many rows a share says little (one bad
@@ -430,7 +436,7 @@ def _decide(check: Check, by_table: dict[str, tuple[int, int]]) -> str | None:
 
 
 def run_check(
-    con: duckdb.DuckDBPyConnection, check: Check, table_rows: dict[str, int], limit_rows: int
+    engine: Engine, check: Check, table_rows: dict[str, int], limit_rows: int
 ) -> CheckResult:
     """Run one check: counts per table in one pass, then (only when something offends) the first
     ``limit_rows`` findings by table and row. An SQL failure is a bug: raised, naming the check."""
@@ -441,23 +447,24 @@ def run_check(
         # One run of the check when its findings are few: held in a temporary table, counted and
         # listed from there. With more than HELD_FINDINGS the table stops filling and the check
         # runs again for the counts and the first findings (memory stays bounded).
-        con.execute(
+        engine.run_step(
+            "gate_findings",
             # S608: the check's SQL ships with the tool; columns from RESULT_COLUMNS; cap bound
-            f"CREATE OR REPLACE TEMP TABLE gate_findings AS SELECT {columns} "  # noqa: S608
-            f"FROM (\n{sql}\n) AS offending LIMIT $cap",
+            f"SELECT {columns} FROM (\n{sql}\n) AS offending LIMIT $cap",  # noqa: S608
             {"cap": HELD_FINDINGS + 1},
+            kind="temp",
         )
-        held = con.execute("SELECT COUNT(*) FROM gate_findings").fetchone()[0]
+        held = engine.row_count("gate_findings")
         source = "gate_findings" if held <= HELD_FINDINGS else f"(\n{sql}\n)"
-        counts = con.execute(
+        counts = engine.rows(
             # S608: source is one of two fixed names (the held findings or the check's own SQL)
             "SELECT table_name, COUNT(*), COUNT(DISTINCT row_number) "  # noqa: S608
             f"FROM {source} AS offending GROUP BY table_name"
-        ).fetchall()
+        )
         findings = sum(n for _, n, _ in counts)
         if findings and limit_rows > 0:
             # a row's file and line where its row_number is a key (input_row_sources: FHIR)
-            sample = con.execute(
+            sample = engine.frame(
                 # S608: source is one of two fixed names; values bound
                 "SELECT o.table_name, COALESCE(s.line_number, o.row_number) AS row_number, "  # noqa: S608
                 "o.column_name, o.value, o.detail, s.file_name AS source_file "
@@ -465,14 +472,14 @@ def run_check(
                 "ON s.table_name = o.table_name AND s.src_row = o.row_number "
                 "ORDER BY o.table_name, o.row_number, o.column_name, o.value, o.detail LIMIT $n",
                 {"n": limit_rows},
-            ).df()
+            )
         else:
             sample = pd.DataFrame(columns=[*RESULT_COLUMNS, "source_file"])
         sample_files = [None if pd.isna(f) else str(f) for f in sample.pop("source_file")]
-    except duckdb.Error as exc:
+    except Exception as exc:  # the engine's error, with the check named (the cause chained)
         raise RuntimeError(f"data-quality check {check.name} failed: {exc}") from exc
     finally:
-        con.execute("DROP TABLE IF EXISTS gate_findings")
+        engine.drop("gate_findings")
     strays = sorted({str(t) for t, _, _ in counts} - set(check.tables))
     if strays:
         raise RuntimeError(f"check {check.name} reports tables {strays} not in its header")
@@ -492,29 +499,90 @@ def run_check(
 
 
 def run_gate(
-    con: duckdb.DuckDBPyConnection,
+    engine: Engine,
     limit_rows: int = 1000,
     checks: Sequence[Check] = CHECKS,
     on_check: Callable[[int, int, str, float], None] | None = None,
 ) -> GateResult:
-    """Run every check on a connection where the engine's steps the checks need (gate_steps)
-    have run (classify() or validate()); write nothing, raise nothing for what the data holds."""
-    rows = _table_rows(con, INPUT_TABLES)
-    as_of = con.execute("SELECT MAX(as_of_date) FROM run_settings").fetchone()[0]
+    """Run every check on an engine where the steps the checks need (gate_steps) have run
+    (classify() or validate()); write nothing, raise nothing for what the data holds.
+    ``on_check(number, total, name, seconds)`` after each check (number 1-based)."""
+    rows = _table_rows(engine, INPUT_TABLES)
+    as_of = engine.rows("SELECT MAX(as_of_date) FROM run_settings")[0][0]
     results = []
-    for index, check in enumerate(checks, start=1):
-        result = run_check(con, check, rows, limit_rows)
+    for number, check in enumerate(checks, start=1):
+        result = run_check(engine, check, rows, limit_rows)
         results.append(result)
         if on_check is not None:
-            on_check(index, len(checks), check.name, result.seconds)
-    return GateResult(checks=results, as_of_date=as_of, file_names=_file_names(con))
+            on_check(number, len(checks), check.name, result.seconds)
+    return GateResult(checks=results, as_of_date=as_of, file_names=_file_names(engine))
+
+
+class GateStopped(Exception):
+    """Raised in the gate's thread, between two checks, once the run no longer wants it."""
+
+
+class BackgroundGate:
+    """The data-quality gate, started on a thread of its own with its own engine handle
+    (Engine.worker), so it overlaps with the writing of the outputs."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        on_step: OnStep | None = None,
+        checks: Sequence[Check] = CHECKS,
+    ) -> None:
+        self._on_step = on_step
+        self._stop = threading.Event()
+        self._seconds = 0.0
+        self._reported = False
+        self._engine = engine.worker()
+        try:
+            self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="spine-audit-gate")
+            self._future = self._pool.submit(self._run, checks)
+        except BaseException:
+            self._engine.close()
+            raise
+
+    def _run(self, checks: Sequence[Check]) -> GateResult:
+        started = time.perf_counter()
+
+        def stop_between_checks(*_: Any) -> None:
+            if self._stop.is_set():
+                raise GateStopped
+
+        try:
+            return run_gate(self._engine, checks=checks, on_check=stop_between_checks)
+        finally:
+            self._seconds = time.perf_counter() - started
+
+    def result(self) -> GateResult:
+        """Wait for the gate; raise DataQualityError (exit 2) when an error-level check fails."""
+        result = self._future.result()
+        if self._on_step is not None and not self._reported:
+            self._reported = True
+            self._on_step(
+                StepDone(f"gate ({len(result.checks)} checks)", self._seconds, len(STEPS))
+            )
+        result.raise_for_errors()
+        return result
+
+    def close(self) -> None:
+        """Stop a gate still running (the run failed or was interrupted) and free its handle.
+
+        DuckDB drops an interrupt that arrives between two queries, so the gate also stops at
+        the next check, and the interrupt is repeated until the thread has ended."""
+        self._stop.set()
+        while not self._future.done():
+            self._engine.interrupt()
+            wait([self._future], timeout=0.05)
+        self._pool.shutdown(wait=True)
+        self._engine.close()
 
 
 def gate_steps(checks: tuple[Check, ...] = CHECKS) -> tuple[str, ...]:
     """The engine's steps the checks need: those producing a table a check reads and the steps
     those read, in run order (derived from the SQL, audit/steps.py; nothing kept by hand)."""
-    from audit.steps import steps_needed, tables_read
-
     reads: set[str] = set()
     for check in checks:
         reads |= tables_read(check.path.read_text(encoding="utf-8"))
@@ -530,41 +598,16 @@ def validate(
     """``spine-audit validate INPUT``: load pack and inputs (``fmt``: canonical, claims, omop,
     fhir; None detects, as ``run --format``), run the engine's steps the checks need and then
     the gate; classify nothing, write nothing."""
-    from audit.adapters import load_adapter
-    from audit.pack import definition_check, load_pack, resolve_pack
-    from audit.pipeline import load_settings_tables, run_steps, step_parameters
-    from audit.run import connect
-
     pack = resolve_pack(settings.pack)
-    con = connect(settings)
+    engine = DuckDBEngine.connect(settings)
     try:
-        load_pack(con, pack)
-        errors = [f for f in definition_check(con) if f.level == "error"]
-        if errors:
-            raise PackError(f"pack {pack.name}: {errors[0].message}")
-        load_settings_tables(con, settings)
-        load_adapter(con, Path(input_dir), fmt, settings.omop_site_fallback)
-        run_steps(con, step_parameters(settings, pack, None, None), steps=gate_steps())
-        return run_gate(con, limit_rows)
+        load_pack_tables(engine, pack)
+        load_settings_tables(engine, settings)
+        load_adapter(engine, Path(input_dir), fmt, settings.omop_site_fallback)
+        run_steps(engine, step_parameters(settings, pack, None, None), steps=gate_steps())
+        return run_gate(engine, limit_rows)
     finally:
-        con.close()
-
-
-def _csv_cell(value: Any) -> Any:
-    """Text cells a spreadsheet would run as a formula get a leading '; numbers stay numbers."""
-    if pd.isna(value):
-        return ""
-    if isinstance(value, str):
-        return csv_safe(value)
-    return value
-
-
-def _write_csv(frame: pd.DataFrame, path: Path) -> None:
-    with path.open("w", newline="", encoding="utf-8") as fh:
-        writer = csv.writer(fh, lineterminator="\n")
-        writer.writerow(list(frame.columns))
-        for row in frame.itertuples(index=False, name=None):
-            writer.writerow([_csv_cell(v) for v in row])
+        engine.close()
 
 
 def write_gate_outputs(out_dir: Path, result: GateResult) -> list[Path]:
@@ -575,32 +618,32 @@ def write_gate_outputs(out_dir: Path, result: GateResult) -> list[Path]:
     folder.mkdir(parents=True, exist_ok=True)
     checks_path = folder / "checks.csv"
     rows_path = folder / "offending_rows.csv"
-    _write_csv(result.to_frame(), checks_path)
-    offending = result.offending_frame()
-    offending["row_number"] = offending["row_number"].astype("Int64")
-    _write_csv(offending, rows_path)
+    for frame, path in ((result.to_frame(), checks_path), (result.offending_frame(), rows_path)):
+        if "row_number" in frame:
+            frame["row_number"] = frame["row_number"].astype("Int64")
+        write_csv(path, list(frame.columns), frame.itertuples(index=False, name=None))
     return [checks_path, rows_path]
 
 
 def gate_html_context(result: GateResult) -> list[dict[str, Any]]:
-    """One dict per check for the report's data-quality section. Counts are raw: the report
-    passes them through the disclosure profile (audit.report._quality_views) and derives any
-    share from the published count. No values, no row numbers. The keys check/code/rows/note
-    are those the existing data-quality table reads, so the list can extend
-    ``context["data_quality"]`` as is."""
+    """One dict per check for the report's data-quality section, from CheckResult.record.
+    Counts are raw: the report passes them through the disclosure profile
+    (audit.report._quality_views) and derives any share from the published count. No values,
+    no row numbers. The keys check/code/rows/note are those the existing data-quality table
+    reads, so the list can extend the context's data_quality rows as is."""
     return [
         {
-            "check": r.name,
+            "check": r["check"],
             "code": "",
-            "rows": r.offending_rows,
-            "note": f"{r.kind}; {r.status}",
-            "kind": r.kind,
-            "severity": r.status,
-            "declared_severity": r.check.severity,
-            "threshold": r.check.threshold,
-            "table_rows": r.table_rows,
-            "tables": list(r.check.tables),
-            "description": r.check.description,
+            "rows": r["offending_rows"],
+            "note": f"{r['kind']}; {r['status']}",
+            "kind": r["kind"],
+            "severity": r["status"],
+            "declared_severity": r["declared_severity"],
+            "threshold": r["threshold"],
+            "table_rows": r["table_rows"],
+            "tables": r["tables"],
+            "description": r["description"],
         }
-        for r in result.checks
+        for r in map(CheckResult.record, result.checks)
     ]

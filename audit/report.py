@@ -35,6 +35,8 @@ from markupsafe import Markup
 
 from audit.charts import bar_chart, rate_chart
 from audit.config import Settings
+from audit.context import ReportContext
+from audit.csvfile import csv_safe
 from audit.disclosure import (
     HIDDEN,
     Profile,
@@ -46,7 +48,6 @@ from audit.disclosure import (
 from audit.errors import PackError
 from audit.pack import resolve_pack
 from audit.resources import data_dir, reports_dir, sql_dir
-from audit.safe import csv_safe
 
 PATIENT_COLUMNS = ["in_population_patients", "discordant_patients"]
 SESSION_COLUMNS = [
@@ -1209,7 +1210,7 @@ def _site_view(d: Disclosed, site: _Site, months: list[date]) -> dict[str, Any]:
 def write_aggregate_outputs(
     out_dir: Path,
     frames: dict[str, pd.DataFrame],
-    context: dict,
+    run: ReportContext,
     late_checks: Callable[[], Sequence[Mapping[str, Any]]] | None = None,
 ) -> list[Path]:
     """Apply disclosure control, write site_summary.parquet + site_summary.csv, index.html and
@@ -1225,6 +1226,7 @@ def write_aggregate_outputs(
     """
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
+    context = run.as_mapping()
     d = disclose(frames, context)
     written: list[Path] = []
 

@@ -29,9 +29,10 @@ from audit.adapters import claims as claims_adapter
 from audit.adapters import fhir as fhir_adapter
 from audit.adapters import omop as omop_adapter
 from audit.config import load_settings
+from audit.engine import DuckDBEngine
 from audit.errors import InputError
 from audit.inputs import CANONICAL
-from audit.pipeline import load_settings_tables
+from audit.lookups import load_settings_tables
 from audit.resources import sql_dir
 from tests.helpers import audit_sessions
 from tests.test_portability import FORBIDDEN
@@ -51,9 +52,9 @@ def _build_module():
 
 
 def load(folder: Path, fmt: str | None) -> tuple[duckdb.DuckDBPyConnection, AdapterResult]:
-    con = duckdb.connect()
-    load_settings_tables(con, load_settings())  # the adapters read the run's number notation
-    return con, load_adapter(con, folder, fmt)
+    engine = DuckDBEngine(duckdb.connect())
+    load_settings_tables(engine, load_settings())  # the adapters read the run's number notation
+    return engine.con, load_adapter(engine, folder, fmt)
 
 
 def relations(con: duckdb.DuckDBPyConnection) -> dict[str, list[tuple]]:
@@ -131,19 +132,20 @@ def test_relations_feed_the_engine_directly(fmt):
     """The adapter's relations as the engine reads them: same sessions, quarantine rows name
     their file, and the engine's reconciliation balances against input_<table>."""
     from audit.config import load_settings
-    from audit.pack import definition_check, load_pack, resolve_pack
-    from audit.pipeline import load_settings_tables, run_steps, step_parameters
-    from audit.run import SESSION_COLUMNS, connect
+    from audit.lookups import load_pack_tables
+    from audit.pack import resolve_pack
+    from audit.pipeline import run_steps, step_parameters
+    from audit.run import SESSION_COLUMNS
 
     settings = replace(load_settings(), as_of_date=date(2026, 1, 1))
     pack = resolve_pack(settings.pack)
-    con = connect(settings)
+    engine = DuckDBEngine.connect(settings)
+    con = engine.con
     try:
-        load_pack(con, pack)
-        definition_check(con)
-        load_settings_tables(con, settings)
-        result = load_adapter(con, FIXTURES / fmt, fmt)
-        run_steps(con, step_parameters(settings, pack, None, None))
+        load_pack_tables(engine, pack)
+        load_settings_tables(engine, settings)
+        result = load_adapter(engine, FIXTURES / fmt, fmt)
+        run_steps(engine, step_parameters(settings, pack, None, None))
         rows = con.execute(
             f"SELECT {', '.join(SESSION_COLUMNS)} FROM session_outcomes "
             "ORDER BY site_id, session_date, patient_id, family"

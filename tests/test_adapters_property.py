@@ -14,7 +14,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from audit.config import load_settings
-from audit.run import _reconciliation, classify
+from audit.outputs import reconciliation
+from audit.run import classify
 
 HEADER = [
     "member_id", "claim_id", "original_claim_id", "line_number", "claim_type", "from_date",
@@ -76,7 +77,7 @@ def test_random_claim_files_reconcile(lines, copies):
                     assert entry["reconciliation"]["balanced"], entry
             claims_entry = next(e for e in adapted.files if e["file"] == "claims.csv")
             assert claims_entry["rows"] == len(lines) + sum(i < len(lines) for i in copies)
-            for table, entry in _reconciliation(classified.con, adapted.table_rows).items():
+            for table, entry in reconciliation(classified.engine, adapted.table_rows).items():
                 assert entry["balanced"], (table, entry)
         finally:
             classified.con.close()

@@ -309,7 +309,7 @@ def test_gate_runs_on_a_classified_connection(tmp_path):
     folder = write_extract(tmp_path / "x", **CLEAN)
     classified = classify(folder, SETTINGS)
     try:
-        result = run_gate(classified.con, limit_rows=5)
+        result = run_gate(classified.engine, limit_rows=5)
     finally:
         classified.con.close()
     assert result.ok and len(result.checks) == len(CHECKS)
@@ -383,7 +383,7 @@ def test_threshold_decides_per_table_not_over_all_tables(tmp_path):
     )
     classified = classify(folder, SETTINGS)
     try:
-        [result] = run_gate(classified.con, checks=discover_checks(tmp_path)).checks
+        [result] = run_gate(classified.engine, checks=discover_checks(tmp_path)).checks
     finally:
         classified.con.close()
     assert result.status == "error"
@@ -401,7 +401,7 @@ def test_a_check_reporting_an_undeclared_table_is_a_bug(tmp_path):
     classified = classify(write_extract(tmp_path / "x", **CLEAN), SETTINGS)
     try:
         with pytest.raises(RuntimeError, match="not in its header"):
-            run_gate(classified.con, checks=discover_checks(tmp_path))
+            run_gate(classified.engine, checks=discover_checks(tmp_path))
     finally:
         classified.con.close()
 
@@ -600,7 +600,7 @@ def test_random_extracts_reconcile_and_the_gate_counts_agree(
                     "SELECT table_name, SUM(row_count) FROM input_reconciliation GROUP BY 1"
                 ).fetchall()
             )
-            gate = run_gate(classified.con, limit_rows=0)
+            gate = run_gate(classified.engine, limit_rows=0)
         finally:
             classified.con.close()
 
@@ -722,7 +722,9 @@ def test_a_failing_gate_publishes_nothing(extract, tmp_path):
     out = tmp_path / "report"
     stages: list[str] = []
     with pytest.raises(DataQualityError, match="claim_with_two_patients") as info:
-        run_audit(extract(**_claims(100, 2)), out, SETTINGS, on_step=lambda *a: stages.append(a[2]))
+        run_audit(
+            extract(**_claims(100, 2)), out, SETTINGS, on_step=lambda done: stages.append(done.name)
+        )
     assert info.value.exit_code == 2
     assert not out.exists()
     assert not [p.name for p in tmp_path.iterdir() if p.name.startswith(".report")]
@@ -779,13 +781,13 @@ def test_closing_stops_a_running_gate_promptly(extract, tmp_path):
     # a failed or interrupted run must not wait for the rest of the gate (minutes at scale)
     import time
 
-    from audit.run import BackgroundGate
+    from audit.gate import BackgroundGate
 
     classified = classify(extract(**_claims(300, 2)), SETTINGS)
     try:
         for delay in (0.0, 0.3):
             background = BackgroundGate(
-                classified.con, checks=_slow_checks(tmp_path / f"c{delay}", 3)
+                classified.engine, checks=_slow_checks(tmp_path / f"c{delay}", 3)
             )
             time.sleep(delay)
             started = time.perf_counter()
@@ -815,16 +817,16 @@ def test_a_failure_while_writing_stops_the_gate(extract, tmp_path, monkeypatch):
 def test_the_gate_runs_on_the_tables_the_steps_wrote(extract, tmp_path):
     # the gate's own cursor must read the compressed database the steps wrote (run.connect),
     # not the default one: its findings equal those of the gate run on the main connection
-    from audit.run import BackgroundGate
+    from audit.gate import BackgroundGate
 
     classified = classify(extract(**_claims(300, 2)), SETTINGS)
     try:
-        background = BackgroundGate(classified.con)
+        background = BackgroundGate(classified.engine)
         try:
             alongside = background.result()
         finally:
             background.close()
-        direct = run_gate(classified.con)
+        direct = run_gate(classified.engine)
     finally:
         classified.con.close()
     assert alongside.manifest() == direct.manifest()

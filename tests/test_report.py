@@ -12,6 +12,7 @@ import duckdb
 import pandas as pd
 import pytest
 
+from audit.context import ReportContext
 from audit.disclosure import HIDDEN
 from audit.pack import load_pack, resolve_pack
 from audit.report import (
@@ -235,7 +236,7 @@ def synthetic(n_sites: int, months: int = 12, seed: int = 7) -> dict[str, pd.Dat
 
 def write(tmp_path: Path, frames, ctx=None, name="out") -> Path:
     out = tmp_path / name
-    write_aggregate_outputs(out, frames, ctx or context())
+    write_aggregate_outputs(out, frames, ReportContext(**(ctx or context())))
     return out
 
 
@@ -521,7 +522,7 @@ def test_safe_output_path_rejects_escapes(tmp_path, bad):
 def test_hostile_site_ids_stay_inside_out_dir(tmp_path):
     rows = [site_row("../../evil"), site_row("/abs/path"), site_row("nul\x00byte")]
     out = tmp_path / "out"
-    paths = write_aggregate_outputs(out, frames_of(rows), context())
+    paths = write_aggregate_outputs(out, frames_of(rows), ReportContext(**context()))
     root = out.resolve()
     assert all(p.resolve().is_relative_to(root) for p in paths)
     assert not (tmp_path / "evil.html").exists()
@@ -554,7 +555,9 @@ def test_outputs_are_byte_identical_across_runs(tmp_path):
 
 def test_return_value_lists_written_files_in_order(tmp_path):
     out = tmp_path / "o"
-    paths = write_aggregate_outputs(out, frames_of([site_row("B"), site_row("A")]), context())
+    paths = write_aggregate_outputs(
+        out, frames_of([site_row("B"), site_row("A")]), ReportContext(**context())
+    )
     names = [p.relative_to(out.resolve()).as_posix() for p in paths]
     assert names == [
         "site_summary.parquet",
@@ -571,7 +574,7 @@ def test_thousand_sites_render_in_seconds(tmp_path):
     # CPU time of this process, not wall time: other work on the machine must not fail it, and a
     # step that grows with the square of the sites (about 5 s of CPU today) still does
     start = time.process_time()
-    paths = write_aggregate_outputs(tmp_path / "big", frames, context())
+    paths = write_aggregate_outputs(tmp_path / "big", frames, ReportContext(**context()))
     elapsed = time.process_time() - start
     assert len(paths) == 1004
     assert elapsed < 15, f"{elapsed:.1f} s of CPU"

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from audit import pipeline
+from audit import engine, pipeline
 from audit.config import Settings
 from audit.run import SESSION_COLUMNS, classify
 
@@ -24,7 +24,7 @@ SAMPLE = Path(__file__).resolve().parents[1] / "sample_data"
     ],
 )
 def test_memory_limit_text_is_read_in_bytes(text, expected):
-    assert pipeline._bytes(text) == pytest.approx(expected)
+    assert engine._bytes(text) == pytest.approx(expected)
 
 
 def _sessions(settings: Settings) -> list[tuple]:
@@ -40,16 +40,16 @@ def _sessions(settings: Settings) -> list[tuple]:
 def test_compressing_after_every_step_gives_the_same_sessions(monkeypatch):
     plain = _sessions(Settings())
     calls = []
-    real = pipeline.compress_tables
+    real = engine.compress_tables
 
     def counting(con):
         compressed = real(con)
         calls.append(compressed)
         return compressed
 
-    monkeypatch.setattr(pipeline, "COMPRESS_AT", 0.0)
-    monkeypatch.setattr(pipeline, "CHECK_MEMORY_ROWS", 0)
-    monkeypatch.setattr(pipeline, "compress_tables", counting)
+    monkeypatch.setattr(engine, "COMPRESS_AT", 0.0)
+    monkeypatch.setattr(engine, "CHECK_MEMORY_ROWS", 0)
+    monkeypatch.setattr(engine, "compress_tables", counting)
     assert _sessions(Settings()) == plain
     assert plain and any(calls), "the tables were never compressed"
 

@@ -11,7 +11,6 @@ from datetime import date
 from functools import lru_cache
 from pathlib import Path
 
-import duckdb
 import pytest
 import sqlglot
 from sqlglot import exp
@@ -19,9 +18,11 @@ from sqlglot import exp
 from audit import steps as steps_module
 from audit.adapters import load_adapter
 from audit.config import load_settings
+from audit.engine import DuckDBEngine
 from audit.gate import CHECKS, gate_steps
-from audit.pack import load_pack, resolve_pack
-from audit.pipeline import STEPS, load_settings_tables
+from audit.lookups import load_pack_tables, load_settings_tables
+from audit.pack import resolve_pack
+from audit.pipeline import STEPS
 from audit.resources import sample_data_dir, sql_dir
 from audit.steps import (
     StepGraphError,
@@ -52,14 +53,14 @@ def _loader_tables() -> frozenset[str]:
     settings = replace(load_settings(), as_of_date=date(2026, 1, 1))
     found = None
     for fmt in FORMATS:
-        con = duckdb.connect()
+        engine = DuckDBEngine.scratch()
         try:
-            load_pack(con, resolve_pack(settings.pack))
-            load_settings_tables(con, settings)
-            load_adapter(con, sample_data_dir() / "formats" / fmt, fmt)
-            tables = {row[0] for row in con.execute("SHOW TABLES").fetchall()}
+            load_pack_tables(engine, resolve_pack(settings.pack))
+            load_settings_tables(engine, settings)
+            load_adapter(engine, sample_data_dir() / "formats" / fmt, fmt)
+            tables = {row[0] for row in engine.rows("SHOW TABLES")}
         finally:
-            con.close()
+            engine.close()
         found = tables if found is None else found & tables
     return frozenset(found)
 

@@ -13,12 +13,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import duckdb
-
-from audit.adapters._common import AdapterResult, table_rows
+from audit.adapters._common import AdapterResult
+from audit.engine import Engine
 from audit.errors import InputError
 from audit.finder import DB_SUFFIXES, NDJSON_SUFFIXES, list_folder
-from audit.inputs import ROW_SOURCES_COLUMNS
+from audit.inputs import ROW_SOURCES_SCHEMA
 
 FORMATS: tuple[str, ...] = ("canonical", "claims", "omop", "fhir")
 
@@ -66,46 +65,38 @@ def detect_format(folder: Path) -> str:
 
 
 def load_adapter(
-    con: duckdb.DuckDBPyConnection,
+    engine: Engine,
     folder: Path,
     fmt: str | None = None,
     omop_site_fallback: str | None = None,
 ) -> AdapterResult:
-    """Build input_<table> and input_files in ``con`` from ``folder`` in format ``fmt``
-    (None or "auto": detect). "canonical" is audit.inputs.load_inputs, unchanged.
+    """Build input_<table> and input_files in ``engine`` from ``folder`` in format ``fmt``
+    (None or "auto": detect): canonical, claims, omop or fhir, each an adapter.
     ``omop_site_fallback`` places OMOP records without a care site (audit.adapters.omop)."""
     folder = Path(folder)
     if fmt in (None, "auto"):
         fmt = detect_format(folder)
     if fmt not in FORMATS:
         raise InputError(f"unknown input format {fmt!r}; choose one of {', '.join(FORMATS)}")
-    result = _load(con, folder, fmt, omop_site_fallback)
-    # empty unless the adapter needed it (FHIR)
-    con.execute(f"CREATE TABLE IF NOT EXISTS input_row_sources {ROW_SOURCES_COLUMNS}")
+    result = _load(engine, folder, fmt, omop_site_fallback)
+    if not engine.has_table("input_row_sources"):  # empty unless the adapter needed it (FHIR)
+        engine.load_table("input_row_sources", ROW_SOURCES_SCHEMA.empty_table())
     return result
 
 
-def _load(
-    con: duckdb.DuckDBPyConnection, folder: Path, fmt: str, omop_site_fallback: str | None
-) -> AdapterResult:
+def _load(engine: Engine, folder: Path, fmt: str, omop_site_fallback: str | None) -> AdapterResult:
     if fmt == "canonical":
-        from audit.inputs import load_inputs
+        from audit.adapters import canonical
 
-        files = load_inputs(con, folder)
-        return AdapterResult(
-            files=[f.manifest() for f in files.values()],
-            dispositions={},
-            fmt="canonical",
-            table_rows=table_rows(con),
-        )
+        return canonical.load(engine, folder)
     if fmt == "claims":
         from audit.adapters import claims
 
-        return claims.load(con, folder)
+        return claims.load(engine, folder)
     if fmt == "omop":
         from audit.adapters import omop
 
-        return omop.load(con, folder, omop_site_fallback)
+        return omop.load(engine, folder, omop_site_fallback)
     from audit.adapters import fhir
 
-    return fhir.load(con, folder)
+    return fhir.load(engine, folder)

@@ -11,30 +11,20 @@ reach DuckDB as bound parameters.
 from __future__ import annotations
 
 import gzip
-import re
 import time
 from dataclasses import dataclass, field
+from difflib import get_close_matches
 from pathlib import Path
 from typing import Any
 
-import duckdb
+import pyarrow as pa
 
+from audit.engine import Engine, FileColumn, read_error
 from audit.errors import InputError
-from audit.finder import TABLE_SUFFIXES
-from audit.inputs import (
-    CANONICAL,
-    check_distinct_columns,
-    csv_header,
-    is_nested,
-    nested_column_error,
-    parquet_types,
-    read_error,
-    sha256,
-)
+from audit.finder import TABLE_SUFFIXES, Listing
+from audit.inputs import CANONICAL, nested_column_error, sha256
+from audit.pipeline import run_steps
 from audit.resources import sql_dir
-
-_PARAM = re.compile(r"\$([a-z_][a-z0-9_]*)")
-_COMMENT = re.compile(r"--[^\n]*")
 
 
 @dataclass(frozen=True)
@@ -51,6 +41,16 @@ class Source:
     reconciles_to: str | None = None  # the canonical table its units are reconciled against
     unit: str = "row"  # what one reconciled unit is: a row (line), or an EOB item
     aliases: dict[str, tuple[str, ...]] = field(default_factory=dict)  # ours -> header names
+    # canonical files: header names are exact (no letter-case folding, no aliases), values are
+    # read as stored (a Parquet date stays a date), columns in ``lists`` may hold a list of text
+    # (joined with ','), and a file is comma-separated (no tab sniffing)
+    exact_names: bool = False
+    lists: tuple[str, ...] = ()
+    relation: str | None = None  # staged as this relation (default adapter_src_<key>)
+
+    @property
+    def staged_as(self) -> str:
+        return self.relation or f"adapter_src_{self.key}"
 
 
 @dataclass
@@ -100,43 +100,16 @@ def sniff_delimiter(path: Path) -> str:
     return "\t" if header.count(b"\t") > header.count(b",") else ","
 
 
-def _csv_reader(delim: str) -> str:
-    quote = "'\"'" if delim == "," else "''"
-    return (
-        f"read_csv($path, all_varchar = true, header = true, delim = $delim, quote = {quote}, "
-        f"escape = {quote}, auto_detect = false, columns = $columns)"
-    )
-
-
-def file_columns(
-    con: duckdb.DuckDBPyConnection, path: Path, fmt: str, delim: str
-) -> dict[str, Any]:
-    """Column name -> type of a Parquet file, or the header of a CSV file (every column
-    text: type None); two names that differ only by letter case are an InputError."""
-    if fmt == "parquet":
-        return parquet_types(con, path)
-    quote = "'\"'" if delim == "," else "''"
-    try:
-        desc = con.execute(
-            # S608: quote character is one of two literals, path bound
-            "SELECT * FROM read_csv($path, all_varchar = true, header = true, "  # noqa: S608
-            f"delim = $delim, quote = {quote}, escape = {quote}, sample_size = 1) LIMIT 0",
-            {"path": str(path), "delim": delim},
-        ).description
-    except duckdb.Error as exc:
-        raise InputError(read_error(path, exc)) from None
-    check_distinct_columns(path, csv_header(path, delim))  # DuckDB renames a second 'x' 'x_1'
-    return dict.fromkeys(d[0] for d in desc)
-
-
 def resolve_columns(
-    source: Source, path: Path, present: list[str], overrides: dict[str, str]
+    source: Source, path: Path, present: list[str], overrides: dict[str, str] | None = None
 ) -> dict[str, str]:
-    """Our name -> their header name, from the column map first, then our name or an accepted
-    alias (case-insensitive). Missing required columns and ambiguous headers are InputErrors."""
+    """Our name -> their header name: the one column resolver of every format. From the column
+    map first, then our name or an accepted alias, without regard to letter case (exact names
+    for canonical files). Missing required columns and ambiguous headers are InputErrors."""
+    overrides = overrides or {}
     by_lower: dict[str, str] = {}
     for name in present:
-        by_lower.setdefault(name.strip().lower(), name)
+        by_lower.setdefault(name if source.exact_names else name.strip().lower(), name)
     mapping: dict[str, str] = {}
     for ours in source.columns:
         if ours in overrides:
@@ -147,6 +120,10 @@ def resolve_columns(
                     "is not in the file"
                 )
             mapping[ours] = theirs if theirs in present else by_lower[theirs.lower()]
+            continue
+        if source.exact_names:
+            if ours in present:
+                mapping[ours] = ours
             continue
         candidates = [ours, *source.aliases.get(ours, ())]
         found = []
@@ -167,79 +144,94 @@ def resolve_columns(
         raise InputError(f"{path.name}: column {duplicates[0]!r} is mapped to two of our columns")
     for column in source.required_columns:
         if column not in mapping:
-            raise InputError(f"{path.name}: required column {column!r} missing")
+            hint = get_close_matches(column, present, n=1) if source.exact_names else []
+            extra = f" (found {hint[0]!r}; column names are exact)" if hint else ""
+            raise InputError(f"{path.name}: required column {column!r} missing{extra}")
     for group in source.one_of:
         if not any(c in mapping for c in group):
             raise InputError(f"{path.name}: needs at least one of the columns {', '.join(group)}")
     return mapping
 
 
-def _quote(identifier: str) -> str:
-    return '"' + identifier.replace('"', '""') + '"'
+def find_source_file(listing: Listing, source: Source) -> Path | None:
+    """The source's file in the folder; None when it is absent and optional."""
+    path = listing.find(source.stems)
+    if path is None and source.required:
+        expected = " or ".join(f"{source.stems[0]}{s}" for s in TABLE_SUFFIXES)
+        raise InputError(f"{listing.folder}: required input file missing: {expected}")
+    return path
+
+
+def empty_relation(engine: Engine, name: str, columns: tuple[str, ...]) -> None:
+    """``name(src_row, <columns> as text)`` without rows: an absent file, so the steps run."""
+    schema = pa.schema([("src_row", pa.int64()), *((c, pa.string()) for c in columns)])
+    engine.load_table(name, schema.empty_table())
+
+
+@dataclass
+class Planned:
+    """A file whose columns are resolved and checked, ready to stage."""
+
+    staged: Staged
+    delimiter: str = ","
+    lists: tuple[str, ...] = ()
+
+
+def plan_file(
+    engine: Engine, source: Source, path: Path | None, overrides: dict[str, str] | None = None
+) -> Planned:
+    """Read a source file's columns, resolve ours onto theirs and refuse nested values (a list
+    of text only where ``source.lists`` allows it); read no data yet."""
+    staged = Staged(source=source, path=path)
+    if path is None:
+        return Planned(staged)
+    fmt = "parquet" if path.name.lower().endswith(".parquet") else "csv"
+    delim = sniff_delimiter(path) if fmt == "csv" and not source.exact_names else ","
+    described: dict[str, FileColumn] = {c.name: c for c in engine.describe_file(path, fmt, delim)}
+    present = list(described)
+    mapping = resolve_columns(source, path, present, overrides)
+    lists = []
+    for ours, theirs in mapping.items():
+        column = described[theirs]
+        if column.nested:
+            if not (ours in source.lists and column.list_of_text):
+                raise nested_column_error(path, theirs, column.type)
+            lists.append(ours)
+    staged.fmt = fmt
+    staged.mapping = mapping
+    staged.columns_used = [mapping[c] for c in source.columns if c in mapping]
+    staged.extra_columns = [c for c in present if c not in set(mapping.values())]
+    return Planned(staged, delim, tuple(lists))
+
+
+def stage_planned(engine: Engine, planned: Planned) -> Staged:
+    """Stage a planned file as ``source.staged_as``: src_row (CSV header = row 1, Parquet first
+    record = row 1) and every column of the allow-list (null when the file lacks it). An absent
+    file stages an empty relation, so the SQL steps always run."""
+    staged = planned.staged
+    source = staged.source
+    if staged.path is None:
+        empty_relation(engine, source.staged_as, source.columns)
+        return staged
+    columns = {c: staged.mapping.get(c) for c in source.columns}
+    staged.rows = engine.stage_file(
+        source.staged_as,
+        staged.path,
+        staged.fmt or "csv",
+        columns,
+        delimiter=planned.delimiter,
+        as_text=not source.exact_names,
+        lists=planned.lists,
+    )
+    staged.sha256 = sha256(staged.path)
+    return staged
 
 
 def stage_table_file(
-    con: duckdb.DuckDBPyConnection,
-    source: Source,
-    path: Path | None,
-    overrides: dict[str, str] | None = None,
+    engine: Engine, source: Source, path: Path | None, overrides: dict[str, str] | None = None
 ) -> Staged:
-    """Stage a CSV/Parquet source as ``adapter_src_<key>``: src_row (CSV header = row 1,
-    Parquet first record = row 1) and every column of the allow-list as text (null when the
-    file lacks it). An absent file stages an empty table, so the SQL steps always run."""
-    staged = Staged(source=source, path=path)
-    ours = source.columns
-    if path is None:
-        if source.required:
-            expected = " or ".join(f"{source.stems[0]}{s}" for s in TABLE_SUFFIXES)
-            raise InputError(f"required input file missing: {expected}")
-        cols = ", ".join(f"{_quote(c)} VARCHAR" for c in ours)
-        con.execute(f"CREATE OR REPLACE TABLE adapter_src_{source.key} (src_row BIGINT, {cols})")
-        return staged
-    fmt = "parquet" if path.name.lower().endswith(".parquet") else "csv"
-    delim = sniff_delimiter(path) if fmt == "csv" else ","
-    types = file_columns(con, path, fmt, delim)
-    present = list(types)
-    mapping = resolve_columns(source, path, present, overrides or {})
-    for theirs in mapping.values():
-        if types[theirs] is not None and is_nested(types[theirs]):
-            raise nested_column_error(path, theirs, types[theirs])
-    select = ", ".join(
-        f"CAST({_quote(mapping[c])} AS VARCHAR) AS {_quote(c)}"
-        if c in mapping
-        else f"CAST(NULL AS VARCHAR) AS {_quote(c)}"
-        for c in ours
-    )
-    params: dict[str, Any] = {"path": str(path)}
-    reader = "read_parquet($path)"
-    if fmt == "csv":
-        reader = _csv_reader(delim)
-        params["delim"] = delim
-        params["columns"] = {c: "VARCHAR" for c in present}
-    try:
-        con.execute(
-            # S608: key from the Source allow-list; columns quoted, from the file's own header
-            f"CREATE OR REPLACE TABLE adapter_raw_{source.key} AS SELECT {select} FROM {reader}",  # noqa: S608
-            params,
-        )
-    except duckdb.Error as exc:
-        raise InputError(read_error(path, exc)) from None
-    offset = 2 if fmt == "csv" else 1
-    con.execute(
-        # S608: key from the Source allow-list; offset an int
-        f"CREATE OR REPLACE VIEW adapter_src_{source.key} AS "  # noqa: S608
-        f"SELECT CAST(rowid + {offset} AS BIGINT) AS src_row, "
-        + ", ".join(_quote(c) for c in ours)
-        + f" FROM adapter_raw_{source.key}"
-    )
-    staged.fmt = fmt
-    # S608: key from the Source allow-list
-    staged.rows = con.execute(f"SELECT COUNT(*) FROM adapter_raw_{source.key}").fetchone()[0]  # noqa: S608
-    staged.sha256 = sha256(path)
-    staged.mapping = mapping
-    staged.columns_used = [mapping[c] for c in ours if c in mapping]
-    staged.extra_columns = [c for c in present if c not in set(mapping.values())]
-    return staged
+    """Plan and stage one CSV/Parquet source file (see plan_file and stage_planned)."""
+    return stage_planned(engine, plan_file(engine, source, path, overrides))
 
 
 def read_adapter_sql(fmt: str, step: str) -> str:
@@ -248,45 +240,46 @@ def read_adapter_sql(fmt: str, step: str) -> str:
 
 
 def run_adapter_steps(
-    con: duckdb.DuckDBPyConnection,
-    fmt: str,
-    steps: tuple[str, ...],
-    params: dict[str, Any] | None = None,
+    engine: Engine, fmt: str, steps: tuple[str, ...], params: dict[str, Any] | None = None
 ) -> None:
     """Materialise each step of sql/adapters/<fmt>/ as the table it is named after, in order,
-    binding exactly the parameters a step uses."""
-    params = params or {}
-    for step in steps:
-        sql = read_adapter_sql(fmt, step)
-        used = {n: params[n] for n in sorted(set(_PARAM.findall(_COMMENT.sub("", sql))))}
-        con.execute(f"CREATE OR REPLACE TABLE {step} AS {sql}", used)
+    with the one step runner (pipeline.run_steps)."""
+    run_steps(engine, params or {}, steps=steps, read=lambda step: read_adapter_sql(fmt, step))
 
 
-def check_contract(con: duckdb.DuckDBPyConnection) -> None:
+def check_contract(engine: Engine) -> None:
     """Every input_<table> holds src_row and exactly the canonical columns, in order: an adapter
     that breaks this is a bug, never the user's input."""
     for table, spec in CANONICAL.items():
-        # S608: table from CANONICAL (allow-list)
-        desc = con.execute(f"SELECT * FROM input_{table} LIMIT 0").description  # noqa: S608
-        names = [d[0] for d in desc]
+        names = engine.columns(f"input_{table}")
         expected = ["src_row", *spec["columns"]]
         if names != expected:
             raise RuntimeError(f"adapter built input_{table} with columns {names}, not {expected}")
 
 
-def write_input_files(con: duckdb.DuckDBPyConnection, names: dict[str, list[str]]) -> None:
-    """input_files: one row per canonical table naming its source file(s), '+' joined."""
-    con.execute("CREATE OR REPLACE TABLE input_files (table_name VARCHAR, file_name VARCHAR)")
-    for table in CANONICAL:
-        files = names.get(table) or []
-        con.execute(
-            "INSERT INTO input_files VALUES ($t, $f)",
-            {"t": table, "f": "+".join(files) if files else f"{table} (absent)"},
-        )
+def write_input_files(engine: Engine, names: dict[str, list[str]]) -> None:
+    """input_files: one row per canonical table naming its source file(s), '+' joined. The one
+    writer of this table, for every format."""
+    files = [names.get(table) or [] for table in CANONICAL]
+    engine.load_table(
+        "input_files",
+        pa.table(
+            {
+                "table_name": pa.array(list(CANONICAL), pa.string()),
+                "file_name": pa.array(
+                    [
+                        "+".join(f) if f else f"{t} (absent)"
+                        for t, f in zip(CANONICAL, files, strict=True)
+                    ],
+                    pa.string(),
+                ),
+            }
+        ),
+    )
 
 
 def account(
-    con: duckdb.DuckDBPyConnection,
+    engine: Engine,
     fmt: str,
     staged: list[Staged],
     started: float,
@@ -299,10 +292,10 @@ def account(
     (rows of a canonical table made from the source), ``disposition`` (units consumed by
     reason) and ``other_type`` (FHIR: lines of another resource type in the file, read as
     that type; ``feeds_of_other_types`` names the canonical tables each type feeds)."""
-    rows = con.execute(
+    rows = engine.rows(
         # S608: fmt from FORMATS (allow-list)
         f"SELECT source_key, outcome, detail, unit_count FROM {fmt}_source_accounting"  # noqa: S608
-    ).fetchall()
+    )
     files: list[dict[str, Any]] = []
     dispositions: dict[str, dict[str, int]] = {}
     table_files: dict[str, list[str]] = {}
@@ -361,18 +354,17 @@ def account(
         if disposed:
             dispositions[s.path.name] = disposed
         files.append(entry)
-    check_contract(con)
-    write_input_files(con, table_files)
+    check_contract(engine)
+    write_input_files(engine, table_files)
     return AdapterResult(
         files=files,
         dispositions=dispositions,
         fmt=fmt,
-        table_rows=table_rows(con),
+        table_rows=table_rows(engine),
         seconds=time.perf_counter() - started,
     )
 
 
-def table_rows(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
+def table_rows(engine: Engine) -> dict[str, int]:
     """Rows of each input_<table>: what the audit's own reconciliation starts from."""
-    # S608: table from CANONICAL (allow-list)
-    return {t: con.execute(f"SELECT COUNT(*) FROM input_{t}").fetchone()[0] for t in CANONICAL}  # noqa: S608
+    return {t: engine.row_count(f"input_{t}") for t in CANONICAL}

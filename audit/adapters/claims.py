@@ -14,15 +14,15 @@ import time
 import tomllib
 from pathlib import Path
 
-import duckdb
-
 from audit.adapters._common import (
     AdapterResult,
     Source,
     account,
+    find_source_file,
     run_adapter_steps,
     stage_table_file,
 )
+from audit.engine import Engine
 from audit.errors import InputError
 from audit.finder import Listing, list_folder
 
@@ -188,7 +188,7 @@ def read_column_map(listing: Listing) -> dict[str, dict[str, str]]:
     return out
 
 
-def load(con: duckdb.DuckDBPyConnection, folder: Path) -> AdapterResult:
+def load(engine: Engine, folder: Path) -> AdapterResult:
     """Stage claims.csv|parquet, members.csv|parquet (and sites.csv, optional), map them onto
     the canonical input_* relations and account for every claim line."""
     started = time.perf_counter()
@@ -196,7 +196,7 @@ def load(con: duckdb.DuckDBPyConnection, folder: Path) -> AdapterResult:
     overrides = read_column_map(listing)
     staged = []
     for source in SOURCES:
-        path = listing.find(source.stems)
-        staged.append(stage_table_file(con, source, path, overrides.get(source.key)))
-    run_adapter_steps(con, "claims", STEPS)
-    return account(con, "claims", staged, started)
+        path = find_source_file(listing, source)
+        staged.append(stage_table_file(engine, source, path, overrides.get(source.key)))
+    run_adapter_steps(engine, "claims", STEPS)
+    return account(engine, "claims", staged, started)

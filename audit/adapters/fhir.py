@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import duckdb
+import pyarrow as pa
 
 from audit.adapters._common import (
     AdapterResult,
@@ -32,11 +32,11 @@ from audit.adapters._common import (
     account,
     run_adapter_steps,
 )
+from audit.engine import Engine
 from audit.errors import InputError
 from audit.finder import NDJSON_SUFFIXES, check_usable, list_folder
-from audit.inputs import CANONICAL, ROW_SOURCES_COLUMNS, first_line, sha256
+from audit.inputs import CANONICAL, sha256
 
-_LINE_DELIMITER = "\x01"  # never in a valid JSON text: a whole line is one value
 _MAX_LINE_BYTES = 64 * 1024 * 1024
 
 _CODING = [{"system": "VARCHAR", "code": "VARCHAR"}]
@@ -248,64 +248,69 @@ def _first_line(path: Path) -> tuple[int, str | None]:
     return 0, None
 
 
-def stage_lines(con: duckdb.DuckDBPyConnection, parts: list[Part]) -> None:
+def stage_lines(engine: Engine, parts: list[Part]) -> None:
     """Every non-blank line of every part in one table ``adapter_lines``: src_file, src_row =
     the line number in its file (blank lines keep the numbering), valid_json, and the key of
     the resource type it is read as; ``adapter_files`` (src_file, file_key) the type of each
     file, and ``adapter_resource_types`` (line_type, key) the types read."""
-    con.execute(
-        "CREATE OR REPLACE TABLE adapter_lines (src_file VARCHAR, file_key VARCHAR, "
-        "src_row BIGINT, line VARCHAR)"
+    engine.load_table(
+        "adapter_files",
+        pa.table(
+            {
+                "src_file": pa.array([p.path.name for p in parts], pa.string()),
+                "file_key": pa.array([p.key for p in parts], pa.string()),
+            }
+        ),
     )
-    con.execute("CREATE OR REPLACE TABLE adapter_files (src_file VARCHAR, file_key VARCHAR)")
-    for part in parts:
-        con.execute(
-            "INSERT INTO adapter_files VALUES ($file, $key)",
-            {"file": part.path.name, "key": part.key},
+    selects, params = [], {}
+    for i, part in enumerate(parts):
+        engine.stage_lines(f"adapter_part_{i}", part.path, _MAX_LINE_BYTES)
+        params[f"file_{i}"], params[f"key_{i}"] = part.path.name, part.key
+        selects.append(
+            # S608: i an int; values bound
+            f"SELECT $file_{i} AS src_file, $key_{i} AS file_key, src_row, line "  # noqa: S608
+            f"FROM adapter_part_{i}"
         )
-        try:  # a table read in file order: its rowid is the line number
-            con.execute(
-                "CREATE OR REPLACE TABLE adapter_part AS SELECT line "
-                "FROM read_csv($path, columns = {'line': 'VARCHAR'}, header = false, "
-                "delim = $delim, quote = '', escape = '', auto_detect = false, "
-                "max_line_size = $max_line)",
-                {"path": str(part.path), "delim": _LINE_DELIMITER, "max_line": _MAX_LINE_BYTES},
-            )
-        except duckdb.Error as exc:
-            raise InputError(f"{part.path.name}: cannot read file: {first_line(exc)}") from None
-        con.execute(
-            "INSERT INTO adapter_lines "
-            "SELECT $file, $key, CAST(rowid + 1 AS BIGINT), line FROM adapter_part",
-            {"file": part.path.name, "key": part.key},
+    if not selects:
+        selects.append(
+            "SELECT CAST(NULL AS VARCHAR) AS src_file, CAST(NULL AS VARCHAR) AS file_key, "
+            "CAST(NULL AS BIGINT) AS src_row, CAST(NULL AS VARCHAR) AS line WHERE false"
         )
-    con.execute("DROP TABLE IF EXISTS adapter_part")
-    con.execute("CREATE OR REPLACE TABLE adapter_resource_types (line_type VARCHAR, key VARCHAR)")
-    for key, resource_type in RESOURCE_TYPES.items():
-        con.execute(
-            "INSERT INTO adapter_resource_types VALUES ($t, $k)", {"t": resource_type, "k": key}
-        )
+    engine.run_step("adapter_line_parts", " UNION ALL ".join(selects), params)
+    for i in range(len(parts)):
+        engine.drop(f"adapter_part_{i}")
+        engine.drop(f"adapter_part_{i}_raw")
+    engine.load_table(
+        "adapter_resource_types",
+        pa.table(
+            {
+                "line_type": pa.array(list(RESOURCE_TYPES.values()), pa.string()),
+                "key": pa.array(list(RESOURCE_TYPES), pa.string()),
+            }
+        ),
+    )
     # a line whose resourceType is one the audit reads is read as that type, in whatever file;
     # any other line (not JSON, another type, none) stays with its file's type
-    con.execute(
-        "CREATE OR REPLACE TABLE adapter_lines AS "
+    engine.run_step(
+        "adapter_lines",
         "SELECT l.src_file, l.src_row, l.line, l.valid_json, COALESCE(t.key, l.file_key) AS key "
         "FROM (SELECT src_file, file_key, src_row, line, json_valid(line) AS valid_json, "
         "json_extract_string(CASE WHEN json_valid(line) THEN line END, '$.resourceType') "
-        "AS line_type FROM adapter_lines WHERE NULLIF(TRIM(line), '') IS NOT NULL) AS l "
+        "AS line_type FROM adapter_line_parts WHERE NULLIF(TRIM(line), '') IS NOT NULL) AS l "
         "LEFT JOIN adapter_resource_types AS t ON t.line_type = l.line_type "
-        "ORDER BY l.src_file, l.src_row"
+        "ORDER BY l.src_file, l.src_row",
     )
+    engine.drop("adapter_line_parts")
 
 
-def stage_ndjson(con: duckdb.DuckDBPyConnection, source: Source) -> None:
+def stage_ndjson(engine: Engine, source: Source) -> None:
     """Stage the lines read as ``source``'s resource type as adapter_src_<key>(src_file,
     src_row, valid_json, r): r the parsed fields (null for a line that is not valid JSON). A
     line belongs to the type its own resourceType names when the audit reads that type,
     whatever file it is in; a line that is not JSON, or of another type, stays with its file's
     type (where it is accounted for as invalid_json / wrong_resource_type)."""
-    con.execute(
-        # S608: key from the Source allow-list; values bound
-        f"CREATE OR REPLACE TABLE adapter_src_{source.key} AS "  # noqa: S608
+    engine.run_step(
+        source.staged_as,
         "SELECT src_file, src_row, valid_json, "
         "from_json(CASE WHEN valid_json THEN line END, $structure) AS r "
         "FROM adapter_lines WHERE key = $key ORDER BY src_file, src_row",
@@ -313,20 +318,29 @@ def stage_ndjson(con: duckdb.DuckDBPyConnection, source: Source) -> None:
     )
 
 
-def move_row_sources(con: duckdb.DuckDBPyConnection) -> None:
+def move_row_sources(engine: Engine) -> None:
     """Move the src_file and src_line columns of the FHIR input_<table> steps into
     input_row_sources (table_name, src_row, file_name, line_number): an input_<table> holds
     exactly the canonical columns, and the quarantine names the file and line of a row."""
-    con.execute(f"CREATE OR REPLACE TABLE input_row_sources {ROW_SOURCES_COLUMNS}")
-    for table in CANONICAL:
-        con.execute(
-            # S608: table from CANONICAL (allow-list); values bound
-            "INSERT INTO input_row_sources "  # noqa: S608
-            f"SELECT $t, src_row, src_file, src_line FROM input_{table} ORDER BY src_row",
-            {"t": table},
-        )
-        con.execute(f"ALTER TABLE input_{table} DROP COLUMN src_file")
-        con.execute(f"ALTER TABLE input_{table} DROP COLUMN src_line")
+    tables = list(CANONICAL)
+    parts = " UNION ALL ".join(
+        # S608: table from CANONICAL (allow-list), i an int; values bound
+        f"SELECT $t{i} AS table_name, src_row, src_file AS file_name, "  # noqa: S608
+        f"src_line AS line_number, {i} AS part FROM input_{table}"
+        for i, table in enumerate(tables)
+    )
+    engine.run_step(
+        "input_row_sources",
+        # S608: parts built from CANONICAL (allow-list); values bound
+        "SELECT table_name, CAST(src_row AS BIGINT) AS src_row, "  # noqa: S608
+        "CAST(file_name AS VARCHAR) AS file_name, CAST(line_number AS BIGINT) AS line_number "
+        f"FROM ({parts}) AS sources ORDER BY part, src_row",
+        {f"t{i}": table for i, table in enumerate(tables)},
+    )
+    for table, spec in CANONICAL.items():
+        columns = ", ".join(["src_row", *spec["columns"]])
+        # S608: table and columns from CANONICAL (allow-list)
+        engine.run_step(f"input_{table}", f"SELECT {columns} FROM input_{table}")  # noqa: S608
 
 
 def _paths(structure: dict[str, Any], prefix: str = "") -> list[str]:
@@ -342,7 +356,7 @@ def _paths(structure: dict[str, Any], prefix: str = "") -> list[str]:
     return out
 
 
-def load(con: duckdb.DuckDBPyConnection, folder: Path) -> AdapterResult:
+def load(engine: Engine, folder: Path) -> AdapterResult:
     """Stage the NDJSON files of a bulk export (several files per resource type, in any of the
     names servers give them), map them onto the canonical input_* relations and account for
     every line (every item, for ExplanationOfBenefit) of every file."""
@@ -351,18 +365,16 @@ def load(con: duckdb.DuckDBPyConnection, folder: Path) -> AdapterResult:
     parts = [classify_part(check_usable(p)) for p in list_folder(folder).ending(NDJSON_SUFFIXES)]
     read = [p for p in parts if p.key is not None]
     read.sort(key=lambda p: (list(RESOURCE_TYPES).index(p.key or ""), p.path.name))
-    stage_lines(con, read)
+    stage_lines(engine, read)
     for source in SOURCES:
-        stage_ndjson(con, source)
-    lines = dict(
-        con.execute("SELECT src_file, COUNT(*) FROM adapter_lines GROUP BY src_file").fetchall()
-    )
+        stage_ndjson(engine, source)
+    lines = dict(engine.rows("SELECT src_file, COUNT(*) FROM adapter_lines GROUP BY src_file"))
     # a type is present when a file is named for it or some line holds it
     present = {p.key for p in read} | {
         key
-        for key, n in con.execute(
+        for key, n in engine.rows(
             "SELECT key, COUNT(*) FROM adapter_lines GROUP BY key ORDER BY key"
-        ).fetchall()
+        )
         if n
     }
     if "patient" not in present:
@@ -385,11 +397,11 @@ def load(con: duckdb.DuckDBPyConnection, folder: Path) -> AdapterResult:
                 account_key=part.path.name,
             )
         )
-    con.execute("DROP TABLE adapter_lines")
-    run_adapter_steps(con, "fhir", STEPS)
-    move_row_sources(con)
+    engine.drop("adapter_lines")
+    run_adapter_steps(engine, "fhir", STEPS)
+    move_row_sources(engine)
     feeds = {RESOURCE_TYPES[s.key]: s.feeds for s in SOURCES}
-    result = account(con, "fhir", staged, started, feeds_of_other_types=feeds)
+    result = account(engine, "fhir", staged, started, feeds_of_other_types=feeds)
     not_read = [
         {"file": p.path.name, "resource_type": p.resource_type, "told_by": p.told_by}
         for p in parts

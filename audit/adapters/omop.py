@@ -10,24 +10,25 @@ DuckDB database file. All mapping is SQL (sql/adapters/omop/).
 
 from __future__ import annotations
 
-import re
 import time
 from pathlib import Path
-
-import duckdb
 
 from audit.adapters._common import (
     AdapterResult,
     Source,
     Staged,
     account,
+    empty_relation,
+    find_source_file,
+    resolve_columns,
     run_adapter_steps,
     stage_table_file,
 )
 from audit.config import OMOP_SITE_FALLBACKS
+from audit.engine import Engine, check_distinct_columns
 from audit.errors import InputError
 from audit.finder import DB_SUFFIXES, check_usable, list_folder
-from audit.inputs import check_distinct_columns, first_line, nested_column_error, sha256
+from audit.inputs import nested_column_error, sha256
 
 PERSON = Source(
     key="person",
@@ -167,10 +168,6 @@ STEPS: tuple[str, ...] = (
 )
 
 
-# a DuckDB type written out (information_schema.columns.data_type) that holds more than one value
-_NESTED_SQL_TYPE = re.compile(r"\[|^(STRUCT|MAP|UNION)\(")
-
-
 def _database_file(path: Path) -> Path | None:
     """A DuckDB database given directly, or the only one in a folder without table files."""
     if path.is_file():
@@ -186,96 +183,47 @@ def _database_file(path: Path) -> Path | None:
     return check_usable(dbs[0]) if dbs else None
 
 
-def _stage_database_table(
-    con: duckdb.DuckDBPyConnection, source: Source, db: Path, tables: dict[str, tuple[str, str]]
-) -> Staged:
-    """Stage one OMOP table of the attached database as adapter_src_<key> (src_row = the row's
-    position in the table, 1-based)."""
-    staged = Staged(source=source, path=None)
-    found = tables.get(source.key)
-    if found is None:
-        if source.required:
-            raise InputError(f"{db.name}: required OMOP table {source.key!r} missing")
-        cols = ", ".join(f'"{c}" VARCHAR' for c in source.columns)
-        con.execute(f"CREATE OR REPLACE TABLE adapter_src_{source.key} (src_row BIGINT, {cols})")
-        return staged
-    schema, table = found
-    described = con.execute(
-        "SELECT column_name, data_type FROM information_schema.columns WHERE table_catalog = "
-        "'omop_db' AND table_schema = $s AND table_name = $t ORDER BY ordinal_position",
-        {"s": schema, "t": table},
-    ).fetchall()
-    present = [name for name, _ in described]
-    where = Path(f"{db.name}:{table}")  # named in errors as the file is
-    check_distinct_columns(where, present)
-    by_lower = {c.lower(): c for c in present}
-    mapping = {c: by_lower[c] for c in source.columns if c in by_lower}
-    types = dict(described)
-    for theirs in mapping.values():
-        if _NESTED_SQL_TYPE.search(types[theirs]):
-            raise nested_column_error(where, theirs, types[theirs])
-    for column in source.required_columns:
-        if column not in mapping:
-            raise InputError(f"{db.name}: table {table}: required column {column!r} missing")
-    for group in source.one_of:
-        if not any(c in mapping for c in group):
-            raise InputError(
-                f"{db.name}: table {table}: needs at least one of the columns {', '.join(group)}"
-            )
-    select = ", ".join(
-        f'CAST("{mapping[c]}" AS VARCHAR) AS "{c}"'
-        if c in mapping
-        else f'CAST(NULL AS VARCHAR) AS "{c}"'
-        for c in source.columns
-    )
-    con.execute(
-        # S608: key from the Source allow-list; schema and table quoted, from the catalogue
-        f"CREATE OR REPLACE TABLE adapter_raw_{source.key} AS "  # noqa: S608
-        f'SELECT {select} FROM omop_db."{schema}"."{table}"'
-    )
-    con.execute(
-        # S608: key from the Source allow-list
-        f"CREATE OR REPLACE VIEW adapter_src_{source.key} AS SELECT "  # noqa: S608
-        "CAST(rowid + 1 AS BIGINT) AS src_row, "
-        + ", ".join(f'"{c}"' for c in source.columns)
-        + f" FROM adapter_raw_{source.key}"
-    )
-    staged.path = Path(f"{db.name}:{table}")
-    staged.fmt = "duckdb"
-    # S608: key from the Source allow-list
-    staged.rows = con.execute(f"SELECT COUNT(*) FROM adapter_raw_{source.key}").fetchone()[0]  # noqa: S608
-    staged.columns_used = list(mapping.values())
-    staged.extra_columns = [c for c in present if c not in mapping.values()]
-    staged.mapping = dict(mapping)
-    return staged
-
-
-def _stage_database(con: duckdb.DuckDBPyConnection, db: Path) -> list[Staged]:
-    try:
-        con.execute("ATTACH $path AS omop_db (READ_ONLY)", {"path": str(db)})
-    except duckdb.Error as exc:
-        raise InputError(f"{db.name}: cannot open DuckDB database: {first_line(exc)}") from None
-    try:
-        listed = con.execute(
-            "SELECT table_schema, table_name FROM information_schema.tables "
-            "WHERE table_catalog = 'omop_db' ORDER BY table_schema = 'main' DESC, table_schema"
-        ).fetchall()
-        tables: dict[str, tuple[str, str]] = {}
-        for schema, table in listed:
-            tables.setdefault(table.lower(), (schema, table))
-        staged = [_stage_database_table(con, s, db, tables) for s in SOURCES]
-    finally:
-        con.execute("DETACH omop_db")
+def _stage_database(engine: Engine, db: Path) -> list[Staged]:
+    """Stage the OMOP tables of a DuckDB database file as adapter_src_<key> (src_row = the
+    row's position in the table, 1-based), with the one column resolver."""
+    tables = engine.describe_database(db)
+    plans: dict[str, tuple[str, str, dict[str, str | None]]] = {}
+    staged: list[Staged] = []
+    for source in SOURCES:
+        found = tables.get(source.key)
+        s = Staged(source=source, path=None)
+        staged.append(s)
+        if found is None:
+            if source.required:
+                raise InputError(f"{db.name}: required OMOP table {source.key!r} missing")
+            continue
+        schema, table, columns = found
+        where = Path(f"{db.name}:{table}")  # named in errors as a file is
+        present = [c.name for c in columns]
+        check_distinct_columns(where, present)
+        mapping = resolve_columns(source, where, present)
+        types = {c.name: c for c in columns}
+        for theirs in mapping.values():
+            if types[theirs].nested:
+                raise nested_column_error(where, theirs, types[theirs].type)
+        plans[source.staged_as] = (schema, table, {c: mapping.get(c) for c in source.columns})
+        s.path = where
+        s.fmt = "duckdb"
+        s.columns_used = [mapping[c] for c in source.columns if c in mapping]
+        s.extra_columns = [c for c in present if c not in mapping.values()]
+        s.mapping = dict(mapping)
+    rows = engine.stage_database_tables(db, plans)
     digest = sha256(db)
     for s in staged:
-        if s.path is not None:
+        if s.path is None:
+            empty_relation(engine, s.source.staged_as, s.source.columns)
+        else:
+            s.rows = rows[s.source.staged_as]
             s.sha256 = digest
     return staged
 
 
-def load(
-    con: duckdb.DuckDBPyConnection, folder: Path, site_fallback: str | None = None
-) -> AdapterResult:
+def load(engine: Engine, folder: Path, site_fallback: str | None = None) -> AdapterResult:
     """Stage the OMOP tables (files in a folder, or a DuckDB database file), map them onto the
     canonical input_* relations and account for every row. ``site_fallback`` ('provider',
     'unrecorded' or None) places the records whose visit and provider name no care site."""
@@ -285,12 +233,15 @@ def load(
     folder = Path(folder)
     db = _database_file(folder)
     if db is not None:
-        staged = _stage_database(con, db)
+        staged = _stage_database(engine, db)
     else:
         listing = list_folder(folder)
-        staged = [stage_table_file(con, source, listing.find(source.stems)) for source in SOURCES]
-    run_adapter_steps(con, "omop", STEPS, {"site_fallback": site_fallback or "none"})
-    sources = site_sources(con)
+        staged = [
+            stage_table_file(engine, source, find_source_file(listing, source))
+            for source in SOURCES
+        ]
+    run_adapter_steps(engine, "omop", STEPS, {"site_fallback": site_fallback or "none"})
+    sources = site_sources(engine)
     procedures = sources.get("procedures", {})
     if site_fallback is None and procedures and set(procedures) == {"none"}:
         raise InputError(
@@ -298,17 +249,17 @@ def load(
             "one); choose where to place them: --omop-site-fallback provider (each provider "
             "is a site) or --omop-site-fallback unrecorded (one site, not recorded)"
         )
-    result = account(con, "omop", staged, started)
+    result = account(engine, "omop", staged, started)
     result.notes["site_sources"] = sources
     return result
 
 
-def site_sources(con: duckdb.DuckDBPyConnection) -> dict[str, dict[str, int]]:
+def site_sources(engine: Engine) -> dict[str, dict[str, int]]:
     """Rows of procedures and diagnoses per source of their site (omop_record_sites), in the
     order the sources are tried; for the manifest and the index page."""
-    counts = con.execute(
+    counts = engine.rows(
         "SELECT record_table, site_source, COUNT(*) FROM omop_record_sites GROUP BY ALL"
-    ).fetchall()
+    )
     out: dict[str, dict[str, int]] = {}
     for table, record_table in (
         ("procedures", "procedure_occurrence"),

@@ -21,11 +21,13 @@ import pytest
 import audit.report as report
 from audit.cli import main
 from audit.config import load_settings
+from audit.context import ReportContext
 from audit.disclosure import HIDDEN, PROFILES
 from audit.gate import _shown
 from audit.generate import generate
+from audit.outputs import report_frames
 from audit.resources import sample_data_dir
-from audit.run import _frames, classify, run_audit
+from audit.run import classify, run_audit
 from tests.hostile.attack import attack, read_published, true_counts, unsound
 
 AS_OF = date(2026, 6, 30)
@@ -209,7 +211,7 @@ def test_attack_model_is_sound(small_sites, tmp_path):
     """Every relation the attacker uses holds: each true count lies in the range it finds."""
     classified = classify(small_sites, settings())
     try:
-        truth = true_counts(_frames(classified.con))
+        truth = true_counts(report_frames(classified.engine))
     finally:
         classified.con.close()
     assert_attack_fails(run(small_sites, tmp_path / "out"), truth)
@@ -220,11 +222,11 @@ def test_public_manifest_gives_a_reader_nothing_more(small_sites, tmp_path):
     together with the pages it is written with."""
     classified = classify(small_sites, settings("nhs"))
     try:
-        frames = _frames(classified.con)
+        frames = report_frames(classified.engine)
     finally:
         classified.con.close()
     out = tmp_path / "shareable"
-    report.write_aggregate_outputs(out, frames, {"suppression": "nhs", "tool_version": "x"})
+    report.write_aggregate_outputs(out, frames, ReportContext(suppression="nhs", tool_version="x"))
     manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["published"]["network_out_of_population_by_reason"]
     assert ("network_in_population",) in read_published(
@@ -324,7 +326,9 @@ def test_public_manifest_holds_published_counts_only(tmp_path):
         },
     }
     out = tmp_path / "shareable"
-    report.write_aggregate_outputs(out, {k: v for k, v in frames.items() if v is not None}, context)
+    report.write_aggregate_outputs(
+        out, {k: v for k, v in frames.items() if v is not None}, ReportContext(**context)
+    )
     text = (out / "manifest.json").read_text(encoding="utf-8")
     manifest = json.loads(text)
     for secret in ("secret_export", "2024-01-17", "2024-12-09", "first_day", "balanced"):
@@ -454,7 +458,7 @@ def hostile_pages(tmp_path) -> tuple[str, str]:
     frames = {"site_period_counts": _site_counts([("A", 30, 40, 0)])}
     frames["site_period_counts"]["site_name"] = HOSTILE_NAME
     out = tmp_path / "shareable"
-    report.write_aggregate_outputs(out, frames, {"suppression": "cms"})
+    report.write_aggregate_outputs(out, frames, ReportContext(suppression="cms"))
     return (out / "index.html").read_text(), (out / "sites" / "a.html").read_text()
 
 
@@ -483,7 +487,7 @@ def test_site_summary_csv_is_formula_safe(tmp_path):
     frames["site_period_counts"]["site_name"] = "+cmd|' /C calc'!A0"
     frames["site_period_counts"]["site_group"] = "@SUM(A1)"
     out = tmp_path / "shareable"
-    report.write_aggregate_outputs(out, frames, {"suppression": "cms"})
+    report.write_aggregate_outputs(out, frames, ReportContext(suppression="cms"))
     text = (out / "site_summary.csv").read_text()
     assert "'=HYPERLINK(1)" in text and "'+cmd" in text and "'@SUM(A1)" in text
     row = next(csv.DictReader(text.splitlines()))

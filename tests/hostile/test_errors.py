@@ -28,6 +28,7 @@ import pyarrow.parquet as pq
 import pytest
 
 import audit.config
+import audit.engine
 import audit.failures
 import audit.pipeline
 import audit.run
@@ -339,7 +340,7 @@ def test_full_disk_while_writing_the_outputs(good, tmp_path, capsys, small_disk,
 def test_full_disk_while_duckdb_writes_the_sessions(
     good, tmp_path, capsys, small_disk, monkeypatch
 ):
-    """sessions.parquet and the quarantine files (written by DuckDB) find the disk full."""
+    """sessions.parquet (written by DuckDB, the first file of internal/) finds the disk full."""
     if small_disk is None:  # no mount allowed: DuckDB's error, as a full disk makes it
 
         def full(con, folder, *args):
@@ -348,10 +349,10 @@ def test_full_disk_while_duckdb_writes_the_sessions(
                 "No space left on device"
             )
 
-        monkeypatch.setattr(audit.run, "_write_outputs", full)
+        monkeypatch.setattr(audit.run, "write_outputs", full)
         out = tmp_path / "out"
     else:
-        fill(small_disk, leave=8 * 1024)  # room for the ownership marker, not for the files
+        fill(small_disk, leave=4 * 1024)  # one page: the ownership marker, not the files
         out = small_disk / "out"
     told = spy_on_explain(monkeypatch)
     code, err = run(capsys, "run", good, "--out", out, *AS_OF)
@@ -383,14 +384,14 @@ def test_memory_limit_too_small_to_start(good, tmp_path, capsys):
 def test_spill_folder_full(tmp_path, capsys, small_disk, monkeypatch):
     sample = copy_sample(tmp_path)
     if small_disk is None:  # no mount allowed: DuckDB's own cap on the spill folder
-        real_connect = audit.run.connect
+        real_connect = audit.engine.DuckDBEngine.connect
 
-        def capped(settings):
-            con = real_connect(settings)
-            con.execute("SET max_temp_directory_size = '64KiB'")
-            return con
+        def capped(settings, profile_dir=None):
+            engine = real_connect(settings, profile_dir)
+            engine.con.execute("SET max_temp_directory_size = '64KiB'")
+            return engine
 
-        monkeypatch.setattr(audit.run, "connect", capped)
+        monkeypatch.setattr(audit.engine.DuckDBEngine, "connect", capped)
         spill = tmp_path / "spill"
     else:
         fill(small_disk, leave=64 * 1024)
@@ -573,7 +574,7 @@ def test_a_failure_naming_no_file_does_not_blame_a_healthy_parquet_input(
     def broken(*_args, **_kwargs):
         raise duckdb.Error("Corrupted file?")
 
-    monkeypatch.setattr(audit.run, "_write_outputs", broken)
+    monkeypatch.setattr(audit.run, "write_outputs", broken)
     code, err = run(capsys, "run", good, "--out", tmp_path / "out", *AS_OF)
     assert code == 1, err
     assert "internal error: Error: Corrupted file?" in err

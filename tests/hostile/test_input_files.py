@@ -23,12 +23,12 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 import pytest
 
-from audit.adapters import load_adapter
+from audit.adapters import canonical, load_adapter
 from audit.cli import main
 from audit.config import load_settings
+from audit.engine import DuckDBEngine
 from audit.errors import InputError
-from audit.inputs import load_inputs
-from audit.pipeline import load_settings_tables
+from audit.lookups import load_settings_tables
 from tests.helpers import audit_sessions, write_extract, write_table
 
 
@@ -36,7 +36,7 @@ def _connection() -> duckdb.DuckDBPyConnection:
     """A connection holding the run's settings tables, as the adapters read them (the number
     notation, the as-of date)."""
     con = duckdb.connect()
-    load_settings_tables(con, load_settings())
+    load_settings_tables(DuckDBEngine(con), load_settings())
     return con
 
 
@@ -92,7 +92,7 @@ def one_line_error(capsys: pytest.CaptureFixture[str], code: int) -> str:
 
 def loaded(folder: Path, fmt: str | None = None) -> duckdb.DuckDBPyConnection:
     con = _connection()
-    load_adapter(con, folder, fmt)
+    load_adapter(DuckDBEngine(con), folder, fmt)
     return con
 
 
@@ -115,8 +115,8 @@ def test_file_name_in_another_letter_case_is_read(good, table, name, text, rows)
     (good / f"{table}.csv").unlink(missing_ok=True)
     write_table(good / name, text)
     con = _connection()
-    files = load_inputs(con, good)
-    assert files[table].path.name == name
+    files = {f["table"]: f for f in canonical.load(DuckDBEngine(con), good).files}
+    assert files[table]["file"] == name
     assert count(con, f"input_{table}") == rows
     assert con.execute(
         "SELECT file_name FROM input_files WHERE table_name = $t", {"t": table}
@@ -172,7 +172,7 @@ def test_link_to_a_real_file_is_read(good, tmp_path):
     write_table(target, COVERAGE)
     (good / "coverage.csv").symlink_to(target)
     con = _connection()
-    load_inputs(con, good)
+    canonical.load(DuckDBEngine(con), good)
     assert count(con, "input_coverage") == 2
     con.close()
 
@@ -247,7 +247,7 @@ def test_fhir_export_in_parts_is_read_whole_and_each_part_reconciled(tmp_path):
 
 def _load(folder: Path):
     con = _connection()
-    return con, load_adapter(con, folder, "fhir")
+    return con, load_adapter(DuckDBEngine(con), folder, "fhir")
 
 
 def _resource(kind: str, rid: str, **fields) -> str:
@@ -594,7 +594,7 @@ def test_omop_without_any_care_site_stops_naming_the_fallback_option(tmp_path, c
 def test_omop_site_is_the_providers_care_site_when_the_visit_has_none(tmp_path):
     folder = _eunomia(tmp_path / "omop", {"11": "500", "12": ""})
     con = _connection()
-    result = load_adapter(con, folder, "omop")
+    result = load_adapter(DuckDBEngine(con), folder, "omop")
     assert _sites(con) == [(2, "500"), (3, None), (4, None), (5, None)]
     assert result.notes["site_sources"]["procedures"] == {"provider_care_site": 1, "none": 3}
     con.close()
@@ -603,7 +603,7 @@ def test_omop_site_is_the_providers_care_site_when_the_visit_has_none(tmp_path):
 def test_omop_site_fallback_provider_makes_each_provider_a_site(tmp_path):
     folder = _eunomia(tmp_path / "omop", {"11": "500", "12": ""})
     con = _connection()
-    result = load_adapter(con, folder, "omop", "provider")
+    result = load_adapter(DuckDBEngine(con), folder, "omop", "provider")
     # procedure 3 has no provider of its own: its visit's provider is used
     assert _sites(con) == [(2, "500"), (3, "provider:12"), (4, "provider:12"), (5, None)]
     assert result.notes["site_sources"]["procedures"] == {
@@ -617,7 +617,7 @@ def test_omop_site_fallback_provider_makes_each_provider_a_site(tmp_path):
 def test_omop_site_fallback_unrecorded_puts_them_at_one_site(tmp_path):
     folder = _eunomia(tmp_path / "omop", {"11": "", "12": ""})
     con = _connection()
-    result = load_adapter(con, folder, "omop", "unrecorded")
+    result = load_adapter(DuckDBEngine(con), folder, "omop", "unrecorded")
     assert {site for _, site in _sites(con)} == {"(site not recorded)"}
     assert result.notes["site_sources"] == {
         "procedures": {"not_recorded": 4},
@@ -652,4 +652,4 @@ def test_omop_site_fallback_rejects_unknown_values(tmp_path, capsys):
     line = one_line_error(capsys, code)
     assert "omop_site_fallback" in line and "nearest" in line
     with pytest.raises(InputError, match="omop_site_fallback"):
-        load_adapter(_connection(), folder, "omop", "nearest")
+        load_adapter(DuckDBEngine(_connection()), folder, "omop", "nearest")

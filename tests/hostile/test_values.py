@@ -201,7 +201,7 @@ def audited(folder: Path, settings: Settings = SETTINGS, fmt: str | None = None)
             rel = classified.con.execute(f"SELECT * FROM {table}")
             names = [d[0] for d in rel.description]
             tables[table] = [dict(zip(names, row, strict=True)) for row in rel.fetchall()]
-        return Audited(tables=tables, gate=run_gate(classified.con))
+        return Audited(tables=tables, gate=run_gate(classified.engine))
     finally:
         classified.con.close()
 
