@@ -158,12 +158,13 @@ def _read_key_file(key_file: Path, warn: Callable[[str], None] | None) -> Export
         text = key_file.read_bytes()
     except OSError as exc:
         raise ExportError(f"{key_file}: cannot read the key file ({exc.strerror or exc})") from None
+    key = _parse_key(text, f"key file {key_file}")
     if warn is not None and info.st_mode & (stat.S_IRWXG | stat.S_IRWXO):
         warn(
             f"warning: key file {key_file} can be read by other users; "
             f"restrict it: chmod 600 {key_file}"
         )
-    return _parse_key(text, f"key file {key_file}")
+    return key
 
 
 # --- the allow-list ------------------------------------------------------------------------------
