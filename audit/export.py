@@ -528,12 +528,13 @@ def _check_written(root: Path, files: list[str], tables: dict[str, TableSpec]) -
                 raise ExportError(f"export wrote {rel!r}, which the allow-list does not name")
             table = top.split(".")[0]
             if rel.endswith(".parquet"):
-                cols = con.execute(
-                    "SELECT name FROM parquet_schema($p) WHERE num_children IS NULL "
-                    "AND name NOT IN ('element', 'list') ",
-                    {"p": str(root / rel)},
-                ).fetchall()
-                names = [r[0] for r in cols]
+                names = [
+                    r[0]
+                    for r in con.execute(
+                        "DESCRIBE SELECT * FROM read_parquet($p, hive_partitioning = false)",
+                        {"p": str(root / rel)},
+                    ).fetchall()
+                ]
             else:
                 with (root / rel).open(newline="", encoding="utf-8") as fh:
                     names = next(csv.reader(fh))

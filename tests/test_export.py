@@ -289,6 +289,23 @@ def test_step_that_writes_a_column_off_the_allow_list_fails(runs, tmp_path, monk
     assert not out.exists()
 
 
+def test_written_files_are_checked_again_after_writing(runs, tmp_path, monkeypatch):
+    read = export_module._read_sql
+
+    def leaky(step: str) -> str:
+        sql = read(step)
+        if step == "export_cohort":
+            sql = sql.replace("FROM keyed_spans\n", ", shift_days\nFROM keyed_spans\n")
+        return sql
+
+    monkeypatch.setattr(export_module, "_read_sql", leaky)
+    monkeypatch.setattr(export_module, "check_columns", lambda *args: None)
+    out = tmp_path / "x"
+    with pytest.raises(ExportError, match=r"wrote column 'shift_days' in cohort\.(csv|parquet)"):
+        export_run(runs["all"], out, ExportKey(KEY_A))
+    assert not out.exists()
+
+
 def test_every_written_column_is_on_the_allow_list(month_export):
     schema = load_schema()
     con = duckdb.connect()
