@@ -1,4 +1,4 @@
-"""Command-line interface: ``spine-audit run | demo | validate | generate | valuesets``.
+"""Command-line interface: ``spine-audit run | demo | validate | export | generate | valuesets``.
 
 Exit codes: 0 ok; 2 a cause the user can act on (bad input, settings or command line; a machine
 that cannot carry the run: memory, disk, folders), one line on stderr, no traceback;
@@ -215,6 +215,40 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_run_options(val)
 
+    exp = sub.add_parser(
+        "export",
+        help="write a pseudonymised research export of a finished run",
+        description="Write a run's sessions, a patient table and an OMOP cohort table as "
+        "Parquet, Hive-partitioned by year and month, with patient ids replaced by HMAC-SHA256 "
+        "pseudonyms under a secret key (see docs/export.md). The export is still personal data.",
+    )
+    exp.add_argument("run_dir", type=Path, metavar="RUN_DIR", help="the --out folder of a run")
+    exp.add_argument("--out", type=Path, required=True, metavar="EXPORT_DIR")
+    exp.add_argument(
+        "--key-file",
+        type=Path,
+        metavar="FILE",
+        help="file holding the secret key: 64 or more hex digits (256 bits or more)",
+    )
+    exp.add_argument(
+        "--key-env", metavar="VAR", help="environment variable holding the secret key (hex)"
+    )
+    exp.add_argument(
+        "--dates",
+        choices=("month", "shift", "exact"),
+        default="month",
+        help="month: dates truncated to the first of the month (default); shift: moved per "
+        "patient by 1-180 days earlier or later, derived from the key; exact: as in the run",
+    )
+    exp.add_argument(
+        "--cohort-ids",
+        choices=("pseudonym", "source"),
+        default="pseudonym",
+        help="cohort subject_id: numbers mapped to pseudonyms (default), or the source "
+        "person_id (OMOP runs only, with --dates exact: identifiers)",
+    )
+    exp.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors")
+
     vs = sub.add_parser(
         "valuesets",
         help="list every code of a guideline pack for review",
@@ -290,6 +324,26 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     return EXIT_OK if result.ok else EXIT_USAGE
 
 
+def _cmd_export(args: argparse.Namespace) -> int:
+    from audit.export import export_run, load_key
+    from audit.failures import user_errors
+
+    warn = lambda text: print(text, file=sys.stderr)  # noqa: E731
+    key = load_key(args.key_file, args.key_env, warn=warn)
+    with user_errors(load_settings(), args.run_dir, args.out):
+        result = export_run(
+            args.run_dir, args.out, key, dates=args.dates, cohort_ids=args.cohort_ids, warn=warn
+        )
+    if not args.quiet:
+        rows = ", ".join(f"{t} {n}" for t, n in result.rows.items())
+        print(
+            f"wrote {result.folder} (key id {result.key_id}): {rows}; "
+            "personal data: share only under a data-use agreement",
+            file=sys.stderr,
+        )
+    return EXIT_OK
+
+
 def _cmd_generate(args: argparse.Namespace) -> int:
     from audit.generate import generate
 
@@ -340,6 +394,8 @@ def main(argv: list[str] | None = None) -> int:
             return _cmd_run(args, sample_data_dir())
         if args.command == "generate":
             return _cmd_generate(args)
+        if args.command == "export":
+            return _cmd_export(args)
         if args.command == "validate":
             return _cmd_validate(args)
         if args.command == "valuesets":
