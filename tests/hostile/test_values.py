@@ -560,4 +560,6 @@ def test_extract_coded_mostly_in_icd10cm_is_not_warned_about(tmp_path):
     assert not [f for f in result.findings if f.check == "diagnosis_coding"]
     manifest = json.loads((out / "internal" / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["diagnosis_coding"]["undercount_warning"] is None
-    assert "Undercount warning" not in (out / "shareable" / "index.html").read_text(encoding="utf-8")
+    assert "Undercount warning" not in (out / "shareable" / "index.html").read_text(
+        encoding="utf-8"
+    )
