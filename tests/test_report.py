@@ -542,9 +542,11 @@ def test_return_value_lists_written_files_in_order(tmp_path):
 
 
 def test_thousand_sites_render_in_seconds(tmp_path):
+    """Counted in CPU seconds of this process, not wall time: the suite runs on every core
+    (pytest -n auto) beside other work, and a busy machine must not fail a speed check."""
     frames = synthetic(1000, months=12, seed=3)
-    start = time.perf_counter()
+    start = time.process_time()
     paths = write_aggregate_outputs(tmp_path / "big", frames, context())
-    elapsed = time.perf_counter() - start
+    elapsed = time.process_time() - start
     assert len(paths) == 1004
     assert elapsed < 10, f"{elapsed:.1f} s"
