@@ -158,6 +158,7 @@ def _expected_sessions(procedures, period) -> set[tuple]:
     return sessions
 
 
+@pytest.mark.slow
 @settings(
     max_examples=25, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow]
 )
