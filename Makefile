@@ -39,7 +39,7 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(BIN)/ruff check audit tests tools benchmarks
 	$(BIN)/ruff format --check audit tests tools benchmarks
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n auto
 
 lint: $(STAMP)
 	$(BIN)/ruff check audit tests tools benchmarks

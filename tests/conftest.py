@@ -11,3 +11,9 @@ def extract(tmp_path):
         return write_extract(tmp_path / "extract", **tables)
 
     return make
+
+
+def pytest_collection_modifyitems(items):
+    """Tests marked slow run first: on every core (pytest -n auto) a long test started last
+    would leave the other cores idle while it ends."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)

@@ -1,36 +1,80 @@
-"""Test helpers: inline tables (as in OpenSAFELY's ehrQL spec tests) and an in-process audit.
+"""Test helpers: inline tables (as in OpenSAFELY's ehrQL spec tests), the outcome triples of the
+measure, and the ONE place the tests run the audit's classification in process (``classified``).
 
-An inline table is text with a header line and ``|`` between cells; blank cells are empty:
+An inline table is text with a header line and ``|`` between cells. Cells are trimmed; a blank
+cell is empty; a cell in double quotes keeps its blanks (``"  m54.16 "``); `` # `` starts a
+comment to the end of the line:
 
     patients = '''
         patient_id | birth_date
-        P1         | 1970-05-01
+        P1         | 1970-05-01    # an adult
     '''
 """
 
 from __future__ import annotations
 
 import csv
+import re
 import shutil
-from collections.abc import Iterable
-from dataclasses import replace
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
+from datetime import date
 from pathlib import Path
 from typing import Any
+
+import duckdb
 
 from audit.config import Settings, load_settings
 from audit.resources import packs_dir
 from audit.run import SESSION_COLUMNS, classify
 
+# Every in-process run of the tests reads "today" as this date, so ages and validity never move.
+AS_OF = date(2026, 1, 1)
+# The order of sessions.parquet.
+SESSION_ORDER = "site_id, session_date, patient_id, family"
+
+Outcome = tuple[str, str | None, str | None]
+
+# The outcome triples (outcome, reason, recommendation) of measure section 5.
+NOT_ADDRESSED: Outcome = ("not_addressed", None, None)
+
+
+def discordant(recommendation: str) -> Outcome:
+    """A session the recommendation (e.g. AX-EPI) advises against."""
+    return ("discordant", None, recommendation)
+
+
+def clinical_trial(recommendation: str | None) -> Outcome:
+    """A session under a trial modifier or Z00.6; the recommendation is kept (may be null)."""
+    return ("clinical_trial", None, recommendation)
+
+
+def out_of_population(reason: str) -> Outcome:
+    """A session rule 1-7 takes out of the population, with the reason."""
+    return ("out_of_population", reason, None)
+
+
+_COMMENT = re.compile(r"\s+#\s.*$|^\s*#.*$")
+
+
+def _cell(text: str) -> str:
+    text = text.strip()
+    if len(text) >= 2 and text[0] == text[-1] == '"':
+        return text[1:-1]
+    return text
+
 
 def parse_table(text: str) -> tuple[list[str], list[list[str]]]:
     """Header and rows of an inline ``|`` table."""
-    lines = [line.strip() for line in text.strip("\n").splitlines() if line.strip()]
+    lines = [_COMMENT.sub("", line) for line in text.strip("\n").splitlines()]
+    lines = [line for line in lines if line.strip()]
     if not lines:
         return [], []
-    header = [c.strip() for c in lines[0].split("|")]
+    header = [_cell(c) for c in lines[0].split("|")]
     rows = []
     for line in lines[1:]:
-        cells = [c.strip() for c in line.split("|")]
+        cells = [_cell(c) for c in line.split("|")]
         if len(cells) != len(header):
             raise ValueError(f"row has {len(cells)} cells, header has {len(header)}: {line!r}")
         rows.append(cells)
@@ -79,43 +123,49 @@ def test_pack(tmp: Path, extra_value_set_rows: Iterable[str] = ()) -> str:
 test_pack.__test__ = False  # a helper, not a test, wherever it is imported
 
 
-def audit_sessions(folder: Path, settings: Settings | None = None, **run: Any) -> list[dict]:
-    """Classify an extract in process; the sessions as dicts, in output order."""
-    settings = settings or load_settings()
-    settings = replace(settings, as_of_date=settings.as_of_date or _fixed_as_of())
-    classified = classify(folder, settings, **run)
-    try:
-        rel = classified.con.execute(
-            f"SELECT {', '.join(SESSION_COLUMNS)} FROM session_outcomes "
-            "ORDER BY site_id, session_date, patient_id, family"
+@dataclass
+class AuditRun:
+    """The step tables of one in-process classification (a DuckDB connection)."""
+
+    con: duckdb.DuckDBPyConnection
+
+    def rows(self, table: str, where: str = "", order_by: str = "") -> list[dict]:
+        """Rows of a step table as dicts (``where``/``order_by``: SQL written by the test)."""
+        sql = f"SELECT * FROM {table}"
+        sql += f" WHERE {where}" if where else ""
+        sql += f" ORDER BY {order_by}" if order_by else ""
+        rel = self.con.execute(sql)
+        names = [d[0] for d in rel.description]
+        return [dict(zip(names, row, strict=True)) for row in rel.fetchall()]
+
+    def sessions(self) -> list[dict]:
+        """The sessions as sessions.parquet holds them: its columns, in its order."""
+        rel = self.con.execute(
+            f"SELECT {', '.join(SESSION_COLUMNS)} FROM session_outcomes ORDER BY {SESSION_ORDER}"
         )
         names = [d[0] for d in rel.description]
         return [dict(zip(names, row, strict=True)) for row in rel.fetchall()]
-    finally:
-        classified.con.close()
 
 
-def audit_table(
-    folder: Path, table: str, settings: Settings | None = None, **run: Any
-) -> list[dict]:
-    """Any step table of an in-process run, as dicts."""
+@contextmanager
+def classified(folder: Path, settings: Settings | None = None, **run: Any) -> Iterator[AuditRun]:
+    """Classify an extract in process (``run``: period_from, period_to, fmt) with the as-of date
+    fixed at AS_OF unless the settings give one. The one place the tests call the engine."""
     settings = settings or load_settings()
-    settings = replace(settings, as_of_date=settings.as_of_date or _fixed_as_of())
-    classified = classify(folder, settings, **run)
+    settings = replace(settings, as_of_date=settings.as_of_date or AS_OF)
+    con = classify(folder, settings, **run).con
     try:
-        rel = classified.con.execute(f"SELECT * FROM {table}")
-        names = [d[0] for d in rel.description]
-        return [dict(zip(names, row, strict=True)) for row in rel.fetchall()]
+        yield AuditRun(con)
     finally:
-        classified.con.close()
+        con.close()
 
 
-def _fixed_as_of():
-    from datetime import date
+def audit_sessions(folder: Path, settings: Settings | None = None, **run: Any) -> list[dict]:
+    """Classify an extract in process; the sessions as dicts, in output order."""
+    with classified(folder, settings, **run) as result:
+        return result.sessions()
 
-    return date(2026, 1, 1)
 
-
-def outcome(session: dict) -> tuple[str, str | None, str | None]:
+def outcome(session: dict) -> Outcome:
     """(outcome, reason, recommendation) of one session."""
     return session["outcome"], session["reason"], session["recommendation"]

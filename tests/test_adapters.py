@@ -38,12 +38,14 @@ from tests.helpers import audit_sessions
 from tests.test_portability import FORBIDDEN
 
 ROOT = Path(__file__).resolve().parents[1]
-FIXTURES = ROOT / "tests" / "fixtures" / "formats"
+FIXTURES = ROOT / "sample_data" / "formats"
 ADAPTERS = {"claims": claims_adapter, "omop": omop_adapter, "fhir": fhir_adapter}
 
 
 def _build_module():
-    spec = importlib.util.spec_from_file_location("formats_build", FIXTURES / "build.py")
+    spec = importlib.util.spec_from_file_location(
+        "formats_build", ROOT / "tools" / "build_formats.py"
+    )
     module = importlib.util.module_from_spec(spec)
     assert spec.loader is not None
     sys.modules[spec.name] = module  # dataclasses look their module up while it executes
@@ -932,9 +934,9 @@ def test_adapter_step_has_a_header_stating_grain_and_rule(fmt, step):
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
-def test_committed_fixtures_are_what_build_py_writes(fmt):
+def test_committed_fixtures_are_what_build_formats_writes(fmt):
     built = _build_module().build(fmt)
-    for folder in (FIXTURES / fmt, ROOT / "sample_data" / "formats" / fmt):
-        assert sorted(p.name for p in folder.iterdir() if p.is_file()) == sorted(built)
-        for name, text in built.items():
-            assert (folder / name).read_text(encoding="utf-8") == text, (folder, name)
+    folder = FIXTURES / fmt
+    assert sorted(p.name for p in folder.iterdir() if p.is_file()) == sorted(built)
+    for name, text in built.items():
+        assert (folder / name).read_text(encoding="utf-8") == text, (folder, name)

@@ -269,6 +269,7 @@ def test_bom_and_crlf_files_are_read(tmp_path):
     assert pq.read_table(out / "internal" / "sessions.parquet").num_rows == 1
 
 
+@pytest.mark.slow
 def test_parquet_inputs_give_the_same_sessions(good, tmp_path):
     import duckdb
 
@@ -333,6 +334,7 @@ def test_usage_errors_exit_2():
     assert cli().returncode == 2
 
 
+@pytest.mark.slow
 def test_every_input_format_gives_the_same_sessions(tmp_path):
     """The committed claims, OMOP and FHIR samples are twins of the canonical one."""
     root = Path(__file__).resolve().parents[1] / "sample_data" / "formats"

@@ -564,6 +564,7 @@ def _status(text: str) -> str | None:
     return text.strip().lower().replace(" ", "_").replace("-", "_") or None
 
 
+@pytest.mark.slow
 @settings(
     max_examples=25, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow]
 )

@@ -14,7 +14,7 @@ from audit.config import load_settings
 from audit.errors import PackError
 from audit.pack import definition_check, load_pack, resolve_pack
 from audit.run import classify
-from tests.helpers import audit_sessions, outcome, test_pack, write_extract
+from tests.helpers import audit_sessions, discordant, outcome, test_pack, write_extract
 
 PACK = Path(__file__).resolve().parents[1] / "audit" / "packs" / "bmj2025_spine"
 
@@ -165,10 +165,7 @@ def test_snomed_and_opcs_extract_classifies_like_its_hcpcs_icd10cm_twin(tmp_path
     assert (
         [outcome(s) for s in a]
         == [outcome(s) for s in b]
-        == [
-            ("discordant", None, "AX-EPI"),
-            ("discordant", None, "RAD-EPI"),
-        ]
+        == [discordant("AX-EPI"), discordant("RAD-EPI")]
     )
     keys = ("patient_id", "site_id", "session_date", "family", "region", "pain_types", "age")
     assert [{k: s[k] for k in keys} for s in a] == [{k: s[k] for k in keys} for s in b]
@@ -188,7 +185,7 @@ def test_who_icd10_codes_match_the_icd10cm_sets(extract):
         """,
     )
     [session] = audit_sessions(folder)
-    assert outcome(session) == ("discordant", None, "AX-JNT")
+    assert outcome(session) == discordant("AX-JNT")
 
 
 def _pack_with_min_age(tmp_path: Path, line: str) -> str:

@@ -570,9 +570,9 @@ def test_return_value_lists_written_files_in_order(tmp_path):
 
 
 def test_thousand_sites_render_in_seconds(tmp_path):
+    """Counted in CPU seconds of this process, not wall time: the suite runs on every core
+    (pytest -n auto) beside other work, and a busy machine must not fail a speed check."""
     frames = synthetic(1000, months=12, seed=3)
-    # CPU time of this process, not wall time: other work on the machine must not fail it, and a
-    # step that grows with the square of the sites (about 5 s of CPU today) still does
     start = time.process_time()
     paths = write_aggregate_outputs(tmp_path / "big", frames, ReportContext(**context()))
     elapsed = time.process_time() - start

@@ -163,6 +163,7 @@ def _legacy_suppress_cells(values, groups, profile, *args, **kwargs):
     return {k: None if k in hidden else profile.round(int(v)) for k, v in values.items()}
 
 
+@pytest.mark.slow
 def test_attack_recovers_the_network_row_under_the_old_suppression(tmp_path, monkeypatch):
     """The attack is real: against the suppression of d4672b2 it works out the sample's 9
     "not addressed" sessions of the network row exactly, as the issue found by hand."""
@@ -202,6 +203,7 @@ def test_attack_on_a_larger_network(more_sites, tmp_path, profile):
     assert_attack_fails(run(more_sites, tmp_path / "out", profile))
 
 
+@pytest.mark.slow
 def test_attack_on_the_sample(tmp_path):
     """The issue's case: the sample's network row (9 "not addressed" sessions) included."""
     assert_attack_fails(run(sample_data_dir(), tmp_path / "out"))

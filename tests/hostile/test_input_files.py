@@ -42,7 +42,7 @@ def _connection() -> duckdb.DuckDBPyConnection:
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = ROOT / "sample_data"
-FORMATS = ROOT / "tests" / "fixtures" / "formats"
+FORMATS = ROOT / "sample_data" / "formats"
 
 PATIENTS = """
 patient_id | birth_date | sex

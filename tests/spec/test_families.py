@@ -2,235 +2,486 @@
 codes that are not index procedures, unlisted 64999, and the region rule (from the code where
 the code says so, else from the indication diagnoses, else unspecified)."""
 
-from datetime import date
-
 import pytest
 
-from tests.helpers import audit_sessions, audit_table, outcome
-from tests.spec._common import (
-    ADULT,
-    SESSION,
-    audit_tables,
-    before,
-    chronic_dx,
-    one_line,
-    one_patient_each,
-    only,
-    per_case,
-)
+from tests.helpers import NOT_ADDRESSED, discordant
 
 pytestmark = pytest.mark.spec
 
-FAMILIES = {
-    "EPIDURAL": [
-        "62320",
-        "62321",
-        "62322",
-        "62323",
-        "64479",
-        "64480",
-        "64483",
-        "64484",
-        "0228T",
-        "0229T",
-        "0230T",
-        "0231T",
-    ],
-    "FACET_INJ": [
-        "64490",
-        "64491",
-        "64492",
-        "64493",
-        "64494",
-        "64495",
-        "0213T",
-        "0214T",
-        "0215T",
-        "0216T",
-        "0217T",
-        "0218T",
-    ],
-    "SI_INJ": ["27096", "G0260", "64451"],
-    "FACET_RFA": ["64633", "64634", "64635", "64636"],
-    "SI_RFA": ["64625"],
-    "TRIGGER_POINT": ["20552", "20553"],
-}
-NOT_INDEX = [
-    "62324",
-    "62325",
-    "62326",
-    "62327",
-    "62318",
-    "62319",
-    "62280",
-    "62281",
-    "62282",
-    "63650",
-    "64628",
-    "64629",
-    "27279",
-    "64999",
-    "64640",
-]
+
+def families(run) -> dict[str, str]:
+    """{the code of each one-code session: its family}"""
+    return {s["codes"][0]: s["family"] for s in run.sessions()}
 
 
-def _one_patient_per_code(codes: list[str], session: date = SESSION) -> dict[str, str]:
-    """Patient id = code; each with a chronic AXIAL indication and one line of the code."""
-    patients = ["patient_id | birth_date"]
-    diagnoses = ["patient_id | event_date | code | source_id | site_id"]
-    procedures = ["patient_id | event_date | code | site_id | source_id"]
-    for code in codes:
-        patients.append(f"{code} | 1970-05-01")
-        diagnoses.append(f"{code} | {before(120, session)} | M54.50 | C0 | S1")
-        diagnoses.append(f"{code} | {session} | M54.50 | C1 | S1")
-        procedures.append(f"{code} | {session} | {code} | S1 | C1")
-    return {
-        k: "\n".join(v)
-        for k, v in {"patients": patients, "diagnoses": diagnoses, "procedures": procedures}.items()
+def test_current_codes_of_each_family(spec):
+    """One patient per family, one code per day on claim C1; M54.50 (AXIAL) on the claim and
+    on 2022-06-01 (chronic) makes every session discordant with the family's recommendation."""
+    run = spec(
+        patients="""
+            patient_id | birth_date
+            P1         | 1970-05-01       # EPIDURAL
+            P2         | 1970-05-01       # FACET_INJ
+            P3         | 1970-05-01       # SI_INJ
+            P4         | 1970-05-01       # FACET_RFA
+            P5         | 1970-05-01       # SI_RFA
+            P6         | 1970-05-01       # TRIGGER_POINT
+        """,
+        diagnoses="""
+            patient_id | event_date | code   | source_id | site_id
+            P1         | 2022-06-01 | M54.50 | H0        | S1
+            P1         | 2023-01-01 | M54.50 | C1        | S1
+            P2         | 2022-06-01 | M54.50 | H0        | S1
+            P2         | 2023-01-01 | M54.50 | C1        | S1
+            P3         | 2022-06-01 | M54.50 | H0        | S1
+            P3         | 2023-01-01 | M54.50 | C1        | S1
+            P4         | 2022-06-01 | M54.50 | H0        | S1
+            P4         | 2023-01-01 | M54.50 | C1        | S1
+            P5         | 2022-06-01 | M54.50 | H0        | S1
+            P5         | 2023-01-01 | M54.50 | C1        | S1
+            P6         | 2022-06-01 | M54.50 | H0        | S1
+            P6         | 2023-01-01 | M54.50 | C1        | S1
+        """,
+        procedures="""
+            patient_id | event_date | code  | site_id | source_id
+            P1         | 2023-01-02 | 62320 | S1      | C1
+            P1         | 2023-01-03 | 62321 | S1      | C1
+            P1         | 2023-01-04 | 62322 | S1      | C1
+            P1         | 2023-01-05 | 62323 | S1      | C1
+            P1         | 2023-01-06 | 64479 | S1      | C1
+            P1         | 2023-01-07 | 64480 | S1      | C1
+            P1         | 2023-01-08 | 64483 | S1      | C1
+            P1         | 2023-01-09 | 64484 | S1      | C1
+            P1         | 2023-01-10 | 0228T | S1      | C1
+            P1         | 2023-01-11 | 0229T | S1      | C1
+            P1         | 2023-01-12 | 0230T | S1      | C1
+            P1         | 2023-01-13 | 0231T | S1      | C1
+            P2         | 2023-01-02 | 64490 | S1      | C1
+            P2         | 2023-01-03 | 64491 | S1      | C1
+            P2         | 2023-01-04 | 64492 | S1      | C1
+            P2         | 2023-01-05 | 64493 | S1      | C1
+            P2         | 2023-01-06 | 64494 | S1      | C1
+            P2         | 2023-01-07 | 64495 | S1      | C1
+            P2         | 2023-01-08 | 0213T | S1      | C1
+            P2         | 2023-01-09 | 0214T | S1      | C1
+            P2         | 2023-01-10 | 0215T | S1      | C1
+            P2         | 2023-01-11 | 0216T | S1      | C1
+            P2         | 2023-01-12 | 0217T | S1      | C1
+            P2         | 2023-01-13 | 0218T | S1      | C1
+            P3         | 2023-01-02 | 27096 | S1      | C1
+            P3         | 2023-01-03 | G0260 | S1      | C1
+            P3         | 2023-01-04 | 64451 | S1      | C1
+            P4         | 2023-01-02 | 64633 | S1      | C1
+            P4         | 2023-01-03 | 64634 | S1      | C1
+            P4         | 2023-01-04 | 64635 | S1      | C1
+            P4         | 2023-01-05 | 64636 | S1      | C1
+            P5         | 2023-01-02 | 64625 | S1      | C1
+            P6         | 2023-01-02 | 20552 | S1      | C1
+            P6         | 2023-01-03 | 20553 | S1      | C1
+        """,
+        expected={
+            "P1": [discordant("AX-EPI")] * 12,
+            "P2": [discordant("AX-JNT")] * 12,
+            "P3": [discordant("AX-JNT")] * 3,
+            "P4": [discordant("AX-RFA")] * 4,
+            "P5": discordant("AX-RFA"),
+            "P6": [discordant("AX-IM")] * 2,
+        },
+    )
+    assert families(run) == {
+        "62320": "EPIDURAL",
+        "62321": "EPIDURAL",
+        "62322": "EPIDURAL",
+        "62323": "EPIDURAL",
+        "64479": "EPIDURAL",
+        "64480": "EPIDURAL",
+        "64483": "EPIDURAL",
+        "64484": "EPIDURAL",
+        "0228T": "EPIDURAL",
+        "0229T": "EPIDURAL",
+        "0230T": "EPIDURAL",
+        "0231T": "EPIDURAL",
+        "64490": "FACET_INJ",
+        "64491": "FACET_INJ",
+        "64492": "FACET_INJ",
+        "64493": "FACET_INJ",
+        "64494": "FACET_INJ",
+        "64495": "FACET_INJ",
+        "0213T": "FACET_INJ",
+        "0214T": "FACET_INJ",
+        "0215T": "FACET_INJ",
+        "0216T": "FACET_INJ",
+        "0217T": "FACET_INJ",
+        "0218T": "FACET_INJ",
+        "27096": "SI_INJ",
+        "G0260": "SI_INJ",
+        "64451": "SI_INJ",
+        "64633": "FACET_RFA",
+        "64634": "FACET_RFA",
+        "64635": "FACET_RFA",
+        "64636": "FACET_RFA",
+        "64625": "SI_RFA",
+        "20552": "TRIGGER_POINT",
+        "20553": "TRIGGER_POINT",
     }
 
 
-@pytest.mark.parametrize("family", sorted(FAMILIES))
-def test_current_codes_of_each_family(extract, family):
-    codes = FAMILIES[family]
-    sessions = audit_sessions(extract(**_one_patient_per_code(codes)))
-    assert {s["patient_id"]: s["family"] for s in sessions} == dict.fromkeys(codes, family)
-
-
-def test_codes_that_are_not_index_procedures_make_no_session(extract):
-    folder = extract(**_one_patient_per_code(NOT_INDEX))
-    tables = audit_tables(folder, "session_outcomes", "index_lines")
-    assert (tables["session_outcomes"], tables["index_lines"]) == ([], [])
-
-
-@pytest.mark.parametrize(
-    ("code", "session", "family", "dx"),
-    [
-        ("62311", date(2018, 3, 1), "EPIDURAL", "M54.5"),  # retired 2016-12-31
-        ("62310", date(2016, 3, 1), "EPIDURAL", "M54.5"),
-        ("64622", date(2015, 3, 1), "FACET_RFA", "M54.5"),  # retired 2011-12-31
-        ("64626", date(2011, 3, 1), "FACET_RFA", "M54.2"),
-        ("64475", date(2008, 3, 1), "FACET_INJ", "M54.5"),  # retired 2009-12-31
-        ("64470", date(2012, 3, 1), "FACET_INJ", "M54.2"),
-    ],
-)
-def test_retired_procedure_codes_still_classify(extract, code, session, family, dx):
-    folder = extract(
-        patients=ADULT,
-        diagnoses=chronic_dx(dx, session=session),
-        procedures=one_line(code, session=session),
+def test_codes_that_are_not_index_procedures_make_no_session(spec):
+    run = spec(
+        patients="""
+            patient_id | birth_date
+            P1         | 1970-05-01
+        """,
+        diagnoses="""
+            patient_id | event_date | code   | source_id | site_id
+            P1         | 2022-06-01 | M54.50 | H0        | S1
+            P1         | 2023-01-01 | M54.50 | C1        | S1
+        """,
+        procedures="""
+            patient_id | event_date | code  | site_id | source_id
+            P1         | 2023-01-02 | 62324 | S1      | C1
+            P1         | 2023-01-03 | 62325 | S1      | C1
+            P1         | 2023-01-04 | 62326 | S1      | C1
+            P1         | 2023-01-05 | 62327 | S1      | C1
+            P1         | 2023-01-06 | 62318 | S1      | C1
+            P1         | 2023-01-07 | 62319 | S1      | C1
+            P1         | 2023-01-08 | 62280 | S1      | C1
+            P1         | 2023-01-09 | 62281 | S1      | C1
+            P1         | 2023-01-10 | 62282 | S1      | C1
+            P1         | 2023-01-11 | 63650 | S1      | C1
+            P1         | 2023-01-12 | 64628 | S1      | C1
+            P1         | 2023-01-13 | 64629 | S1      | C1
+            P1         | 2023-01-14 | 27279 | S1      | C1
+            P1         | 2023-01-15 | 64999 | S1      | C1
+            P1         | 2023-01-16 | 64640 | S1      | C1
+        """,
+        expected={},
     )
-    s = only(audit_sessions(folder))
-    assert s["family"] == family
-    assert s["outcome"] == "discordant"
+    assert run.rows("index_lines") == []
 
 
-def test_retired_procedure_code_after_retirement_is_reported(extract):
-    folder = extract(
-        patients=ADULT,
-        diagnoses=chronic_dx(session=date(2018, 3, 1)),
-        procedures=one_line("62311", session=date(2018, 3, 1)),
+def test_retired_procedure_codes_still_classify(spec):
+    """Each session is dated while its code was current or shortly after it was retired (62311,
+    62310: 2016-12-31; 64622, 64626: 2011-12-31; 64475, 64470: 2009-12-31), with its
+    indication diagnosis on the claim and 120 days before."""
+    run = spec(
+        patients="""
+            patient_id | birth_date
+            P1         | 1970-05-01
+            P2         | 1970-05-01
+            P3         | 1970-05-01
+            P4         | 1970-05-01
+            P5         | 1970-05-01
+            P6         | 1970-05-01
+        """,
+        diagnoses="""
+            patient_id | event_date | code  | source_id | site_id
+            P1         | 2017-11-01 | M54.5 | C0        | S1
+            P1         | 2018-03-01 | M54.5 | C1        | S1
+            P2         | 2015-11-02 | M54.5 | C0        | S1
+            P2         | 2016-03-01 | M54.5 | C1        | S1
+            P3         | 2014-11-01 | M54.5 | C0        | S1
+            P3         | 2015-03-01 | M54.5 | C1        | S1
+            P4         | 2010-11-01 | M54.2 | C0        | S1
+            P4         | 2011-03-01 | M54.2 | C1        | S1
+            P5         | 2007-11-02 | M54.5 | C0        | S1
+            P5         | 2008-03-01 | M54.5 | C1        | S1
+            P6         | 2011-11-02 | M54.2 | C0        | S1
+            P6         | 2012-03-01 | M54.2 | C1        | S1
+        """,
+        procedures="""
+            patient_id | event_date | code  | site_id | source_id
+            P1         | 2018-03-01 | 62311 | S1      | C1
+            P2         | 2016-03-01 | 62310 | S1      | C1
+            P3         | 2015-03-01 | 64622 | S1      | C1
+            P4         | 2011-03-01 | 64626 | S1      | C1
+            P5         | 2008-03-01 | 64475 | S1      | C1
+            P6         | 2012-03-01 | 64470 | S1      | C1
+        """,
+        expected={
+            "P1": discordant("AX-EPI"),
+            "P2": discordant("AX-EPI"),
+            "P3": discordant("AX-RFA"),
+            "P4": discordant("AX-RFA"),
+            "P5": discordant("AX-JNT"),
+            "P6": discordant("AX-JNT"),
+        },
     )
-    rows = [
-        r
-        for r in audit_table(folder, "data_quality")
-        if r["check_name"] == "retired_code_used_after_retirement"
-    ]
+    assert families(run) == {
+        "62311": "EPIDURAL",
+        "62310": "EPIDURAL",
+        "64622": "FACET_RFA",
+        "64626": "FACET_RFA",
+        "64475": "FACET_INJ",
+        "64470": "FACET_INJ",
+    }
+
+
+def test_retired_procedure_code_after_retirement_is_reported(spec):
+    """62311 was retired on 2016-12-31."""
+    run = spec(
+        patients="""
+            patient_id | birth_date
+            P1         | 1970-05-01
+        """,
+        diagnoses="""
+            patient_id | event_date | code   | source_id | site_id
+            P1         | 2017-11-01 | M54.50 | C0        | S1
+            P1         | 2018-03-01 | M54.50 | C1        | S1
+        """,
+        procedures="""
+            patient_id | event_date | code  | site_id | source_id
+            P1         | 2018-03-01 | 62311 | S1      | C1
+        """,
+        expected={"P1": discordant("AX-EPI")},
+    )
+    rows = run.rows("data_quality", where="check_name = 'retired_code_used_after_retirement'")
     assert [(r["domain"], r["code"], r["row_count"]) for r in rows] == [("procedure", "62311", 1)]
 
 
-def test_retired_m54_5_on_a_2023_claim_is_still_axial(extract):
-    folder = extract(patients=ADULT, diagnoses=chronic_dx("M54.5"), procedures=one_line())
-    s = only(audit_sessions(folder))
-    assert (list(s["pain_types"]), outcome(s)) == (["AXIAL"], ("discordant", None, "AX-EPI"))
+def test_retired_m54_5_on_a_2023_claim_is_still_axial(spec):
+    run = spec(
+        patients="""
+            patient_id | birth_date
+            P1         | 1970-05-01
+        """,
+        diagnoses="""
+            patient_id | event_date | code  | source_id | site_id
+            P1         | 2023-02-01 | M54.5 | C0        | S1
+            P1         | 2023-06-01 | M54.5 | C1        | S1
+        """,
+        procedures="""
+            patient_id | event_date | code  | site_id | source_id
+            P1         | 2023-06-01 | 62323 | S1      | C1
+        """,
+        expected={"P1": discordant("AX-EPI")},
+    )
+    assert [list(s["pain_types"]) for s in run.sessions()] == [["AXIAL"]]
 
 
-CODE_SYSTEMS = [
-    ("62323", "CPT", "EPIDURAL"),
-    ("62323", "cpt", "EPIDURAL"),
-    ("62323", "HCPCS", "EPIDURAL"),
-    ("g0260", "", "SI_INJ"),
-    ("0228t", "HCPCS", "EPIDURAL"),
-    ("A52.1", "OPCS4", "EPIDURAL"),
-    ("a521", "OPCS", "EPIDURAL"),
-    ("3E0S33Z", "ICD10PCS", "EPIDURAL"),
-    ("3E0S33Z", "ICD-10-PCS", "EPIDURAL"),
-    ("3E0U3BZ", "ICD10PCS", "FACET_INJ"),
-    ("62323", "OPCS4", None),  # a HCPCS code under another code system matches nothing
-]
-
-
-def test_other_procedure_code_systems_and_spellings(extract):
+def test_other_procedure_code_systems_and_spellings(spec):
     """CPT is an alias of HCPCS; OPCS-4 and ICD-10-PCS codes map where a code exists. The spec
     states the normalisation for diagnosis codes only (3.4); the engine applies the same one to
-    procedure codes (procedures_checked.sql), so 'g0260' and 'a521' classify."""
-    cases = [{"procedure": code, "proc_system": system} for code, system, _ in CODE_SYSTEMS]
-    sessions = audit_sessions(extract(**one_patient_each(cases)))
-    assert per_case(sessions, cases, lambda s: s["family"]) == [f for _, _, f in CODE_SYSTEMS]
-
-
-def _unlisted(extract, dx_code: str):
-    folder = extract(
-        patients=ADULT,
-        diagnoses=f"""
-        patient_id | event_date | code      | source_id | site_id
-        P1         | {SESSION}  | {dx_code} | C1        | S1
+    procedure codes (procedures_checked.sql), so 'g0260' and 'a521' classify. A HCPCS code
+    under another code system (P11) matches nothing: no session."""
+    run = spec(
+        patients="""
+            patient_id | birth_date
+            P1         | 1970-05-01
+            P2         | 1970-05-01
+            P3         | 1970-05-01
+            P4         | 1970-05-01
+            P5         | 1970-05-01
+            P6         | 1970-05-01
+            P7         | 1970-05-01
+            P8         | 1970-05-01
+            P9         | 1970-05-01
+            P10        | 1970-05-01
+            P11        | 1970-05-01
         """,
-        procedures=one_line("64999"),
+        diagnoses="""
+            patient_id | event_date | code   | source_id | site_id
+            P1         | 2023-02-01 | M54.50 | C0        | S1
+            P1         | 2023-06-01 | M54.50 | C1        | S1
+            P2         | 2023-02-01 | M54.50 | C0        | S1
+            P2         | 2023-06-01 | M54.50 | C1        | S1
+            P3         | 2023-02-01 | M54.50 | C0        | S1
+            P3         | 2023-06-01 | M54.50 | C1        | S1
+            P4         | 2023-02-01 | M54.50 | C0        | S1
+            P4         | 2023-06-01 | M54.50 | C1        | S1
+            P5         | 2023-02-01 | M54.50 | C0        | S1
+            P5         | 2023-06-01 | M54.50 | C1        | S1
+            P6         | 2023-02-01 | M54.50 | C0        | S1
+            P6         | 2023-06-01 | M54.50 | C1        | S1
+            P7         | 2023-02-01 | M54.50 | C0        | S1
+            P7         | 2023-06-01 | M54.50 | C1        | S1
+            P8         | 2023-02-01 | M54.50 | C0        | S1
+            P8         | 2023-06-01 | M54.50 | C1        | S1
+            P9         | 2023-02-01 | M54.50 | C0        | S1
+            P9         | 2023-06-01 | M54.50 | C1        | S1
+            P10        | 2023-02-01 | M54.50 | C0        | S1
+            P10        | 2023-06-01 | M54.50 | C1        | S1
+            P11        | 2023-02-01 | M54.50 | C0        | S1
+            P11        | 2023-06-01 | M54.50 | C1        | S1
+        """,
+        procedures="""
+            patient_id | event_date | code    | code_system | site_id | source_id
+            P1         | 2023-06-01 | 62323   | CPT         | S1      | C1
+            P2         | 2023-06-01 | 62323   | cpt         | S1      | C1
+            P3         | 2023-06-01 | 62323   | HCPCS       | S1      | C1
+            P4         | 2023-06-01 | g0260   |             | S1      | C1
+            P5         | 2023-06-01 | 0228t   | HCPCS       | S1      | C1
+            P6         | 2023-06-01 | A52.1   | OPCS4       | S1      | C1
+            P7         | 2023-06-01 | a521    | OPCS        | S1      | C1
+            P8         | 2023-06-01 | 3E0S33Z | ICD10PCS    | S1      | C1
+            P9         | 2023-06-01 | 3E0S33Z | ICD-10-PCS  | S1      | C1
+            P10        | 2023-06-01 | 3E0U3BZ | ICD10PCS    | S1      | C1
+            P11        | 2023-06-01 | 62323   | OPCS4       | S1      | C1
+        """,
+        expected={
+            "P1": discordant("AX-EPI"),
+            "P2": discordant("AX-EPI"),
+            "P3": discordant("AX-EPI"),
+            "P4": discordant("AX-JNT"),
+            "P5": discordant("AX-EPI"),
+            "P6": discordant("AX-EPI"),
+            "P7": discordant("AX-EPI"),
+            "P8": discordant("AX-EPI"),
+            "P9": discordant("AX-EPI"),
+            "P10": discordant("AX-JNT"),
+        },
     )
-    tables = audit_tables(folder, "session_outcomes", "data_quality")
-    return tables["session_outcomes"], [
-        r
-        for r in tables["data_quality"]
-        if r["check_name"] == "unlisted_nervous_system_procedure_possible_drg_rf"
-    ]
+    assert {s["patient_id"]: s["family"] for s in run.sessions()} == {
+        "P1": "EPIDURAL",
+        "P2": "EPIDURAL",
+        "P3": "EPIDURAL",
+        "P4": "SI_INJ",
+        "P5": "EPIDURAL",
+        "P6": "EPIDURAL",
+        "P7": "EPIDURAL",
+        "P8": "EPIDURAL",
+        "P9": "EPIDURAL",
+        "P10": "FACET_INJ",
+    }
 
 
-def test_unlisted_64999_with_spine_indication_is_reported_not_classified(extract):
-    sessions, reported = _unlisted(extract, "M54.16")
-    assert sessions == []
-    assert [(r["code"], r["row_count"]) for r in reported] == [("64999", 1)]
+def test_unlisted_64999_with_spine_indication_is_reported_not_classified(spec):
+    run = spec(
+        patients="""
+            patient_id | birth_date
+            P1         | 1970-05-01
+        """,
+        diagnoses="""
+            patient_id | event_date | code   | source_id | site_id
+            P1         | 2023-06-01 | M54.16 | C1        | S1
+        """,
+        procedures="""
+            patient_id | event_date | code  | site_id | source_id
+            P1         | 2023-06-01 | 64999 | S1      | C1
+        """,
+        expected={},
+    )
+    rows = run.rows(
+        "data_quality", where="check_name = 'unlisted_nervous_system_procedure_possible_drg_rf'"
+    )
+    assert [(r["code"], r["row_count"]) for r in rows] == [("64999", 1)]
 
 
-def test_unlisted_64999_without_spine_indication_is_not_reported(extract):
-    sessions, reported = _unlisted(extract, "E11.9")
-    assert (sessions, reported) == ([], [])
+def test_unlisted_64999_without_spine_indication_is_not_reported(spec):
+    run = spec(
+        patients="""
+            patient_id | birth_date
+            P1         | 1970-05-01
+        """,
+        diagnoses="""
+            patient_id | event_date | code  | source_id | site_id
+            P1         | 2023-06-01 | E11.9 | C1        | S1
+        """,
+        procedures="""
+            patient_id | event_date | code  | site_id | source_id
+            P1         | 2023-06-01 | 64999 | S1      | C1
+        """,
+        expected={},
+    )
+    rows = run.rows(
+        "data_quality", where="check_name = 'unlisted_nervous_system_procedure_possible_drg_rf'"
+    )
+    assert rows == []
 
 
-REGIONS = [
-    ("64483", "M54.12", "lumbar_sacral"),  # the code says so, whatever the diagnosis
-    ("64479", "M54.16", "cervical_thoracic"),
-    ("20552", "M54.2", "cervical_thoracic"),  # no region in the code: from the diagnosis
-    ("20552", "M54.16", "lumbar_sacral"),
-    ("20552", "M54.89", "unspecified"),  # neither says
-]
+def regions(run) -> dict[str, str]:
+    return {s["patient_id"]: s["region"] for s in run.sessions()}
 
 
-def test_region(extract):
-    cases = [{"procedure": code, "dx": dx, "history": dx} for code, dx, _ in REGIONS]
-    sessions = audit_sessions(extract(**one_patient_each(cases)))
-    assert per_case(sessions, cases, lambda s: s["region"]) == [r for _, _, r in REGIONS]
+def test_region(spec):
+    """P1, P2: the code says the region, whatever the diagnosis; P3, P4: no region in the code
+    (trigger point), so from the diagnosis; P5: neither says."""
+    run = spec(
+        patients="""
+            patient_id | birth_date
+            P1         | 1970-05-01
+            P2         | 1970-05-01
+            P3         | 1970-05-01
+            P4         | 1970-05-01
+            P5         | 1970-05-01
+        """,
+        diagnoses="""
+            patient_id | event_date | code   | source_id | site_id
+            P1         | 2023-02-01 | M54.12 | C0        | S1
+            P1         | 2023-06-01 | M54.12 | C1        | S1
+            P2         | 2023-02-01 | M54.16 | C0        | S1
+            P2         | 2023-06-01 | M54.16 | C1        | S1
+            P3         | 2023-02-01 | M54.2  | C0        | S1
+            P3         | 2023-06-01 | M54.2  | C1        | S1
+            P4         | 2023-02-01 | M54.16 | C0        | S1
+            P4         | 2023-06-01 | M54.16 | C1        | S1
+            P5         | 2023-02-01 | M54.89 | C0        | S1
+            P5         | 2023-06-01 | M54.89 | C1        | S1
+        """,
+        procedures="""
+            patient_id | event_date | code  | site_id | source_id
+            P1         | 2023-06-01 | 64483 | S1      | C1         # lumbar or sacral
+            P2         | 2023-06-01 | 64479 | S1      | C1         # cervical or thoracic
+            P3         | 2023-06-01 | 20552 | S1      | C1
+            P4         | 2023-06-01 | 20552 | S1      | C1
+            P5         | 2023-06-01 | 20552 | S1      | C1
+        """,
+        expected={
+            "P1": discordant("RAD-EPI"),
+            "P2": discordant("RAD-EPI"),
+            "P3": discordant("AX-IM"),
+            "P4": NOT_ADDRESSED,
+            "P5": discordant("AX-IM"),
+        },
+    )
+    assert regions(run) == {
+        "P1": "lumbar_sacral",
+        "P2": "cervical_thoracic",
+        "P3": "cervical_thoracic",
+        "P4": "lumbar_sacral",
+        "P5": "unspecified",
+    }
 
 
-def test_region_from_diagnoses_of_both_regions_is_multiple(extract):
+def test_region_from_diagnoses_of_both_regions_is_multiple(spec):
     """The spec names cervical/thoracic, lumbar/sacral and unspecified only; where the codes say
     nothing and the indications name both regions, the engine reports 'multiple'
     (anchor_population.sql, indication_region). Pinned here as the engine's choice."""
-    folder = extract(
-        patients=ADULT,
-        diagnoses=chronic_dx("M54.2", extra=f"P1 | {SESSION} | M54.16 | C1 | S1"),
-        procedures=one_line("20552"),
-    )
-    assert only(audit_sessions(folder))["region"] == "multiple"
-
-
-def test_region_from_a_pcs_code_without_region_comes_from_the_diagnosis(extract):
-    folder = extract(
-        patients=ADULT,
-        diagnoses=chronic_dx("M54.16"),
-        procedures=f"""
-        patient_id | event_date | code    | code_system | site_id | source_id
-        P1         | {SESSION}  | 3E0S33Z | ICD10PCS    | S1      | C1
+    run = spec(
+        patients="""
+            patient_id | birth_date
+            P1         | 1970-05-01
         """,
+        diagnoses="""
+            patient_id | event_date | code   | source_id | site_id
+            P1         | 2023-02-01 | M54.2  | C0        | S1
+            P1         | 2023-06-01 | M54.2  | C1        | S1
+            P1         | 2023-06-01 | M54.16 | C1        | S1
+        """,
+        procedures="""
+            patient_id | event_date | code  | site_id | source_id
+            P1         | 2023-06-01 | 20552 | S1      | C1
+        """,
+        expected={"P1": discordant("AX-IM")},
     )
-    assert only(audit_sessions(folder))["region"] == "lumbar_sacral"
+    assert regions(run) == {"P1": "multiple"}
+
+
+def test_region_from_a_pcs_code_without_region_comes_from_the_diagnosis(spec):
+    run = spec(
+        patients="""
+            patient_id | birth_date
+            P1         | 1970-05-01
+        """,
+        diagnoses="""
+            patient_id | event_date | code   | source_id | site_id
+            P1         | 2023-02-01 | M54.16 | C0        | S1
+            P1         | 2023-06-01 | M54.16 | C1        | S1
+        """,
+        procedures="""
+            patient_id | event_date | code    | code_system | site_id | source_id
+            P1         | 2023-06-01 | 3E0S33Z | ICD10PCS    | S1      | C1
+        """,
+        expected={"P1": discordant("RAD-EPI")},
+    )
+    assert regions(run) == {"P1": "lumbar_sacral"}

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import tempfile
 from collections import Counter
-from dataclasses import replace
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -20,9 +19,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from audit.config import DEFAULT_NON_COUNTING_STATUSES, load_settings
-from audit.run import classify
-from tests.helpers import write_extract
+from audit.config import DEFAULT_NON_COUNTING_STATUSES
+from tests.helpers import classified, write_extract
 
 pytestmark = pytest.mark.spec
 
@@ -160,6 +158,7 @@ def _expected_sessions(procedures, period) -> set[tuple]:
     return sessions
 
 
+@pytest.mark.slow
 @settings(
     max_examples=25, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow]
 )
@@ -179,12 +178,10 @@ def test_random_extracts_keep_the_invariants(patients, diagnoses, procedures, co
         folder = write_extract(
             Path(tmp) / "extract", **_tables(patients, diagnoses, procedures, coverage)
         )
-        classified = classify(folder, replace(load_settings(), as_of_date=date(2026, 1, 1)), **run)
-        try:
-            con = classified.con
+        with classified(folder, **run) as result:
 
             def rows(sql: str) -> list[tuple]:
-                return con.execute(sql).fetchall()
+                return result.con.execute(sql).fetchall()
 
             index_lines = [r[0] for r in rows("SELECT src_row FROM index_lines")]
             session_lines = rows(
@@ -200,8 +197,6 @@ def test_random_extracts_keep_the_invariants(patients, diagnoses, procedures, co
             reconciliation = rows(
                 "SELECT table_name, SUM(row_count) FROM input_reconciliation GROUP BY 1"
             )
-        finally:
-            classified.con.close()
 
     # 3.1 + 3.3: every counting index line lands in exactly one session ...
     counting = sum(

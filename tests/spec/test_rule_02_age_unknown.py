@@ -1,58 +1,126 @@
-"""Measure 3.5 rule 2: out_of_population / age_unknown - no birth_date or birth_year."""
+"""Measure 3.5 rule 2: out_of_population / age_unknown - no birth_date or birth_year.
+
+Each session is an epidural (62323) on 2023-06-01 with M54.50 (AXIAL) on its claim and again
+120 days before (chronic): discordant AX-EPI when the age is known."""
 
 import pytest
 
-from tests.helpers import audit_sessions, outcome
-from tests.spec._common import before, chronic_dx, one_line, one_patient_each, only, per_case
+from tests.helpers import discordant, out_of_population
 
 pytestmark = pytest.mark.spec
 
-AGE_UNKNOWN = ("out_of_population", "age_unknown", None)
 
-
-def _session(extract, patients: str, diagnoses: str | None = None) -> dict:
-    folder = extract(
-        patients=patients,
-        diagnoses=diagnoses or chronic_dx(),
-        procedures=one_line(),
+def test_no_birth_date_and_no_birth_year(spec):
+    run = spec(
+        patients="""
+            patient_id | birth_date | birth_year
+            P1         |            |
+        """,
+        diagnoses="""
+            patient_id | event_date | code   | source_id | site_id
+            P1         | 2023-02-01 | M54.50 | C0        | S1
+            P1         | 2023-06-01 | M54.50 | C1        | S1
+        """,
+        procedures="""
+            patient_id | event_date | code  | site_id | source_id
+            P1         | 2023-06-01 | 62323 | S1      | C1
+        """,
+        expected={"P1": out_of_population("age_unknown")},
     )
-    return only(audit_sessions(folder))
+    assert [s["age"] for s in run.sessions()] == [None]
 
 
-def test_no_birth_date_and_no_birth_year(extract):
-    s = _session(extract, "patient_id | birth_date | birth_year\nP1 | |")
-    assert (s["age"], outcome(s)) == (None, AGE_UNKNOWN)
+def test_birth_date_column_only_and_blank(spec):
+    spec(
+        patients="""
+            patient_id | birth_date
+            P1         |
+        """,
+        diagnoses="""
+            patient_id | event_date | code   | source_id | site_id
+            P1         | 2023-02-01 | M54.50 | C0        | S1
+            P1         | 2023-06-01 | M54.50 | C1        | S1
+        """,
+        procedures="""
+            patient_id | event_date | code  | site_id | source_id
+            P1         | 2023-06-01 | 62323 | S1      | C1
+        """,
+        expected={"P1": out_of_population("age_unknown")},
+    )
 
 
-def test_birth_date_column_only_and_blank(extract):
-    s = _session(extract, "patient_id | birth_date\nP1 |")
-    assert outcome(s) == AGE_UNKNOWN
+def test_birth_year_alone_is_enough(spec):
+    spec(
+        patients="""
+            patient_id | birth_year
+            P1         | 1970
+        """,
+        diagnoses="""
+            patient_id | event_date | code   | source_id | site_id
+            P1         | 2023-02-01 | M54.50 | C0        | S1
+            P1         | 2023-06-01 | M54.50 | C1        | S1
+        """,
+        procedures="""
+            patient_id | event_date | code  | site_id | source_id
+            P1         | 2023-06-01 | 62323 | S1      | C1
+        """,
+        expected={"P1": discordant("AX-EPI")},
+    )
 
 
-def test_birth_year_alone_is_enough(extract):
-    s = _session(extract, "patient_id | birth_year\nP1 | 1970")
-    assert outcome(s) == ("discordant", None, "AX-EPI")
-
-
-def test_unusable_birth_date_counts_as_unknown(extract):
+def test_unusable_birth_date_counts_as_unknown(spec):
     """The spec names only a missing value; the engine keeps a patient whose birth date (or
     year) cannot be read, reports it as a value issue and applies rule 2 (patients_checked.sql
     header)."""
-    cases = [
-        {"birth_date": "2006-02-29"},
-        {"birth_date": "not a date"},
-        {"birth_date": "1970/13/45"},
-        {"birth_date": "", "birth_year": "19x0"},
-    ]
-    sessions = audit_sessions(extract(**one_patient_each(cases)))
-    assert per_case(sessions, cases) == [AGE_UNKNOWN] * len(cases)
+    spec(
+        patients="""
+            patient_id | birth_date | birth_year
+            P1         | 2006-02-29 |
+            P2         | not a date |
+            P3         | 1970/13/45 |
+            P4         |            | 19x0
+        """,
+        diagnoses="""
+            patient_id | event_date | code   | source_id | site_id
+            P1         | 2023-02-01 | M54.50 | C0        | S1
+            P1         | 2023-06-01 | M54.50 | C1        | S1
+            P2         | 2023-02-01 | M54.50 | C0        | S1
+            P2         | 2023-06-01 | M54.50 | C1        | S1
+            P3         | 2023-02-01 | M54.50 | C0        | S1
+            P3         | 2023-06-01 | M54.50 | C1        | S1
+            P4         | 2023-02-01 | M54.50 | C0        | S1
+            P4         | 2023-06-01 | M54.50 | C1        | S1
+        """,
+        procedures="""
+            patient_id | event_date | code  | site_id | source_id
+            P1         | 2023-06-01 | 62323 | S1      | C1
+            P2         | 2023-06-01 | 62323 | S1      | C1
+            P3         | 2023-06-01 | 62323 | S1      | C1
+            P4         | 2023-06-01 | 62323 | S1      | C1
+        """,
+        expected={
+            "P1": out_of_population("age_unknown"),
+            "P2": out_of_population("age_unknown"),
+            "P3": out_of_population("age_unknown"),
+            "P4": out_of_population("age_unknown"),
+        },
+    )
 
 
-def test_age_unknown_comes_before_no_spine_indication_and_cancer(extract):
-    """Rule 2 is tested before rules 3 and 4."""
-    diagnoses = f"""
-    patient_id | event_date  | code   | source_id | site_id
-    P1         | {before(30)} | C34.90 | C9        | S1
-    """
-    s = _session(extract, "patient_id | birth_date\nP1 |", diagnoses)
-    assert outcome(s) == AGE_UNKNOWN
+def test_age_unknown_comes_before_no_spine_indication_and_cancer(spec):
+    """Rule 2 is tested before rules 3 and 4: no spine diagnosis, a cancer 30 days before."""
+    spec(
+        patients="""
+            patient_id | birth_date
+            P1         |
+        """,
+        diagnoses="""
+            patient_id | event_date | code   | source_id | site_id
+            P1         | 2023-05-02 | C34.90 | C9        | S1
+        """,
+        procedures="""
+            patient_id | event_date | code  | site_id | source_id
+            P1         | 2023-06-01 | 62323 | S1      | C1
+        """,
+        expected={"P1": out_of_population("age_unknown")},
+    )

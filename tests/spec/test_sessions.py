@@ -1,240 +1,460 @@
 """Measure 3.3: a session is all counting lines of one family for one patient at one site on one
 date; add-on codes, bilateral modifiers, units and several levels never make more than one
 session; RFA + joint injection and DRG RF + epidural merge ("with or without"); a session's
-allowed amount is the sum over its lines, merged lines included."""
+allowed amount is the sum over its lines, merged lines included.
 
+Unless a test says otherwise each patient has M54.50 (AXIAL) on claim C1 on 2023-06-01 and 120
+days before (chronic)."""
+
+from datetime import date
 from decimal import Decimal
 
 import pytest
 
 from audit.config import load_settings
-from tests.helpers import audit_sessions, outcome
+from tests.helpers import discordant
 from tests.helpers import test_pack as make_pack
-from tests.spec._common import ADULT, SESSION, chronic_dx, only, shift
 
 pytestmark = pytest.mark.spec
 
-HEADER = "patient_id | event_date | code | site_id | source_id | modifiers | units | allowed_amount"
 
-
-def _sessions(extract, *lines: str, diagnoses: str | None = None, settings=None) -> list[dict]:
-    folder = extract(
-        patients=ADULT,
-        diagnoses=diagnoses or chronic_dx(),
-        procedures="\n".join([HEADER, *lines]),
+def test_lines_that_make_one_session(spec):
+    """P1 an add-on code; P2 bilateral modifier 50; P3 RT and LT lines; P4 units 2; P5 several
+    levels; P6 facet injection at three levels, bilateral; P7 two claims on the same day."""
+    run = spec(
+        patients="""
+            patient_id | birth_date
+            P1         | 1970-05-01
+            P2         | 1970-05-01
+            P3         | 1970-05-01
+            P4         | 1970-05-01
+            P5         | 1970-05-01
+            P6         | 1970-05-01
+            P7         | 1970-05-01
+        """,
+        diagnoses="""
+            patient_id | event_date | code   | source_id | site_id
+            P1         | 2023-02-01 | M54.50 | C0        | S1
+            P1         | 2023-06-01 | M54.50 | C1        | S1
+            P2         | 2023-02-01 | M54.50 | C0        | S1
+            P2         | 2023-06-01 | M54.50 | C1        | S1
+            P3         | 2023-02-01 | M54.50 | C0        | S1
+            P3         | 2023-06-01 | M54.50 | C1        | S1
+            P4         | 2023-02-01 | M54.50 | C0        | S1
+            P4         | 2023-06-01 | M54.50 | C1        | S1
+            P5         | 2023-02-01 | M54.50 | C0        | S1
+            P5         | 2023-06-01 | M54.50 | C1        | S1
+            P6         | 2023-02-01 | M54.50 | C0        | S1
+            P6         | 2023-06-01 | M54.50 | C1        | S1
+            P7         | 2023-02-01 | M54.50 | C0        | S1
+            P7         | 2023-06-01 | M54.50 | C1        | S1
+        """,
+        procedures="""
+            patient_id | event_date | code  | site_id | source_id | modifiers | units
+            P1         | 2023-06-01 | 64483 | S1      | C1        |           |
+            P1         | 2023-06-01 | 64484 | S1      | C1        |           |
+            P2         | 2023-06-01 | 64483 | S1      | C1        | 50        |
+            P3         | 2023-06-01 | 64483 | S1      | C1        | RT        |
+            P3         | 2023-06-01 | 64483 | S1      | C1        | LT        |
+            P4         | 2023-06-01 | 64483 | S1      | C1        |           | 2
+            P5         | 2023-06-01 | 64483 | S1      | C1        |           |
+            P5         | 2023-06-01 | 64484 | S1      | C1        |           |
+            P5         | 2023-06-01 | 64484 | S1      | C1        | 50        | 2
+            P6         | 2023-06-01 | 64493 | S1      | C1        | 50        |
+            P6         | 2023-06-01 | 64494 | S1      | C1        | 50        |
+            P6         | 2023-06-01 | 64495 | S1      | C1        | 50        |
+            P7         | 2023-06-01 | 64483 | S1      | C1        |           |
+            P7         | 2023-06-01 | 64484 | S1      | C2        |           |
+        """,
+        expected={
+            "P1": discordant("AX-EPI"),
+            "P2": discordant("AX-EPI"),
+            "P3": discordant("AX-EPI"),
+            "P4": discordant("AX-EPI"),
+            "P5": discordant("AX-EPI"),
+            "P6": discordant("AX-JNT"),
+            "P7": discordant("AX-EPI"),
+        },
     )
-    return audit_sessions(folder, settings=settings)
+    assert {s["patient_id"]: s["line_count"] for s in run.sessions()} == {
+        "P1": 2,
+        "P2": 1,
+        "P3": 2,
+        "P4": 1,
+        "P5": 3,
+        "P6": 3,
+        "P7": 2,
+    }
 
 
-def _line(
-    code: str,
-    modifiers: str = "",
-    units: str = "",
-    amount: str = "",
-    date: str = str(SESSION),
-    site: str = "S1",
-    source: str = "C1",
-) -> str:
-    return f"P1 | {date} | {code} | {site} | {source} | {modifiers} | {units} | {amount}"
+def test_different_sites_are_separate_sessions(spec):
+    run = spec(
+        patients="""
+            patient_id | birth_date
+            P1         | 1970-05-01
+        """,
+        diagnoses="""
+            patient_id | event_date | code   | source_id | site_id
+            P1         | 2023-02-01 | M54.50 | C0        | S1
+            P1         | 2023-06-01 | M54.50 | C1        | S1
+        """,
+        procedures="""
+            patient_id | event_date | code  | site_id | source_id
+            P1         | 2023-06-01 | 62323 | S1      | C1
+            P1         | 2023-06-01 | 62323 | S2      | C1
+        """,
+        expected={"P1": [discordant("AX-EPI"), discordant("AX-EPI")]},
+    )
+    assert [s["site_id"] for s in run.sessions()] == ["S1", "S2"]
 
 
-@pytest.mark.parametrize(
-    "lines",
-    [
-        pytest.param([_line("64483"), _line("64484")], id="add-on code"),
-        pytest.param([_line("64483", "50")], id="bilateral modifier 50"),
-        pytest.param([_line("64483", "RT"), _line("64483", "LT")], id="RT and LT lines"),
-        pytest.param([_line("64483", units="2")], id="units 2"),
-        pytest.param(
-            [_line("64483"), _line("64484"), _line("64484", "50", "2")], id="several levels"
-        ),
-        pytest.param(
-            [_line("64493", "50"), _line("64494", "50"), _line("64495", "50")],
-            id="facet three levels bilateral",
-        ),
-        pytest.param(
-            [_line("64483", source="C1"), _line("64484", source="C2")], id="two claims same day"
-        ),
-    ],
-)
-def test_one_session(extract, lines):
-    s = only(_sessions(extract, *lines))
-    assert s["line_count"] == len(lines)
+def test_different_dates_are_separate_sessions(spec):
+    run = spec(
+        patients="""
+            patient_id | birth_date
+            P1         | 1970-05-01
+        """,
+        diagnoses="""
+            patient_id | event_date | code   | source_id | site_id
+            P1         | 2023-02-01 | M54.50 | C0        | S1
+            P1         | 2023-06-01 | M54.50 | C1        | S1
+        """,
+        procedures="""
+            patient_id | event_date | code  | site_id | source_id
+            P1         | 2023-06-01 | 62323 | S1      | C1
+            P1         | 2023-06-02 | 62323 | S1      | C1
+        """,
+        expected={"P1": [discordant("AX-EPI"), discordant("AX-EPI")]},
+    )
+    assert [s["session_date"] for s in run.sessions()] == [date(2023, 6, 1), date(2023, 6, 2)]
 
 
-def test_different_sites_are_separate_sessions(extract):
-    sessions = _sessions(extract, _line("62323", site="S1"), _line("62323", site="S2"))
-    assert [s["site_id"] for s in sessions] == ["S1", "S2"]
-
-
-def test_different_dates_are_separate_sessions(extract):
-    sessions = _sessions(extract, _line("62323"), _line("62323", date=shift(1)))
-    assert [str(s["session_date"]) for s in sessions] == [str(SESSION), shift(1)]
-
-
-def test_different_families_are_separate_sessions(extract):
+def test_different_families_are_separate_sessions(spec):
     """No merge between EPIDURAL, FACET_INJ and TRIGGER_POINT."""
-    sessions = _sessions(extract, _line("62323"), _line("64493"), _line("20552"))
-    assert sorted(s["family"] for s in sessions) == ["EPIDURAL", "FACET_INJ", "TRIGGER_POINT"]
-
-
-def test_different_patients_are_separate_sessions(extract):
-    folder = extract(
-        patients="patient_id | birth_date\nP1 | 1970-05-01\nP2 | 1980-01-01",
-        diagnoses=chronic_dx(
-            extra=f"P2 | {shift(-120)} | M54.50 | D0 | S1\nP2 | {SESSION} | M54.50 | D1 | S1"
-        ),
-        procedures="\n".join(
-            [HEADER, _line("62323"), _line("62323", source="D1").replace("P1", "P2", 1)]
-        ),
+    run = spec(
+        patients="""
+            patient_id | birth_date
+            P1         | 1970-05-01
+        """,
+        diagnoses="""
+            patient_id | event_date | code   | source_id | site_id
+            P1         | 2023-02-01 | M54.50 | C0        | S1
+            P1         | 2023-06-01 | M54.50 | C1        | S1
+        """,
+        procedures="""
+            patient_id | event_date | code  | site_id | source_id
+            P1         | 2023-06-01 | 62323 | S1      | C1
+            P1         | 2023-06-01 | 64493 | S1      | C1
+            P1         | 2023-06-01 | 20552 | S1      | C1
+        """,
+        expected={"P1": [discordant("AX-EPI"), discordant("AX-JNT"), discordant("AX-IM")]},
     )
-    sessions = audit_sessions(folder)
-    assert [(s["patient_id"], s["outcome"]) for s in sessions] == [
-        ("P1", "discordant"),
-        ("P2", "discordant"),
-    ]
+    assert [s["family"] for s in run.sessions()] == ["EPIDURAL", "FACET_INJ", "TRIGGER_POINT"]
 
 
-def test_facet_rfa_with_facet_injection_is_one_rfa_session(extract):
-    s = only(_sessions(extract, _line("64635", amount="500.00"), _line("64493", amount="200.50")))
-    assert (s["family"], list(s["codes"]), s["allowed_amount"]) == (
+def test_different_patients_are_separate_sessions(spec):
+    spec(
+        patients="""
+            patient_id | birth_date
+            P1         | 1970-05-01
+            P2         | 1980-01-01
+        """,
+        diagnoses="""
+            patient_id | event_date | code   | source_id | site_id
+            P1         | 2023-02-01 | M54.50 | C0        | S1
+            P1         | 2023-06-01 | M54.50 | C1        | S1
+            P2         | 2023-02-01 | M54.50 | D0        | S1
+            P2         | 2023-06-01 | M54.50 | D1        | S1
+        """,
+        procedures="""
+            patient_id | event_date | code  | site_id | source_id
+            P1         | 2023-06-01 | 62323 | S1      | C1
+            P2         | 2023-06-01 | 62323 | S1      | D1
+        """,
+        expected={"P1": discordant("AX-EPI"), "P2": discordant("AX-EPI")},
+    )
+
+
+def test_facet_rfa_with_facet_injection_is_one_rfa_session(spec):
+    run = spec(
+        patients="""
+            patient_id | birth_date
+            P1         | 1970-05-01
+        """,
+        diagnoses="""
+            patient_id | event_date | code   | source_id | site_id
+            P1         | 2023-02-01 | M54.50 | C0        | S1
+            P1         | 2023-06-01 | M54.50 | C1        | S1
+        """,
+        procedures="""
+            patient_id | event_date | code  | site_id | source_id | allowed_amount
+            P1         | 2023-06-01 | 64635 | S1      | C1        | 500.00
+            P1         | 2023-06-01 | 64493 | S1      | C1        | 200.50
+        """,
+        expected={"P1": discordant("AX-RFA")},
+    )
+    [session] = run.sessions()
+    assert (session["family"], list(session["codes"]), session["allowed_amount"]) == (
         "FACET_RFA",
         ["64493", "64635"],
         Decimal("700.50"),
     )
-    assert outcome(s) == ("discordant", None, "AX-RFA")
 
 
-def test_si_rfa_with_si_injection_is_one_rfa_session(extract):
-    s = only(
-        _sessions(
-            extract,
-            _line("64625", amount="400"),
-            _line("27096", amount="100"),
-            _line("G0260", amount="$1,000.25"),
-        )
+def test_si_rfa_with_si_injection_is_one_rfa_session(spec):
+    run = spec(
+        patients="""
+            patient_id | birth_date
+            P1         | 1970-05-01
+        """,
+        diagnoses="""
+            patient_id | event_date | code   | source_id | site_id
+            P1         | 2023-02-01 | M54.50 | C0        | S1
+            P1         | 2023-06-01 | M54.50 | C1        | S1
+        """,
+        procedures="""
+            patient_id | event_date | code  | site_id | source_id | allowed_amount
+            P1         | 2023-06-01 | 64625 | S1      | C1        | 400
+            P1         | 2023-06-01 | 27096 | S1      | C1        | 100
+            P1         | 2023-06-01 | G0260 | S1      | C1        | $1,000.25
+        """,
+        expected={"P1": discordant("AX-RFA")},
     )
-    assert (s["family"], list(s["codes"]), s["allowed_amount"]) == (
+    [session] = run.sessions()
+    assert (session["family"], list(session["codes"]), session["allowed_amount"]) == (
         "SI_RFA",
         ["27096", "64625", "G0260"],
         Decimal("1500.25"),
     )
 
 
-def test_facet_injection_with_si_rfa_merges_into_it(extract):
+def test_facet_injection_with_si_rfa_merges_into_it(spec):
     """3.3: "a FACET_INJ or SI_INJ session ... as a FACET_RFA or SI_RFA session"."""
-    s = only(_sessions(extract, _line("64625"), _line("64493")))
-    assert (s["family"], list(s["codes"])) == ("SI_RFA", ["64493", "64625"])
+    run = spec(
+        patients="""
+            patient_id | birth_date
+            P1         | 1970-05-01
+        """,
+        diagnoses="""
+            patient_id | event_date | code   | source_id | site_id
+            P1         | 2023-02-01 | M54.50 | C0        | S1
+            P1         | 2023-06-01 | M54.50 | C1        | S1
+        """,
+        procedures="""
+            patient_id | event_date | code  | site_id | source_id
+            P1         | 2023-06-01 | 64625 | S1      | C1
+            P1         | 2023-06-01 | 64493 | S1      | C1
+        """,
+        expected={"P1": discordant("AX-RFA")},
+    )
+    [session] = run.sessions()
+    assert (session["family"], list(session["codes"])) == ("SI_RFA", ["64493", "64625"])
 
 
-def test_injection_merges_into_the_same_joint_rfa_when_both_rfas_are_there(extract):
+def test_injection_merges_into_the_same_joint_rfa_when_both_rfas_are_there(spec):
     """Both a facet and an SI RFA on the day: the spec says the injection is part of "that RFA
     session" without naming which; the engine prefers the same joint (pack session_merges.csv
     preference 1), so the facet injection joins the facet RFA."""
-    sessions = _sessions(extract, _line("64635"), _line("64625"), _line("64493"))
-    assert {s["family"]: list(s["codes"]) for s in sessions} == {
+    run = spec(
+        patients="""
+            patient_id | birth_date
+            P1         | 1970-05-01
+        """,
+        diagnoses="""
+            patient_id | event_date | code   | source_id | site_id
+            P1         | 2023-02-01 | M54.50 | C0        | S1
+            P1         | 2023-06-01 | M54.50 | C1        | S1
+        """,
+        procedures="""
+            patient_id | event_date | code  | site_id | source_id
+            P1         | 2023-06-01 | 64635 | S1      | C1
+            P1         | 2023-06-01 | 64625 | S1      | C1
+            P1         | 2023-06-01 | 64493 | S1      | C1
+        """,
+        expected={"P1": [discordant("AX-RFA"), discordant("AX-RFA")]},
+    )
+    assert {s["family"]: list(s["codes"]) for s in run.sessions()} == {
         "FACET_RFA": ["64493", "64635"],
         "SI_RFA": ["64625"],
     }
 
 
-@pytest.mark.parametrize(
-    ("rfa", "injection"),
-    [
-        pytest.param({"site": "S1"}, {"site": "S2"}, id="other site"),
-        pytest.param({}, {"date": shift(-7)}, id="other date"),
-    ],
-)
-def test_rfa_and_injection_at_another_site_or_date_do_not_merge(extract, rfa, injection):
-    sessions = _sessions(extract, _line("64635", **rfa), _line("64493", **injection))
-    assert sorted(s["family"] for s in sessions) == ["FACET_INJ", "FACET_RFA"]
-
-
-def test_injection_does_not_merge_into_a_non_counting_rfa_line(extract):
-    """A denied RFA line makes no RFA session (3.1), so the injection stays its own session."""
-    folder = extract(
-        patients=ADULT,
-        diagnoses=chronic_dx(),
-        procedures=f"""
-        patient_id | event_date | code  | site_id | source_id | status
-        P1         | {SESSION}  | 64635 | S1      | C1        | denied
-        P1         | {SESSION}  | 64493 | S1      | C1        | paid
+def test_rfa_and_injection_at_another_site_or_date_do_not_merge(spec):
+    """P1: the injection at another site; P2: a week earlier."""
+    run = spec(
+        patients="""
+            patient_id | birth_date
+            P1         | 1970-05-01
+            P2         | 1970-05-01
         """,
+        diagnoses="""
+            patient_id | event_date | code   | source_id | site_id
+            P1         | 2023-02-01 | M54.50 | C0        | S1
+            P1         | 2023-06-01 | M54.50 | C1        | S1
+            P2         | 2023-02-01 | M54.50 | C0        | S1
+            P2         | 2023-06-01 | M54.50 | C1        | S1
+        """,
+        procedures="""
+            patient_id | event_date | code  | site_id | source_id
+            P1         | 2023-06-01 | 64635 | S1      | C1
+            P1         | 2023-06-01 | 64493 | S2      | C1
+            P2         | 2023-06-01 | 64635 | S1      | C1
+            P2         | 2023-05-25 | 64493 | S1      | C1
+        """,
+        expected={
+            "P1": [discordant("AX-RFA"), discordant("AX-JNT")],
+            "P2": [discordant("AX-JNT"), discordant("AX-RFA")],
+        },
     )
-    s = only(audit_sessions(folder))
-    assert (s["family"], list(s["codes"]), outcome(s)) == (
-        "FACET_INJ",
-        ["64493"],
-        ("discordant", None, "AX-JNT"),
-    )
+    assert [(s["patient_id"], s["family"]) for s in run.sessions()] == [
+        ("P2", "FACET_INJ"),
+        ("P1", "FACET_RFA"),
+        ("P2", "FACET_RFA"),
+        ("P1", "FACET_INJ"),
+    ]
 
 
-def test_epidural_and_rfa_do_not_merge(extract):
-    sessions = _sessions(extract, _line("64635"), _line("62323"))
-    assert sorted(s["family"] for s in sessions) == ["EPIDURAL", "FACET_RFA"]
+def test_injection_does_not_merge_into_a_non_counting_rfa_line(spec):
+    """A denied RFA line makes no RFA session (3.1), so the injection stays its own session."""
+    run = spec(
+        patients="""
+            patient_id | birth_date
+            P1         | 1970-05-01
+        """,
+        diagnoses="""
+            patient_id | event_date | code   | source_id | site_id
+            P1         | 2023-02-01 | M54.50 | C0        | S1
+            P1         | 2023-06-01 | M54.50 | C1        | S1
+        """,
+        procedures="""
+            patient_id | event_date | code  | site_id | source_id | status
+            P1         | 2023-06-01 | 64635 | S1      | C1        | denied
+            P1         | 2023-06-01 | 64493 | S1      | C1        | paid
+        """,
+        expected={"P1": discordant("AX-JNT")},
+    )
+    [session] = run.sessions()
+    assert (session["family"], list(session["codes"])) == ("FACET_INJ", ["64493"])
+
+
+def test_epidural_and_rfa_do_not_merge(spec):
+    run = spec(
+        patients="""
+            patient_id | birth_date
+            P1         | 1970-05-01
+        """,
+        diagnoses="""
+            patient_id | event_date | code   | source_id | site_id
+            P1         | 2023-02-01 | M54.50 | C0        | S1
+            P1         | 2023-06-01 | M54.50 | C1        | S1
+        """,
+        procedures="""
+            patient_id | event_date | code  | site_id | source_id
+            P1         | 2023-06-01 | 64635 | S1      | C1
+            P1         | 2023-06-01 | 62323 | S1      | C1
+        """,
+        expected={"P1": [discordant("AX-EPI"), discordant("AX-RFA")]},
+    )
+    assert [s["family"] for s in run.sessions()] == ["EPIDURAL", "FACET_RFA"]
 
 
 @pytest.fixture
 def drg_settings(tmp_path):
+    """The shipped pack has no DRG RF code: a test pack adds a SNOMED one, 999000001."""
     pack = make_pack(
         tmp_path, ["DRG_RF,SNOMED,999000001,Test DRG RF code,,true,,,test fixture,provisional"]
     )
     return load_settings(pack=pack)
 
 
-def _drg_line(site: str = "S1", amount: str = "") -> str:
-    return f"P1 | {SESSION} | 999000001 | {site} | C1 | | | {amount} | SNOMED"
-
-
-def test_drg_rf_with_epidural_is_one_drg_session(extract, drg_settings):
-    folder = extract(
-        patients=ADULT,
-        diagnoses=chronic_dx("M54.16"),
-        procedures="\n".join(
-            [
-                HEADER + " | code_system",
-                _drg_line(amount="900"),
-                _line("64483", amount="250") + " | HCPCS",
-            ]
-        ),
+def test_drg_rf_with_epidural_is_one_drg_session(spec, drg_settings):
+    run = spec(
+        settings=drg_settings,
+        patients="""
+            patient_id | birth_date
+            P1         | 1970-05-01
+        """,
+        diagnoses="""
+            patient_id | event_date | code   | source_id | site_id
+            P1         | 2023-02-01 | M54.16 | C0        | S1
+            P1         | 2023-06-01 | M54.16 | C1        | S1
+        """,
+        procedures="""
+            patient_id | event_date | code      | code_system | site_id | source_id | allowed_amount
+            P1         | 2023-06-01 | 999000001 | SNOMED      | S1      | C1        | 900
+            P1         | 2023-06-01 | 64483     | HCPCS       | S1      | C1        | 250
+        """,
+        expected={"P1": discordant("RAD-DRG")},
     )
-    s = only(audit_sessions(folder, settings=drg_settings))
-    assert (s["family"], list(s["codes"]), s["allowed_amount"]) == (
+    [session] = run.sessions()
+    assert (session["family"], list(session["codes"]), session["allowed_amount"]) == (
         "DRG_RF",
         ["64483", "999000001"],
         Decimal("1150"),
     )
-    assert outcome(s) == ("discordant", None, "RAD-DRG")
 
 
-def test_drg_rf_and_epidural_at_another_site_do_not_merge(extract, drg_settings):
-    folder = extract(
-        patients=ADULT,
-        diagnoses=chronic_dx("M54.16"),
-        procedures="\n".join(
-            [
-                HEADER + " | code_system",
-                _drg_line(site="S1"),
-                _line("64483", site="S2") + " | HCPCS",
-            ]
-        ),
+def test_drg_rf_and_epidural_at_another_site_do_not_merge(spec, drg_settings):
+    run = spec(
+        settings=drg_settings,
+        patients="""
+            patient_id | birth_date
+            P1         | 1970-05-01
+        """,
+        diagnoses="""
+            patient_id | event_date | code   | source_id | site_id
+            P1         | 2023-02-01 | M54.16 | C0        | S1
+            P1         | 2023-06-01 | M54.16 | C1        | S1
+        """,
+        procedures="""
+            patient_id | event_date | code      | code_system | site_id | source_id | allowed_amount
+            P1         | 2023-06-01 | 999000001 | SNOMED      | S1      | C1        |
+            P1         | 2023-06-01 | 64483     | HCPCS       | S2      | C1        |
+        """,
+        expected={"P1": [discordant("RAD-DRG"), discordant("RAD-EPI")]},
     )
-    sessions = audit_sessions(folder, settings=drg_settings)
-    assert sorted(s["family"] for s in sessions) == ["DRG_RF", "EPIDURAL"]
+    assert [s["family"] for s in run.sessions()] == ["DRG_RF", "EPIDURAL"]
 
 
-def test_allowed_amount_is_summed_over_lines(extract):
-    s = only(
-        _sessions(
-            extract,
-            _line("64483", amount="120.10"),
-            _line("64484", amount="80.15"),
-            _line("64484", "50", amount=""),
-        )
+def test_allowed_amount_is_summed_over_lines(spec):
+    run = spec(
+        patients="""
+            patient_id | birth_date
+            P1         | 1970-05-01
+        """,
+        diagnoses="""
+            patient_id | event_date | code   | source_id | site_id
+            P1         | 2023-02-01 | M54.50 | C0        | S1
+            P1         | 2023-06-01 | M54.50 | C1        | S1
+        """,
+        procedures="""
+            patient_id | event_date | code  | site_id | source_id | modifiers | allowed_amount
+            P1         | 2023-06-01 | 64483 | S1      | C1        |           | 120.10
+            P1         | 2023-06-01 | 64484 | S1      | C1        |           | 80.15
+            P1         | 2023-06-01 | 64484 | S1      | C1        | 50        |
+        """,
+        expected={"P1": discordant("AX-EPI")},
     )
-    assert s["allowed_amount"] == Decimal("200.25")
+    assert [s["allowed_amount"] for s in run.sessions()] == [Decimal("200.25")]
 
 
-def test_codes_list_is_distinct_and_sorted(extract):
-    s = only(_sessions(extract, _line("64484"), _line("64483"), _line("64484", "50")))
-    assert list(s["codes"]) == ["64483", "64484"]
+def test_codes_list_is_distinct_and_sorted(spec):
+    run = spec(
+        patients="""
+            patient_id | birth_date
+            P1         | 1970-05-01
+        """,
+        diagnoses="""
+            patient_id | event_date | code   | source_id | site_id
+            P1         | 2023-02-01 | M54.50 | C0        | S1
+            P1         | 2023-06-01 | M54.50 | C1        | S1
+        """,
+        procedures="""
+            patient_id | event_date | code  | site_id | source_id | modifiers
+            P1         | 2023-06-01 | 64484 | S1      | C1        |
+            P1         | 2023-06-01 | 64483 | S1      | C1        |
+            P1         | 2023-06-01 | 64484 | S1      | C1        | 50
+        """,
+        expected={"P1": discordant("AX-EPI")},
+    )
+    assert [list(s["codes"]) for s in run.sessions()] == [["64483", "64484"]]
