@@ -36,7 +36,7 @@ from audit.resources import sample_data_dir, sql_dir
 from tests.test_portability import FORBIDDEN
 
 ROOT = Path(__file__).resolve().parent.parent
-OMOP_FIXTURE = ROOT / "tests" / "fixtures" / "formats" / "omop"
+OMOP_FIXTURE = ROOT / "sample_data" / "formats" / "omop"
 KEY_A = bytes(range(1, 33))
 KEY_B = bytes(range(101, 133))
 EXPORT_SQL = sorted((sql_dir() / "export").glob("*.sql"))
