@@ -157,6 +157,7 @@ SOURCES = (PATIENT, ENCOUNTER, CONDITION, PROCEDURE, EOB, COVERAGE, ORGANIZATION
 
 # the order of the SQL steps in sql/adapters/fhir/ is the order of their dependencies
 STEPS: tuple[str, ...] = (
+    "fhir_resource_lines",
     "fhir_code_systems",
     "fhir_patients",
     "fhir_encounters",
