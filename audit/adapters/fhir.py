@@ -155,8 +155,11 @@ ORGANIZATION = Source(
 )
 SOURCES = (PATIENT, ENCOUNTER, CONDITION, PROCEDURE, EOB, COVERAGE, ORGANIZATION)
 
-# the order of the SQL steps in sql/adapters/fhir/ is the order of their dependencies
+# the order of the SQL steps in sql/adapters/fhir/ is the order of their dependencies;
+# fhir_resource_lines parses and numbers every line once (invalid_json, wrong_resource_type,
+# duplicate_resource) and the per-type steps join to it
 STEPS: tuple[str, ...] = (
+    "fhir_resource_lines",
     "fhir_code_systems",
     "fhir_patients",
     "fhir_encounters",
@@ -308,7 +311,7 @@ def stage_ndjson(engine: Engine, source: Source) -> None:
     src_row, valid_json, r): r the parsed fields (null for a line that is not valid JSON). A
     line belongs to the type its own resourceType names when the audit reads that type,
     whatever file it is in; a line that is not JSON, or of another type, stays with its file's
-    type (where it is accounted for as invalid_json / wrong_resource_type)."""
+    type (where fhir_resource_lines finds it invalid_json / wrong_resource_type)."""
     engine.run_step(
         source.staged_as,
         "SELECT src_file, src_row, valid_json, "

@@ -4,17 +4,14 @@
 --   the best-ranked system (ICD-10-CM, ICD-10, SNOMED CT, ICD-9-CM; fhir_code_systems), its
 --   system named by URI; event_date = the date of the Condition's Encounter, else recordedDate,
 --   else onsetDateTime; source_id = the Encounter id; site_id = the Encounter's serviceProvider.
---   Not counted (disposition): invalid_json, wrong_resource_type, duplicate_resource, and a
---   verificationStatus of entered-in-error (condition_entered_in_error) or refuted
---   (condition_refuted): such a condition was never the patient's.
+--   Not counted (disposition): invalid_json, wrong_resource_type, duplicate_resource
+--   (fhir_resource_lines), then a verificationStatus of entered-in-error
+--   (condition_entered_in_error) or refuted (condition_refuted): such a condition was never
+--   the patient's.
 WITH parsed_conditions AS (
     SELECT
         src_file,
         src_row,
-        valid_json,
-        r.resourceType AS resource_type,
-        NULLIF(TRIM(r.id), '') AS resource_id,
-        r.meta.lastUpdated AS last_updated,
         REGEXP_EXTRACT(
             REGEXP_REPLACE(r.subject.reference, '/_history/.*$', ''), '([^/:]+)$', 1
         ) AS patient_ref,
@@ -28,28 +25,12 @@ WITH parsed_conditions AS (
         r.code.coding AS codings
     FROM adapter_src_condition
 ),
-judged_conditions AS (
-    SELECT
-        *,
-        CASE
-            WHEN NOT valid_json THEN 'invalid_json'
-            WHEN COALESCE(resource_type, '') <> 'Condition' THEN 'wrong_resource_type'
-        END AS parse_problem
-    FROM parsed_conditions
-),
-numbered_conditions AS (
-    SELECT
-        *,
-        ROW_NUMBER() OVER (
-            PARTITION BY CASE WHEN parse_problem IS NULL THEN resource_id END
-            ORDER BY last_updated DESC NULLS LAST, src_file, src_row
-        ) AS id_seq
-    FROM judged_conditions
-),
 condition_codings AS (
-    SELECT src_file, src_row, UNNEST(codings) AS coding
-    FROM numbered_conditions
-    WHERE parse_problem IS NULL
+    SELECT c.src_file, c.src_row, UNNEST(c.codings) AS coding
+    FROM parsed_conditions AS c
+    JOIN fhir_resource_lines AS l
+        ON l.key = 'condition' AND l.src_file = c.src_file AND l.src_row = c.src_row
+    WHERE l.parse_problem IS NULL
 ),
 picked_codings AS (
     SELECT
@@ -66,24 +47,25 @@ picked_codings AS (
     WHERE NULLIF(TRIM(c.coding.code), '') IS NOT NULL
 )
 SELECT
-    n.src_file,
-    n.src_row,
-    COALESCE(NULLIF(n.patient_ref, ''), n.patient_identifier) AS patient_id,
-    COALESCE(e.encounter_date, n.recorded_date, n.onset_date) AS event_date,
+    c.src_file,
+    c.src_row,
+    COALESCE(NULLIF(c.patient_ref, ''), c.patient_identifier) AS patient_id,
+    COALESCE(e.encounter_date, c.recorded_date, c.onset_date) AS event_date,
     p.code,
     p.code_system,
-    NULLIF(n.encounter_id, '') AS source_id,
+    NULLIF(c.encounter_id, '') AS source_id,
     e.site_id,
     COALESCE(
-        n.parse_problem,
-        CASE WHEN n.resource_id IS NOT NULL AND n.id_seq > 1 THEN 'duplicate_resource' END,
+        l.disposition,
         CASE
-            WHEN n.verification = 'entered-in-error' THEN 'condition_entered_in_error'
-            WHEN n.verification = 'refuted' THEN 'condition_refuted'
+            WHEN c.verification = 'entered-in-error' THEN 'condition_entered_in_error'
+            WHEN c.verification = 'refuted' THEN 'condition_refuted'
         END
     ) AS disposition
-FROM numbered_conditions AS n
+FROM parsed_conditions AS c
+JOIN fhir_resource_lines AS l
+    ON l.key = 'condition' AND l.src_file = c.src_file AND l.src_row = c.src_row
 LEFT JOIN picked_codings AS p
-    ON p.src_file = n.src_file AND p.src_row = n.src_row AND p.pick = 1
-LEFT JOIN fhir_encounters AS e ON e.encounter_id = n.encounter_id AND e.disposition IS NULL
-ORDER BY n.src_file, n.src_row
+    ON p.src_file = c.src_file AND p.src_row = c.src_row AND p.pick = 1
+LEFT JOIN fhir_encounters AS e ON e.encounter_id = c.encounter_id AND e.disposition IS NULL
+ORDER BY c.src_file, c.src_row

@@ -5,18 +5,14 @@
 --   counts. An EOB that another EOB names under related with relationship 'prior' (by id or by
 --   an identifier value), or that names its own 'replacedby', is superseded_claim_version;
 --   status cancelled is voided_claim, entered-in-error claim_entered_in_error, draft
---   claim_draft; also invalid_json, wrong_resource_type and duplicate_resource. The site is the
---   EOB's facility, else its (billing) provider - as for claim files, so the professional and
---   the institutional claim of one procedure share a site; the rendering clinician is the
---   careTeam member with role performing or rendering.
+--   claim_draft; before these, invalid_json, wrong_resource_type and duplicate_resource
+--   (fhir_resource_lines). The site is the EOB's facility, else its (billing) provider - as for
+--   claim files, so the professional and the institutional claim of one procedure share a
+--   site; the rendering clinician is the careTeam member with role performing or rendering.
 WITH parsed_claims AS (
     SELECT
         src_file,
         src_row,
-        valid_json,
-        r.resourceType AS resource_type,
-        NULLIF(TRIM(r.id), '') AS resource_id,
-        r.meta.lastUpdated AS last_updated,
         LOWER(TRIM(r.status)) AS status,
         LOWER(TRIM(r.type.coding[1].code)) AS claim_type,
         COALESCE(
@@ -52,28 +48,12 @@ WITH parsed_claims AS (
         r.diagnosis AS diagnoses
     FROM adapter_src_eob
 ),
-judged_claims AS (
-    SELECT
-        *,
-        CASE
-            WHEN NOT valid_json THEN 'invalid_json'
-            WHEN COALESCE(resource_type, '') <> 'ExplanationOfBenefit' THEN 'wrong_resource_type'
-        END AS parse_problem
-    FROM parsed_claims
-),
-numbered_claims AS (
-    SELECT
-        *,
-        ROW_NUMBER() OVER (
-            PARTITION BY CASE WHEN parse_problem IS NULL THEN resource_id END
-            ORDER BY last_updated DESC NULLS LAST, src_file, src_row
-        ) AS id_seq
-    FROM judged_claims
-),
 usable_claims AS (
-    SELECT src_file, src_row, resource_id, identifiers, related, care_team
-    FROM numbered_claims
-    WHERE parse_problem IS NULL AND NOT (resource_id IS NOT NULL AND id_seq > 1)
+    SELECT c.src_file, c.src_row, l.resource_id, c.identifiers, c.related, c.care_team
+    FROM parsed_claims AS c
+    JOIN fhir_resource_lines AS l
+        ON l.key = 'eob' AND l.src_file = c.src_file AND l.src_row = c.src_row
+    WHERE l.disposition IS NULL
 ),
 claim_identifiers AS (
     SELECT src_file, src_row, UNNEST(identifiers) AS ident
@@ -145,30 +125,31 @@ rendering_providers AS (
     WHERE LOWER(member.role.coding[1].code) IN ('performing', 'rendering')
 )
 SELECT
-    n.src_file,
-    n.src_row,
-    n.resource_id AS claim_id,
-    n.patient_id,
-    n.claim_type,
-    n.billable_start,
-    n.site_id,
+    c.src_file,
+    c.src_row,
+    l.resource_id AS claim_id,
+    c.patient_id,
+    c.claim_type,
+    c.billable_start,
+    c.site_id,
     p.provider_id,
-    n.status,
-    n.items,
-    n.diagnoses,
+    c.status,
+    c.items,
+    c.diagnoses,
     COALESCE(
-        n.parse_problem,
-        CASE WHEN n.resource_id IS NOT NULL AND n.id_seq > 1 THEN 'duplicate_resource' END,
+        l.disposition,
         CASE
             WHEN s.src_row IS NOT NULL THEN 'superseded_claim_version'
-            WHEN n.status = 'cancelled' THEN 'voided_claim'
-            WHEN n.status = 'entered-in-error' THEN 'claim_entered_in_error'
-            WHEN n.status = 'draft' THEN 'claim_draft'
+            WHEN c.status = 'cancelled' THEN 'voided_claim'
+            WHEN c.status = 'entered-in-error' THEN 'claim_entered_in_error'
+            WHEN c.status = 'draft' THEN 'claim_draft'
         END
     ) AS claim_disposition
-FROM numbered_claims AS n
+FROM parsed_claims AS c
+JOIN fhir_resource_lines AS l
+    ON l.key = 'eob' AND l.src_file = c.src_file AND l.src_row = c.src_row
 LEFT JOIN (SELECT DISTINCT src_file, src_row FROM superseded_claims) AS s
-    ON s.src_file = n.src_file AND s.src_row = n.src_row
+    ON s.src_file = c.src_file AND s.src_row = c.src_row
 LEFT JOIN rendering_providers AS p
-    ON p.src_file = n.src_file AND p.src_row = n.src_row AND p.pick = 1
-ORDER BY n.src_file, n.src_row
+    ON p.src_file = c.src_file AND p.src_row = c.src_row AND p.pick = 1
+ORDER BY c.src_file, c.src_row

@@ -6,17 +6,13 @@
 --   Encounter's serviceProvider, else the first performer's onBehalfOf organisation, else the
 --   location; source_id = the Encounter id; provider_id = the first performer's actor; status as
 --   given (entered-in-error then does not count, measure 3.1). Not counted (disposition):
---   invalid_json, wrong_resource_type, duplicate_resource, status not-done
---   (procedure_not_done) and preparation / on-hold (procedure_not_performed): such a procedure
---   did not happen.
+--   invalid_json, wrong_resource_type, duplicate_resource (fhir_resource_lines), then status
+--   not-done (procedure_not_done) and preparation / on-hold (procedure_not_performed): such a
+--   procedure did not happen.
 WITH parsed_procedures AS (
     SELECT
         src_file,
         src_row,
-        valid_json,
-        r.resourceType AS resource_type,
-        NULLIF(TRIM(r.id), '') AS resource_id,
-        r.meta.lastUpdated AS last_updated,
         LOWER(TRIM(r.status)) AS status,
         REGEXP_EXTRACT(
             REGEXP_REPLACE(r.subject.reference, '/_history/.*$', ''), '([^/:]+)$', 1
@@ -47,28 +43,12 @@ WITH parsed_procedures AS (
         r.code.coding AS codings
     FROM adapter_src_procedure
 ),
-judged_procedures AS (
-    SELECT
-        *,
-        CASE
-            WHEN NOT valid_json THEN 'invalid_json'
-            WHEN COALESCE(resource_type, '') <> 'Procedure' THEN 'wrong_resource_type'
-        END AS parse_problem
-    FROM parsed_procedures
-),
-numbered_procedures AS (
-    SELECT
-        *,
-        ROW_NUMBER() OVER (
-            PARTITION BY CASE WHEN parse_problem IS NULL THEN resource_id END
-            ORDER BY last_updated DESC NULLS LAST, src_file, src_row
-        ) AS id_seq
-    FROM judged_procedures
-),
 procedure_codings AS (
-    SELECT src_file, src_row, UNNEST(codings) AS coding
-    FROM numbered_procedures
-    WHERE parse_problem IS NULL
+    SELECT pr.src_file, pr.src_row, UNNEST(pr.codings) AS coding
+    FROM parsed_procedures AS pr
+    JOIN fhir_resource_lines AS l
+        ON l.key = 'procedure' AND l.src_file = pr.src_file AND l.src_row = pr.src_row
+    WHERE l.parse_problem IS NULL
 ),
 picked_codings AS (
     SELECT
@@ -85,27 +65,28 @@ picked_codings AS (
     WHERE NULLIF(TRIM(c.coding.code), '') IS NOT NULL
 )
 SELECT
-    n.src_file,
-    n.src_row,
-    COALESCE(NULLIF(n.patient_ref, ''), n.patient_identifier) AS patient_id,
-    COALESCE(n.performed_date, e.encounter_date) AS event_date,
+    pr.src_file,
+    pr.src_row,
+    COALESCE(NULLIF(pr.patient_ref, ''), pr.patient_identifier) AS patient_id,
+    COALESCE(pr.performed_date, e.encounter_date) AS event_date,
     p.code,
     p.code_system,
-    COALESCE(e.site_id, NULLIF(n.performer_organization, ''), NULLIF(n.location_id, ''))
+    COALESCE(e.site_id, NULLIF(pr.performer_organization, ''), NULLIF(pr.location_id, ''))
         AS site_id,
-    NULLIF(n.encounter_id, '') AS source_id,
-    n.status,
-    NULLIF(n.performer_id, '') AS provider_id,
+    NULLIF(pr.encounter_id, '') AS source_id,
+    pr.status,
+    NULLIF(pr.performer_id, '') AS provider_id,
     COALESCE(
-        n.parse_problem,
-        CASE WHEN n.resource_id IS NOT NULL AND n.id_seq > 1 THEN 'duplicate_resource' END,
+        l.disposition,
         CASE
-            WHEN n.status = 'not-done' THEN 'procedure_not_done'
-            WHEN n.status IN ('preparation', 'on-hold') THEN 'procedure_not_performed'
+            WHEN pr.status = 'not-done' THEN 'procedure_not_done'
+            WHEN pr.status IN ('preparation', 'on-hold') THEN 'procedure_not_performed'
         END
     ) AS disposition
-FROM numbered_procedures AS n
+FROM parsed_procedures AS pr
+JOIN fhir_resource_lines AS l
+    ON l.key = 'procedure' AND l.src_file = pr.src_file AND l.src_row = pr.src_row
 LEFT JOIN picked_codings AS p
-    ON p.src_file = n.src_file AND p.src_row = n.src_row AND p.pick = 1
-LEFT JOIN fhir_encounters AS e ON e.encounter_id = n.encounter_id AND e.disposition IS NULL
-ORDER BY n.src_file, n.src_row
+    ON p.src_file = pr.src_file AND p.src_row = pr.src_row AND p.pick = 1
+LEFT JOIN fhir_encounters AS e ON e.encounter_id = pr.encounter_id AND e.disposition IS NULL
+ORDER BY pr.src_file, pr.src_row
