@@ -31,10 +31,10 @@ def _append(path: Path, line: str) -> None:
 
 
 def test_shipped_pack_has_no_errors_and_warns_about_drg():
-    findings = _check("bmj2025_spine")
-    assert ("warning", "family_without_codes") in findings
-    assert ("warning", "empty_value_set") in findings
-    assert not [f for f in findings if f[0] == "error"]
+    notices = _check("bmj2025_spine")
+    assert ("warning", "family_without_codes") in notices
+    assert ("warning", "empty_value_set") in notices
+    assert not [f for f in notices if f[0] == "error"]
 
 
 def test_code_in_axial_and_radicular_is_an_error(tmp_path):
