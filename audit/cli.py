@@ -292,8 +292,8 @@ def _cmd_run(args: argparse.Namespace, input_dir: Path) -> int:
             fmt=None if args.input_format == "auto" else args.input_format,
             warn=progress.message,
         )
-    for finding in result.findings:
-        progress.message(f"  {finding.level}: {finding.message}")
+    for notice in result.notices:
+        progress.message(f"  {notice.level}: {notice.message}")
     outcome_text = ", ".join(f"{k} {v}" for k, v in result.outcomes.items()) or "none"
     progress.message(
         f"done in {progress.elapsed():.1f} s: {result.sessions} sessions ({outcome_text}); "

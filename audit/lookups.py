@@ -10,18 +10,18 @@ from __future__ import annotations
 from audit.config import Settings
 from audit.engine import DuckDBEngine, Engine
 from audit.errors import PackError
-from audit.pack import Finding, Pack, definition_check, load_pack
+from audit.pack import Notice, Pack, definition_check, load_pack
 from audit.resources import data_dir
 
 
-def load_pack_tables(engine: Engine, pack: Pack) -> list[Finding]:
+def load_pack_tables(engine: Engine, pack: Pack) -> list[Notice]:
     """Load the pack's tables (pack_*) into ``engine`` after its definition check; an error of
     the check is a PackError naming the first (and how many more)."""
     local = DuckDBEngine.scratch()
     try:
         load_pack(local.con, pack)
-        findings = definition_check(local.con)
-        errors = [f for f in findings if f.level == "error"]
+        notices = definition_check(local.con)
+        errors = [f for f in notices if f.level == "error"]
         if errors:
             raise PackError(
                 f"pack {pack.name}: {errors[0].message}"
@@ -30,7 +30,7 @@ def load_pack_tables(engine: Engine, pack: Pack) -> list[Finding]:
         _copy_tables(local, engine)
     finally:
         local.close()
-    return findings
+    return notices
 
 
 def load_settings_tables(engine: Engine, settings: Settings) -> None:

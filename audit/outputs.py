@@ -20,7 +20,7 @@ from audit.context import ReportContext
 from audit.csvfile import write_csv
 from audit.engine import Engine
 from audit.gate import GateResult, gate_html_context, write_gate_outputs
-from audit.pack import Finding, Pack
+from audit.pack import Notice, Pack
 from audit.pipeline import PipelineResult
 from audit.publish import INTERNAL, SHAREABLE, OutputFolder
 
@@ -63,7 +63,7 @@ class RunResult:
     sessions: int
     outcomes: dict[str, int]
     quarantined: int
-    findings: list[Finding]  # the pack's definition check, then run warnings (the CLI prints them)
+    notices: list[Notice]  # the pack's definition check, then run warnings (the CLI prints them)
     pipeline: PipelineResult
     manifest: dict[str, Any] = field(default_factory=dict)
 
@@ -197,7 +197,7 @@ def write_outputs(
     adapted: AdapterResult,
     settings: Settings,
     pack: Pack,
-    findings: list[Finding],
+    notices: list[Notice],
     pipeline: PipelineResult,
     period_from: date | None,
     period_to: date | None,
@@ -294,7 +294,7 @@ def write_outputs(
         "reconciliation": recon,
         "quarantined_rows": quarantined,
         "value_issues": value_issues,
-        "definition_check": [f.as_dict() for f in findings],
+        "definition_check": [f.as_dict() for f in notices],
         "data_quality": data_quality,
         "data_quality_gate": gate_result.manifest(),
         "diagnosis_coding": coding,
@@ -312,13 +312,13 @@ def write_outputs(
     (internal / MANIFEST_NAME).write_text(
         json.dumps(manifest, indent=2, sort_keys=False, default=str) + "\n", encoding="utf-8"
     )
-    warnings = [Finding("warning", "diagnosis_coding", coding["undercount_warning"])]
+    warnings = [Notice("warning", "diagnosis_coding", coding["undercount_warning"])]
     return RunResult(
         out_dir=folder.tmp,
         sessions=sessions,
         outcomes=outcomes,
         quarantined=quarantined,
-        findings=findings + (warnings if coding["undercount_warning"] else []),
+        notices=notices + (warnings if coding["undercount_warning"] else []),
         pipeline=pipeline,
         manifest=manifest,
     )

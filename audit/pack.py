@@ -102,8 +102,10 @@ _TYPES = {
 
 
 @dataclass(frozen=True)
-class Finding:
-    """One result of the definition check."""
+class Notice:
+    """A problem worth telling the user, with its level: one result of the pack's definition
+    check, or a warning of the run (the CLI prints them; errors stop the run). Not a gate
+    "finding", which is one offending cell of a data-quality check."""
 
     level: str  # "error" or "warning"
     check: str
@@ -236,9 +238,9 @@ def load_pack(con: duckdb.DuckDBPyConnection, pack: Pack) -> None:
     con.execute("DROP TABLE pack_value_set_file")
 
 
-def definition_check(con: duckdb.DuckDBPyConnection) -> list[Finding]:
+def definition_check(con: duckdb.DuckDBPyConnection) -> list[Notice]:
     """Check the loaded pack before a run, as OHDSI Circe checks a cohort definition."""
-    findings: list[Finding] = []
+    notices: list[Notice] = []
 
     def rows(sql: str) -> list[tuple]:
         return con.execute(sql).fetchall()
@@ -247,8 +249,8 @@ def definition_check(con: duckdb.DuckDBPyConnection) -> list[Finding]:
         "SELECT DISTINCT value_set FROM pack_value_set_rows WHERE value_set NOT IN "
         "(SELECT value_set FROM pack_value_set_definitions) ORDER BY 1"
     ):
-        findings.append(
-            Finding("error", "undefined_value_set", f"value set {vs} has codes but no definition")
+        notices.append(
+            Notice("error", "undefined_value_set", f"value set {vs} has codes but no definition")
         )
     for vs, code_system, code, windows, overlapping in rows(
         "WITH coded AS (SELECT value_set, code_system, UPPER(REPLACE(code, '.', '')) AS code, "
@@ -262,8 +264,8 @@ def definition_check(con: duckdb.DuckDBPyConnection) -> list[Finding]:
         "FROM coded a GROUP BY ALL HAVING COUNT(*) > 1 ORDER BY ALL"
     ):
         if overlapping:
-            findings.append(
-                Finding(
+            notices.append(
+                Notice(
                     "error",
                     "overlapping_validity",
                     f"{code_system} {code} is in {vs} more than once with overlapping "
@@ -271,8 +273,8 @@ def definition_check(con: duckdb.DuckDBPyConnection) -> list[Finding]:
                 )
             )
         else:
-            findings.append(
-                Finding(
+            notices.append(
+                Notice(
                     "error",
                     "duplicate_code",
                     f"{code_system} {code} is in {vs} more than once ({windows}); keep one "
@@ -287,22 +289,22 @@ def definition_check(con: duckdb.DuckDBPyConnection) -> list[Finding]:
         "GROUP BY r.code_system, UPPER(REPLACE(r.code, '.', '')), d.role "
         "HAVING COUNT(DISTINCT r.value_set) > 1 ORDER BY 1, 2"
     ):
-        findings.append(Finding("error", "conflicting_sets", f"{code_system} {code} is in {sets}"))
+        notices.append(Notice("error", "conflicting_sets", f"{code_system} {code} is in {sets}"))
     for vs, role in rows(
         "SELECT d.value_set, d.role FROM pack_value_set_definitions d "
         "LEFT JOIN pack_value_set_rows r USING (value_set) WHERE r.value_set IS NULL "
         "ORDER BY 1"
     ):
-        findings.append(
-            Finding("warning", "empty_value_set", f"value set {vs} ({role}) has no codes")
+        notices.append(
+            Notice("warning", "empty_value_set", f"value set {vs} ({role}) has no codes")
         )
     for rec, fam in rows(
         "SELECT DISTINCT r.recommendation_id, r.family FROM pack_recommendations r "
         "LEFT JOIN pack_value_set_rows v ON v.value_set = r.family "
         "WHERE v.value_set IS NULL ORDER BY 1, 2"
     ):
-        findings.append(
-            Finding(
+        notices.append(
+            Notice(
                 "warning",
                 "family_without_codes",
                 f"recommendation {rec} names family {fam}, which has no codes: "
@@ -313,21 +315,21 @@ def definition_check(con: duckdb.DuckDBPyConnection) -> list[Finding]:
         "SELECT value_set, code, valid_from, valid_to FROM pack_value_set_rows "
         "WHERE TRY_CAST(valid_from AS DATE) > TRY_CAST(valid_to AS DATE) ORDER BY 1, 2"
     ):
-        findings.append(
-            Finding(
+        notices.append(
+            Notice(
                 "error",
                 "inverted_validity",
                 f"{vs} {code}: valid_from {valid_from} is after valid_to {valid_to}",
             )
         )
-    findings += _check_population_rules(rows)
-    findings += _check_attrition_steps(rows)
+    notices += _check_population_rules(rows)
+    notices += _check_attrition_steps(rows)
     for (vs,) in rows(
         "SELECT value_set FROM pack_value_set_definitions WHERE role = 'family' "
         "AND label IS NULL ORDER BY 1"
     ):
-        findings.append(
-            Finding("error", "missing_label", f"family {vs} has no label for the reports")
+        notices.append(
+            Notice("error", "missing_label", f"family {vs} has no label for the reports")
         )
     for table, column in (
         ("pack_recommendations", "family"),
@@ -340,36 +342,36 @@ def definition_check(con: duckdb.DuckDBPyConnection) -> list[Finding]:
             f"SELECT DISTINCT {column} FROM {table} WHERE {column} NOT IN "  # noqa: S608
             "(SELECT value_set FROM pack_value_set_definitions) ORDER BY 1"
         ):
-            findings.append(
-                Finding(
+            notices.append(
+                Notice(
                     "error",
                     "unknown_reference",
                     f"{table}.{column} names {name}, which is not defined",
                 )
             )
-    return findings
+    return notices
 
 
-def _check_population_rules(rows: Callable[[str], list[tuple]]) -> list[Finding]:
+def _check_population_rules(rows: Callable[[str], list[tuple]]) -> list[Notice]:
     """population_rules.csv: one row per reason, each with an order, a rule number and a
     label; every reason of exclusion_rules.csv among them (else its sessions would be shown
     under a made-up label)."""
-    findings = []
+    notices = []
     for (problem,) in rows(
         "SELECT 'row ' || CAST(ROW_NUMBER() OVER () AS VARCHAR) || ' has no ' || "
         "CASE WHEN rule_order IS NULL THEN 'rule_order' WHEN rule IS NULL THEN 'rule' "
         "WHEN reason IS NULL THEN 'reason' ELSE 'label' END FROM pack_population_rules "
         "WHERE rule_order IS NULL OR rule IS NULL OR reason IS NULL OR label IS NULL"
     ):
-        findings.append(Finding("error", "population_rules", f"population_rules.csv: {problem}"))
+        notices.append(Notice("error", "population_rules", f"population_rules.csv: {problem}"))
     for column in ("rule_order", "reason"):
         for (value,) in rows(
             # S608: column from the fixed tuple above
             f"SELECT {column} FROM pack_population_rules WHERE {column} IS NOT NULL "  # noqa: S608
             "GROUP BY 1 HAVING COUNT(*) > 1 ORDER BY 1"
         ):
-            findings.append(
-                Finding(
+            notices.append(
+                Notice(
                     "error",
                     "population_rules",
                     f"population_rules.csv: {column} {value} appears more than once",
@@ -379,20 +381,20 @@ def _check_population_rules(rows: Callable[[str], list[tuple]]) -> list[Finding]
         "SELECT DISTINCT reason FROM pack_exclusion_rules WHERE reason NOT IN "
         "(SELECT reason FROM pack_population_rules WHERE reason IS NOT NULL) ORDER BY 1"
     ):
-        findings.append(
-            Finding(
+        notices.append(
+            Notice(
                 "error",
                 "unknown_reference",
                 f"pack_exclusion_rules.reason names {reason}, which population_rules.csv "
                 "does not list",
             )
         )
-    return findings
+    return notices
 
 
-def _check_attrition_steps(rows: Callable[[str], list[tuple]]) -> list[Finding]:
+def _check_attrition_steps(rows: Callable[[str], list[tuple]]) -> list[Notice]:
     """attrition_steps.csv: each outcome once, known kinds, a start first and an end last."""
-    findings = []
+    notices = []
     outcomes = ", ".join(f"'{o}'" for o in ATTRITION_OUTCOMES)
     kinds = ", ".join(f"'{k}'" for k in ATTRITION_KINDS)
     for step, kind, outcome, label in rows(
@@ -401,8 +403,8 @@ def _check_attrition_steps(rows: Callable[[str], list[tuple]]) -> list[Finding]:
         f"WHERE step_order IS NULL OR label IS NULL OR kind IS NULL OR kind NOT IN ({kinds}) "
         f"OR outcome IS NULL OR outcome NOT IN ({outcomes}) ORDER BY 1"
     ):
-        findings.append(
-            Finding(
+        notices.append(
+            Notice(
                 "error",
                 "attrition_steps",
                 f"attrition_steps.csv: step {step} (kind {kind}, outcome {outcome}, label "
@@ -413,8 +415,8 @@ def _check_attrition_steps(rows: Callable[[str], list[tuple]]) -> list[Finding]:
     counts = dict(rows("SELECT outcome, COUNT(*) FROM pack_attrition_steps GROUP BY 1"))
     for outcome in ATTRITION_OUTCOMES:
         if counts.get(outcome, 0) != 1:
-            findings.append(
-                Finding(
+            notices.append(
+                Notice(
                     "error",
                     "attrition_steps",
                     f"attrition_steps.csv: outcome {outcome} must have exactly one step "
@@ -423,11 +425,11 @@ def _check_attrition_steps(rows: Callable[[str], list[tuple]]) -> list[Finding]:
             )
     ordered = [k for (k,) in rows("SELECT kind FROM pack_attrition_steps ORDER BY step_order")]
     if ordered and (ordered[0] != "start" or ordered[-1] != "end"):
-        findings.append(
-            Finding(
+        notices.append(
+            Notice(
                 "error",
                 "attrition_steps",
                 "attrition_steps.csv: the first step must be the start, the last the end",
             )
         )
-    return findings
+    return notices

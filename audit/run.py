@@ -21,7 +21,7 @@ from audit.errors import ConfigError
 from audit.gate import BackgroundGate
 from audit.lookups import load_pack_tables, load_settings_tables
 from audit.outputs import SESSION_COLUMNS, RunResult, write_outputs
-from audit.pack import Finding, Pack, resolve_pack
+from audit.pack import Notice, Pack, resolve_pack
 from audit.pipeline import STEPS, PipelineResult, run_steps, step_parameters
 from audit.progress import OnStep, StepDone
 from audit.publish import OutputFolder
@@ -32,12 +32,12 @@ __all__ = ["SESSION_COLUMNS", "RunResult", "StepTables", "check_period", "classi
 @dataclass
 class StepTables:
     """An engine holding the table of every step, with what went into them: the pack, the
-    adapted inputs, the pack's definition-check findings and the step timings."""
+    adapted inputs, the pack's definition-check notices and the step timings."""
 
     engine: Engine
     pack: Pack
     adapted: AdapterResult
-    findings: list[Finding]
+    notices: list[Notice]
     pipeline: PipelineResult
 
     @property
@@ -77,7 +77,7 @@ def classify(
     pack: Pack = resolve_pack(settings.pack)
     engine = DuckDBEngine.connect(settings, profile_dir=profile_dir)
     try:
-        findings = load_pack_tables(engine, pack)
+        notices = load_pack_tables(engine, pack)
         load_settings_tables(engine, settings)
         adapted = load_adapter(engine, Path(input_dir), fmt, settings.omop_site_fallback)
         params = step_parameters(settings, pack, period_from, period_to)
@@ -85,7 +85,7 @@ def classify(
     except BaseException:
         engine.close()
         raise
-    return StepTables(engine, pack, adapted, findings, pipeline)
+    return StepTables(engine, pack, adapted, notices, pipeline)
 
 
 def run_audit(
@@ -123,7 +123,7 @@ def run_audit(
                 tables.adapted,
                 settings,
                 tables.pack,
-                tables.findings,
+                tables.notices,
                 tables.pipeline,
                 period_from,
                 period_to,

@@ -13,8 +13,16 @@ import pytest
 from audit.config import load_settings
 from audit.errors import PackError
 from audit.pack import definition_check, load_pack, resolve_pack
+from audit.resources import sample_data_dir
 from audit.run import classify
-from tests.helpers import audit_sessions, discordant, outcome, test_pack, write_extract
+from tests.helpers import (
+    audit_sessions,
+    classified,
+    discordant,
+    outcome,
+    test_pack,
+    write_extract,
+)
 
 PACK = Path(__file__).resolve().parents[1] / "audit" / "packs" / "bmj2025_spine"
 
@@ -31,10 +39,10 @@ def _append(path: Path, line: str) -> None:
 
 
 def test_shipped_pack_has_no_errors_and_warns_about_drg():
-    findings = _check("bmj2025_spine")
-    assert ("warning", "family_without_codes") in findings
-    assert ("warning", "empty_value_set") in findings
-    assert not [f for f in findings if f[0] == "error"]
+    notices = _check("bmj2025_spine")
+    assert ("warning", "family_without_codes") in notices
+    assert ("warning", "empty_value_set") in notices
+    assert not [f for f in notices if f[0] == "error"]
 
 
 def test_code_in_axial_and_radicular_is_an_error(tmp_path):
@@ -259,3 +267,26 @@ def test_family_without_label_is_an_error(tmp_path):
 
 def test_shipped_pack_passes_the_definition_check():
     assert [f for f in _check("bmj2025_spine") if f[0] == "error"] == []
+
+
+def test_rules_written_in_sql_are_the_packs_rules():
+    """Rules 1-3 and 7 are logic in sql/3_population/anchor_population.sql; their numbers and
+    reasons must be the ones population_rules.csv labels (the report reads the labels by
+    reason). Checked on what the step gives: every out-of-population session of the sample
+    carries a (rule, reason) pair the pack lists."""
+    with (
+        resources.as_file(
+            resources.files("audit") / "packs" / "bmj2025_spine" / "population_rules.csv"
+        ) as path,
+        path.open(newline="", encoding="utf-8") as fh,
+    ):
+        listed = {(int(r["rule"]), r["reason"]) for r in csv.DictReader(fh)}
+    with classified(sample_data_dir()) as run:
+        given = set(
+            run.con.execute(
+                "SELECT DISTINCT rule, reason FROM session_outcomes "
+                "WHERE outcome = 'out_of_population'"
+            ).fetchall()
+        )
+    assert len(given) >= 5  # the sample exercises most rules
+    assert given <= listed, given - listed

@@ -543,7 +543,7 @@ def _snomed_extract(folder: Path, share: float) -> Path:
 def test_extract_coded_where_the_pack_cannot_see_is_warned_about(tmp_path):
     out = tmp_path / "out"
     result = run_audit(_snomed_extract(tmp_path / "in", 0.9), out, SETTINGS)
-    [warning] = [f for f in result.findings if f.check == "diagnosis_coding"]
+    [warning] = [f for f in result.notices if f.check == "diagnosis_coding"]
     assert "undercounted" in warning.message and "SNOMED" in warning.message
     manifest = json.loads((out / "internal" / "manifest.json").read_text(encoding="utf-8"))
     coding = manifest["diagnosis_coding"]
@@ -557,7 +557,7 @@ def test_extract_coded_where_the_pack_cannot_see_is_warned_about(tmp_path):
 def test_extract_coded_mostly_in_icd10cm_is_not_warned_about(tmp_path):
     out = tmp_path / "out"
     result = run_audit(_snomed_extract(tmp_path / "in", 0.2), out, SETTINGS)
-    assert not [f for f in result.findings if f.check == "diagnosis_coding"]
+    assert not [f for f in result.notices if f.check == "diagnosis_coding"]
     manifest = json.loads((out / "internal" / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["diagnosis_coding"]["undercount_warning"] is None
     assert "Undercount warning" not in (out / "shareable" / "index.html").read_text(
