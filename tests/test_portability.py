@@ -76,3 +76,18 @@ def test_step_selects_no_star_across_a_contract(step):
     # the final SELECT of a step is its contract: columns listed, never *
     final = code[code.rfind("\nSELECT") :] if "\nSELECT" in code else code
     assert not re.search(r"SELECT\s+(DISTINCT\s+)?\*", final, re.IGNORECASE), step
+
+
+@pytest.mark.parametrize(
+    "path",
+    sorted(p for p in sql_dir().rglob("*.sql") if p.relative_to(sql_dir()).parts[0] in OTHER_SQL),
+    ids=lambda p: str(p.relative_to(sql_dir())),
+)
+def test_adapter_check_and_export_sql_transpiles_to_spark(path):
+    """The adapters, the gate's checks and the export run on the same engine as the steps (the
+    Spark engine of issue 14 included), so each of their files must transpile too."""
+    code = re.sub(r"--[^\n]*", "", path.read_text(encoding="utf-8"))
+    [spark] = sqlglot.transpile(
+        code, read="duckdb", write="spark", unsupported_level=ErrorLevel.RAISE
+    )
+    assert spark.strip()
