@@ -1,8 +1,10 @@
-"""Command-line interface: ``spine-audit run | demo | validate | export | generate | valuesets``.
+"""Command-line interface: ``spine-audit run | demo | validate | verify | export | generate |
+valuesets``.
 
 Exit codes: 0 ok; 2 a cause the user can act on (bad input, settings or command line; a machine
 that cannot carry the run: memory, disk, folders), one line on stderr, no traceback;
-1 internal error (a bug); 130 interrupted (Ctrl-C). See docs/security.md.
+3 ``verify`` found a difference (each listed on stderr); 1 internal error (a bug);
+130 interrupted (Ctrl-C). See docs/security.md.
 """
 
 from __future__ import annotations
@@ -17,11 +19,18 @@ from pathlib import Path
 
 from audit import __version__
 from audit.adapters import FORMATS
-from audit.config import OMOP_SITE_FALLBACKS, SUPPRESSION_PROFILES, load_settings
-from audit.errors import UserError
+from audit.config import (
+    OMOP_SITE_FALLBACKS,
+    SUPPRESSION_PROFILES,
+    expand_out,
+    load_run_file,
+    load_settings,
+    month_period,
+)
+from audit.errors import ConfigError, UserError
 from audit.progress import StepDone
 
-EXIT_OK, EXIT_INTERNAL, EXIT_USAGE = 0, 1, 2
+EXIT_OK, EXIT_INTERNAL, EXIT_USAGE, EXIT_DIFFERS = 0, 1, 2, 3
 
 
 class _Parser(argparse.ArgumentParser):
@@ -76,7 +85,7 @@ def _add_run_options(p: argparse.ArgumentParser) -> None:
         "--format",
         dest="input_format",
         choices=("auto", *FORMATS),
-        default="auto",
+        default=None,
         help="input format (default: detected from the file names; see docs/inputs-formats.md)",
     )
     p.add_argument(
@@ -94,10 +103,17 @@ def _add_run_options(p: argparse.ArgumentParser) -> None:
         help="last session date of the audit period",
     )
     p.add_argument(
+        "--month",
+        metavar="YYYY-MM",
+        help="audit one calendar month: --from its first day, --to its last (not with "
+        "--from/--to); fills {month}, {from}, {to} in the settings file's out pattern",
+    )
+    p.add_argument(
         "--config",
         type=Path,
         metavar="FILE",
-        help="TOML settings file (see docs/measure.md for every setting)",
+        help="TOML settings file: every setting (docs/measure.md), and input, out, format for "
+        "a repeatable audit (docs/monthly.md); the command line overrides it",
     )
     p.add_argument("--pack", help="guideline pack name or folder (default bmj2025_spine)")
     p.add_argument(
@@ -155,13 +171,14 @@ def build_parser() -> argparse.ArgumentParser:
         "sites, coverage) as CSV or Parquet files, or a claims, OMOP CDM or FHIR bulk extract "
         "(--format; detected from the file names by default).",
     )
-    run.add_argument("input_dir", type=Path, metavar="INPUT_DIR")
+    run.add_argument(
+        "input_dir", type=Path, nargs="?", metavar="INPUT_DIR", help="or input in --config"
+    )
     run.add_argument(
         "--out",
         type=Path,
-        required=True,
         metavar="OUT_DIR",
-        help="output folder (replaced if it holds an earlier audit)",
+        help="output folder (replaced if it holds an earlier audit); or out in --config",
     )
     _add_run_options(run)
 
@@ -249,6 +266,23 @@ def build_parser() -> argparse.ArgumentParser:
     )
     exp.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors")
 
+    ver = sub.add_parser(
+        "verify",
+        help="rerun a finished run and confirm every output is byte-identical",
+        description="Recompute a run from its manifest (settings, period, format, pack) into a "
+        "temporary folder and compare every output with the run folder and the SHA-256 its "
+        "manifest records. Exit 0 when identical, 3 when anything differs (each difference "
+        "and its cause listed), 2 when RUN_DIR is not a spine-audit output folder.",
+    )
+    ver.add_argument("run_dir", type=Path, metavar="RUN_DIR", help="the --out folder of a run")
+    ver.add_argument(
+        "input_dir",
+        type=Path,
+        nargs="?",
+        metavar="INPUT",
+        help="the input folder (default: the one the manifest records)",
+    )
+
     vs = sub.add_parser(
         "valuesets",
         help="list every code of a guideline pack for review",
@@ -274,11 +308,32 @@ def _settings_from(args: argparse.Namespace):
     )
 
 
+def _resolve_run(args: argparse.Namespace, use_out: bool = True) -> None:
+    """The settings file's input, out pattern (run and demo) and format under the command
+    line's, and --month as --from/--to: what the command does is then in ``args`` alone."""
+    run_file = load_run_file(args.config, FORMATS)
+    if args.month is not None:
+        if args.period_from or args.period_to:
+            raise ConfigError("--month sets --from and --to: give either --month or --from/--to")
+        args.period_from, args.period_to = month_period(args.month)
+    if getattr(args, "input_dir", None) is None:
+        args.input_dir = run_file.input
+    if args.input_dir is None:
+        raise ConfigError("give INPUT_DIR, or input in the --config file")
+    if use_out and args.out is None and run_file.out is not None:
+        args.out = run_file.base / expand_out(
+            run_file.out, args.month, args.period_from, args.period_to
+        )
+    args.input_format = args.input_format or run_file.format or "auto"
+
+
 def _cmd_run(args: argparse.Namespace, input_dir: Path) -> int:
     from audit.failures import user_errors
     from audit.run import run_audit
 
     settings = _settings_from(args)
+    if args.out is None:
+        raise ConfigError("give --out, or out in the --config file")
     progress = Progress(args.verbose, args.quiet)
     progress.message(f"spine-audit {__version__}: auditing {input_dir}")
     with user_errors(settings, input_dir, args.out):
@@ -291,6 +346,7 @@ def _cmd_run(args: argparse.Namespace, input_dir: Path) -> int:
             on_step=progress.step,
             fmt=None if args.input_format == "auto" else args.input_format,
             warn=progress.message,
+            argv=args.argv,
         )
     for notice in result.notices:
         progress.message(f"  {notice.level}: {notice.message}")
@@ -322,6 +378,27 @@ def _cmd_validate(args: argparse.Namespace) -> int:
             write_gate_outputs(folder.internal, result)
             folder.publish(result.digest())
     return EXIT_OK if result.ok else EXIT_USAGE
+
+
+def _cmd_verify(args: argparse.Namespace) -> int:
+    from audit.failures import user_errors
+    from audit.verify import verify_run
+
+    with user_errors(load_settings(), args.input_dir or args.run_dir, None):
+        result = verify_run(args.run_dir, args.input_dir)
+    if result.ok:
+        print(f"verified: {len(result.identical)} files identical", file=sys.stderr)
+        return EXIT_OK
+    print(
+        f"not verified: {len(result.differences)} difference(s), "
+        f"{len(result.identical)} files identical",
+        file=sys.stderr,
+    )
+    for line in result.differences:
+        print(f"  differs: {line}", file=sys.stderr)
+    for line in result.causes:
+        print(f"  cause: {line}", file=sys.stderr)
+    return EXIT_DIFFERS
 
 
 def _cmd_export(args: argparse.Namespace) -> int:
@@ -381,22 +458,31 @@ def _cmd_valuesets(args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    given = list(sys.argv[1:] if argv is None else argv)
+    args = parser.parse_args(given)
     if args.command is None:
         parser.print_help()
         return EXIT_USAGE
+    # the command line as given (paths as typed): recorded in the internal manifest alone
+    args.argv = ["spine-audit", *map(str, given)]
     try:
         if args.command == "run":
+            _resolve_run(args)
             return _cmd_run(args, args.input_dir)
         if args.command == "demo":
             from audit.resources import sample_data_dir
 
-            return _cmd_run(args, sample_data_dir())
+            args.input_dir = sample_data_dir()
+            _resolve_run(args)
+            return _cmd_run(args, args.input_dir)
+        if args.command == "verify":
+            return _cmd_verify(args)
         if args.command == "generate":
             return _cmd_generate(args)
         if args.command == "export":
             return _cmd_export(args)
         if args.command == "validate":
+            _resolve_run(args, use_out=False)
             return _cmd_validate(args)
         if args.command == "valuesets":
             return _cmd_valuesets(args)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import re
+import string
 import tomllib
 from dataclasses import asdict, dataclass, field, fields
 from datetime import date, datetime
@@ -176,29 +177,125 @@ def _temp_dir(value: str) -> str | None:
     return value
 
 
+# Keys of a settings file that say what to audit and where, not how: they are the command
+# line's (INPUT_DIR, --out, --format), so a monthly audit is one file and ``--month``. They are
+# never settings: the manifest records them under ``invocation`` (docs/monthly.md).
+RUN_KEYS = ("input", "out", "format")
+# the placeholders an ``out`` pattern may hold; each is filled with an ISO date or month
+OUT_PLACEHOLDERS = ("month", "from", "to")
+_MONTH = re.compile(r"(\d{4})-(\d{2})")
+
+
+@dataclass(frozen=True)
+class RunFile:
+    """What a settings file says about the run itself: the input folder, the output pattern and
+    the input format, each None when the file is silent. Relative paths are read from ``base``,
+    the file's folder, so a scheduled job finds them from any working folder."""
+
+    input: Path | None = None
+    out: str | None = None
+    format: str | None = None
+    base: Path = Path()
+
+
+def _read_table(path: Path) -> dict[str, Any]:
+    """The settings table of a TOML file (top level or [audit]), unknown keys refused."""
+    try:
+        raw = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: settings file not found") from None
+    except IsADirectoryError:
+        raise ConfigError(f"{path}: is a folder, not a settings file") from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read the settings file: {exc.strerror}") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: not a valid TOML file: {exc}") from None
+    table = raw.get("audit", raw)
+    if not isinstance(table, dict):
+        raise ConfigError(f"{path}: 'audit' must be a table ([audit]) of settings")
+    unknown = sorted(set(table) - _KNOWN - set(RUN_KEYS))
+    if "audit" in raw:  # with an [audit] table, nothing else in the file is read
+        unknown += sorted(f"{k} (outside [audit])" for k in set(raw) - {"audit"})
+    if unknown:
+        raise ConfigError(f"{path}: unknown setting(s): {', '.join(unknown)}")
+    return table
+
+
+def load_run_file(path: Path | None, formats: tuple[str, ...]) -> RunFile:
+    """The run keys of a settings file (RUN_KEYS); an empty RunFile without a file."""
+    if path is None:
+        return RunFile()
+    table = _read_table(path)
+    for key in RUN_KEYS:
+        if key in table and (not isinstance(table[key], str) or not table[key].strip()):
+            raise ConfigError(f"{path}: {key!r} must be non-empty text")
+    if "format" in table and table["format"] not in ("auto", *formats):
+        raise ConfigError(
+            f"{path}: format {table['format']!r} is unknown; choose one of auto, "
+            + ", ".join(formats)
+        )
+    base = Path(path).parent
+    return RunFile(
+        input=base / table["input"] if "input" in table else None,
+        out=table.get("out"),
+        format=table.get("format"),
+        base=base,
+    )
+
+
+def month_period(text: str) -> tuple[date, date]:
+    """``--month YYYY-MM``: the first and the last day of that calendar month."""
+    match = _MONTH.fullmatch(text)
+    if not match or not 1 <= int(match.group(2)) <= 12 or int(match.group(1)) < 1:
+        raise ConfigError(f"--month {text!r} is not a calendar month (YYYY-MM, e.g. 2025-11)")
+    year, month = int(match.group(1)), int(match.group(2))
+    following = date(year + 1, 1, 1) if month == 12 else date(year, month + 1, 1)
+    return date(year, month, 1), date.fromordinal(following.toordinal() - 1)
+
+
+def expand_out(pattern: str, month: str | None, start: date | None, end: date | None) -> Path:
+    """An ``out`` pattern with its placeholders filled: ``{month}`` (YYYY-MM), ``{from}`` and
+    ``{to}`` (YYYY-MM-DD). Only these, bare: no format spec, conversion, index or attribute
+    (a pattern is a path, never code). The values are dates, so the result holds no character
+    the pattern did not; a pattern climbing out with ``..`` is refused."""
+    values = {
+        "month": month,
+        "from": start.isoformat() if start else None,
+        "to": end.isoformat() if end else None,
+    }
+    parts: list[str] = []
+    try:
+        parsed = list(string.Formatter().parse(pattern))
+    except ValueError as exc:
+        raise ConfigError(
+            f"out pattern {pattern!r}: {exc} (use {{month}}, {{from}}, {{to}})"
+        ) from None
+    for literal, name, spec, conversion in parsed:
+        parts.append(literal)
+        if name is None:
+            continue
+        if name not in OUT_PLACEHOLDERS or spec or conversion:
+            raise ConfigError(
+                f"out pattern {pattern!r}: {{{name}}} is not a placeholder; use only "
+                "{month}, {from} and {to}"
+            )
+        if values[name] is None:
+            option = "--month" if name == "month" else f"--{name} (or --month)"
+            raise ConfigError(f"out pattern {pattern!r} needs {option} for {{{name}}}")
+        parts.append(str(values[name]))
+    out = Path("".join(parts))
+    if ".." in out.parts:
+        raise ConfigError(f"out pattern {pattern!r}: '..' is not allowed in the output path")
+    return out
+
+
 def load_settings(path: Path | None = None, **overrides: Any) -> Settings:
-    """Defaults, then the TOML file (keys at top level or under [audit]), then overrides."""
+    """Defaults, then the TOML file (keys at top level or under [audit]), then overrides. The
+    file's run keys (RUN_KEYS) are not settings: load_run_file reads them."""
     values: dict[str, Any] = {}
     if path is not None:
-        try:
-            raw = tomllib.loads(Path(path).read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise ConfigError(f"{path}: settings file not found") from None
-        except IsADirectoryError:
-            raise ConfigError(f"{path}: is a folder, not a settings file") from None
-        except OSError as exc:
-            raise ConfigError(f"{path}: cannot read the settings file: {exc.strerror}") from None
-        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-            raise ConfigError(f"{path}: not a valid TOML file: {exc}") from None
-        table = raw.get("audit", raw)
-        if not isinstance(table, dict):
-            raise ConfigError(f"{path}: 'audit' must be a table ([audit]) of settings")
-        unknown = sorted(set(table) - _KNOWN)
-        if "audit" in raw:  # with an [audit] table, nothing else in the file is read
-            unknown += sorted(f"{k} (outside [audit])" for k in set(raw) - {"audit"})
-        if unknown:
-            raise ConfigError(f"{path}: unknown setting(s): {', '.join(unknown)}")
-        values.update({k: _coerce(k, v) for k, v in table.items()})
+        table = _read_table(path)
+        values.update({k: _coerce(k, v) for k, v in table.items() if k not in RUN_KEYS})
     values.update({k: _coerce(k, v) for k, v in overrides.items() if v is not None})
     settings = Settings(**values)
     if settings.lookback_days < settings.chronic_days:

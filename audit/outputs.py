@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+import platform
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +22,7 @@ from audit.context import ReportContext
 from audit.csvfile import write_csv
 from audit.engine import Engine
 from audit.gate import GateResult, gate_html_context, write_gate_outputs
+from audit.inputs import sha256
 from audit.pack import Notice, Pack
 from audit.pipeline import PipelineResult
 from audit.publish import INTERNAL, SHAREABLE, OutputFolder
@@ -191,6 +194,28 @@ def run_id(manifest: dict[str, Any]) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 
 
+# the libraries whose versions can change an output's bytes (constraints.txt pins them)
+VERSIONED_LIBRARIES = ("duckdb", "pyarrow", "pandas", "jinja2")
+
+
+def versions(pack: Pack) -> dict[str, str]:
+    """What made the outputs: Python, the libraries that write them, the tool, the pack and the
+    digest of the pack's files (value sets included). ``spine-audit verify`` names any that
+    differ on the machine that reruns a run."""
+    found = {"python": platform.python_version()}
+    for name in VERSIONED_LIBRARIES:
+        try:
+            found[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            found[name] = "not installed"
+    return {
+        **found,
+        "spine-audit": __version__,
+        "pack": f"{pack.name} {pack.meta['version']}",
+        "pack_sha256": pack.version_hash,
+    }
+
+
 def write_outputs(
     engine: Engine,
     folder: OutputFolder,
@@ -202,11 +227,13 @@ def write_outputs(
     period_from: date | None,
     period_to: date | None,
     gate: Callable[[], GateResult],
+    invocation: dict[str, Any] | None = None,
 ) -> RunResult:
     """Write every output into the temporary ``folder``: the reports into ``shareable/``, the
     row-level files and the full manifest into ``internal/``, the landing page on top. ``gate``
     waits for the data-quality gate and is called only once everything that does not need it
-    is written."""
+    is written. ``invocation`` (command line, input and output folders) goes into the internal
+    manifest alone, outside the run id."""
     internal = folder.internal
     engine.write_parquet(
         # S608: columns are module constants
@@ -306,9 +333,16 @@ def write_outputs(
         },
     }
     rid = run_id(manifest)
-    manifest = {"tool": manifest.pop("tool"), "run_id": rid, **manifest}
+    manifest = {
+        "tool": manifest.pop("tool"),
+        "run_id": rid,
+        "versions": versions(pack),
+        **manifest,
+        "invocation": invocation,
+    }
     write_landing_page(folder.tmp, folder.files(), manifest["run_id"], settings.suppression)
-    manifest["outputs"] = [*folder.files(), f"{INTERNAL}/{MANIFEST_NAME}"]
+    # every file the run wrote and its SHA-256 (the manifest itself cannot list its own hash)
+    manifest["outputs"] = {rel: sha256(folder.tmp / rel) for rel in folder.files()}
     (internal / MANIFEST_NAME).write_text(
         json.dumps(manifest, indent=2, sort_keys=False, default=str) + "\n", encoding="utf-8"
     )

@@ -97,8 +97,13 @@ def run_audit(
     on_step: OnStep | None = None,
     fmt: str | None = None,
     warn: Callable[[str], None] | None = None,
+    argv: list[str] | None = None,
 ) -> RunResult:
     """Run the whole audit; raise a UserError for anything the user can fix.
+
+    ``argv``, the command line as given, is recorded in the internal manifest with the input
+    and output folders (``invocation``); it is outside the run id and every other file, so
+    the same audit written to two folders differs only there (docs/outputs.md).
 
     ``--out`` is checked before any work (audit.publish): a folder that is the input, holds
     it, lies inside it or holds files spine-audit did not write is refused. The outputs are
@@ -128,6 +133,11 @@ def run_audit(
                 period_from,
                 period_to,
                 gate.result,
+                invocation={
+                    "argv": argv,
+                    "input_dir": str(Path(input_dir).absolute()),
+                    "out_dir": str(folder.out),
+                },
             )
             result.out_dir = folder.publish(result.manifest["run_id"])
             if on_step is not None:

@@ -53,8 +53,8 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("audit.report",),
     # the files of the output folder
     ("audit.outputs", "audit.export"),
-    # one run, as orchestration
-    ("audit.run",),
+    # one run, as orchestration; verify reruns one
+    ("audit.run", "audit.verify"),
     # the command line
     ("audit.cli",),
 )

@@ -114,14 +114,33 @@ def test_reports_hold_no_patient_identifiers(good, tmp_path):
 
 
 def test_two_runs_are_byte_identical(good, tmp_path):
-    a, b = tmp_path / "a", tmp_path / "b"
+    out, first = tmp_path / "out", tmp_path / "first"
+    assert cli("run", good, "--out", out, "--as-of", "2026-01-01").returncode == 0
+    out.rename(first)
+    assert cli("run", good, "--out", out, "--as-of", "2026-01-01").returncode == 0
+    files = sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file())
+    assert files == sorted(p.relative_to(first).as_posix() for p in first.rglob("*") if p.is_file())
+    assert "internal/sessions.parquet" in files and ".spine-audit-output.json" in files
+    for name in files:
+        assert (out / name).read_bytes() == (first / name).read_bytes(), name
+
+
+def test_runs_into_two_folders_differ_only_in_the_recorded_invocation(good, tmp_path):
+    """The command line and the folders go into the internal manifest's ``invocation`` alone:
+    every other file, the run id included, is the same wherever the run was written."""
+    a, b = tmp_path / "a", tmp_path / "bb"
     assert cli("run", good, "--out", a, "--as-of", "2026-01-01").returncode == 0
     assert cli("run", good, "--out", b, "--as-of", "2026-01-01").returncode == 0
     files = sorted(p.relative_to(a).as_posix() for p in a.rglob("*") if p.is_file())
-    assert files == sorted(p.relative_to(b).as_posix() for p in b.rglob("*") if p.is_file())
-    assert "internal/sessions.parquet" in files and ".spine-audit-output.json" in files
+    manifest, marker = "internal/manifest.json", ".spine-audit-output.json"
     for name in files:
-        assert (a / name).read_bytes() == (b / name).read_bytes(), name
+        if name not in (manifest, marker):
+            assert (a / name).read_bytes() == (b / name).read_bytes(), name
+    ma, mb = (json.loads((d / manifest).read_text()) for d in (a, b))
+    assert ma.pop("invocation")["out_dir"] == str(a) and mb.pop("invocation")["out_dir"] == str(b)
+    assert ma == mb
+    ka, kb = (json.loads((d / marker).read_text()) for d in (a, b))
+    assert ka["run_id"] == kb["run_id"] and ka["files"].keys() == kb["files"].keys()
 
 
 def test_rerun_replaces_an_earlier_audit(good, tmp_path):
