@@ -179,6 +179,8 @@ class TableSpec:
     grain: str
     sorted_by: tuple[str, ...]
     columns: tuple[dict[str, str], ...]
+    # columns of the run withheld by design (identifiers): read, never written, each with why
+    withheld: tuple[dict[str, str], ...] = ()
 
     @property
     def types(self) -> dict[str, str]:
@@ -187,6 +189,10 @@ class TableSpec:
     @property
     def sources(self) -> set[str]:
         return {c["source"] for c in self.columns if c.get("source")}
+
+    @property
+    def withheld_sources(self) -> set[str]:
+        return {c["source"] for c in self.withheld}
 
 
 def load_schema(path: Path | None = None) -> dict[str, TableSpec]:
@@ -198,7 +204,12 @@ def load_schema(path: Path | None = None) -> dict[str, TableSpec]:
             if not _NAME.fullmatch(c["name"]):
                 raise ValueError(f"export schema: bad column name {c['name']!r}")
         tables[t["name"]] = TableSpec(
-            t["name"], t["files"], t["grain"], tuple(t["sorted_by"]), tuple(t["columns"])
+            t["name"],
+            t["files"],
+            t["grain"],
+            tuple(t["sorted_by"]),
+            tuple(t["columns"]),
+            tuple(t.get("withheld", ())),
         )
     return tables
 
@@ -399,10 +410,11 @@ def _write(
     cohort_ids: str,
 ) -> tuple[dict[str, int], list[dict[str, Any]]]:
     con.read_parquet(str(run.sessions)).create_view("run_sessions")
-    # the allow-list at the door: every column of the run's sessions must be a listed source
+    # the allow-list at the door: every column of the run's sessions must be a listed source,
+    # or one the list withholds by design (read here, never written)
     sources = tables["sessions"].sources
     for name, _ in _describe(con, "run_sessions"):
-        if name not in sources:
+        if name not in sources and name not in tables["sessions"].withheld_sources:
             raise ExportError(
                 f"{run.sessions}: column {name!r} is not on the export allow-list "
                 f"(audit/data/{SCHEMA_FILE}); nothing was written"
@@ -673,6 +685,10 @@ def _readme(
         ]
         lines += [f"| {c['name']} | {c['type']} | {c['description']} |" for c in t.columns]
         lines.append("")
+        if t.withheld:
+            lines += ["Not exported, by design:", ""]
+            lines += [f"* `{c['source']}`: {c['reason']}" for c in t.withheld]
+            lines.append("")
     lines += ["## Cohorts", "", "| id | name | definition |", "|---|---|---|"]
     lines += [
         f"| {c['cohort_definition_id']} | {c['cohort_definition_name']} | "

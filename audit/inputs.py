@@ -44,6 +44,7 @@ CANONICAL: dict[str, dict] = {
             "allowed_amount",
             "status",
             "provider_id",
+            "billing_provider_id",
         ),
         "required_columns": ("patient_id", "event_date", "code", "site_id"),
         "one_of": (),

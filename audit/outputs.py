@@ -52,6 +52,9 @@ SESSION_COLUMNS: tuple[str, ...] = (
     "chronic_evidence_code",
     "chronic_evidence_date",
     "history_start",
+    "source_ids",
+    "provider_ids",
+    "billing_provider_ids",
 )
 SESSION_ORDER: tuple[str, ...] = ("site_id", "session_date", "patient_id", "family")
 QUARANTINE_COLUMNS = ("table_name", "file_name", "row_number", "column_name", "reason", "value")

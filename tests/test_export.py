@@ -16,6 +16,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import duckdb
+import pyarrow.parquet as pq
 import pytest
 import sqlglot
 from sqlglot.errors import ErrorLevel
@@ -610,3 +611,16 @@ def test_export_sql_transpiles_to_spark_and_has_a_header(path):
     header = text.split("\n\n")[0]
     assert header.startswith(f"-- {path.stem}\n")
     assert "-- Grain:" in header and "-- Implements:" in header
+
+
+def test_trace_ids_of_the_run_are_withheld_by_design(runs, month_export):
+    """The run's claim and provider ids are identifiers: read at the door, never written."""
+    withheld = load_schema()["sessions"].withheld_sources
+    assert withheld == {"source_ids", "provider_ids", "billing_provider_ids"}
+    ran = pq.read_schema(runs["all"] / "internal" / "sessions.parquet").names
+    assert withheld <= set(ran)
+    readme = (month_export / "README.md").read_text()
+    for path in month_export.rglob("*.parquet"):
+        assert not withheld & set(pq.read_schema(path).names), path
+    for column in withheld:
+        assert f"* `{column}`:" in readme

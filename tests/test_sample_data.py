@@ -92,3 +92,45 @@ def test_demo_on_the_sample(tmp_path):
     index = (out / "shareable" / "index.html").read_text()
     assert "<script>alert(1)</script>" not in index
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in index
+
+
+DOC_TYPES = {
+    "string": "string",
+    "date": "date32[day]",
+    "list of string": "list<element: string>",
+    "decimal(18,2)": "decimal128(18, 2)",
+    "boolean": "bool",
+}
+
+
+def _documented_session_columns() -> list[tuple[str, str]]:
+    """(column, type) of docs/outputs.md's sessions.parquet table, in its order."""
+    doc = (ROOT / "docs" / "outputs.md").read_text(encoding="utf-8")
+    section = doc.split("## internal/sessions.parquet", 1)[1].split("\n## ", 1)[0]
+    table = section.split("| column | type | meaning |", 1)[1].split("\n\n", 1)[0]
+    columns = []
+    for line in table.strip().splitlines()[1:]:
+        names, types = (c.strip() for c in line.strip("|").split("|")[:2])
+        for name, typ in zip(names.split(", "), types.split(", "), strict=True):
+            columns.append((name, typ))
+    return columns
+
+
+def test_sample_sessions_have_the_documented_columns_in_order_and_types(tmp_path):
+    out = tmp_path / "out"
+    result = subprocess.run(
+        [sys.executable, "-m", "audit.cli", "run", str(ROOT / "sample_data"), "--out", str(out)],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+    )
+    assert result.returncode == 0, result.stderr
+    schema = pq.read_schema(out / "internal" / "sessions.parquet")
+    documented = _documented_session_columns()
+    assert schema.names == [name for name, _ in documented]
+    for name, typ in documented:
+        got = str(schema.field(name).type)
+        if typ == "integer":
+            assert got in ("int32", "int64"), name
+        else:
+            assert got == DOC_TYPES[typ], name

@@ -35,7 +35,8 @@ WITH text_procedures AS (
         units AS units_raw,
         allowed_amount AS allowed_amount_raw,
         status AS status_raw,
-        provider_id AS provider_id_raw
+        provider_id AS provider_id_raw,
+        billing_provider_id AS billing_provider_id_raw
     FROM input_procedures
 ),
 trimmed_procedures AS (
@@ -60,7 +61,8 @@ trimmed_procedures AS (
         units_raw,
         allowed_amount_raw,
         status_raw,
-        provider_id_raw
+        provider_id_raw,
+        billing_provider_id_raw
     FROM text_procedures
 ),
 parsed_procedures AS (
@@ -106,7 +108,8 @@ parsed_procedures AS (
             ELSE TRY_CAST(REPLACE(REPLACE(REPLACE(REGEXP_EXTRACT(CAST(p.allowed_amount_raw AS VARCHAR), '^[\t-\r \x{85}\x{a0}\x{1680}\x{2000}-\x{200b}\x{2028}\x{2029}\x{202f}\x{205f}\x{2060}\x{3000}\x{feff}]*(([+-]|[+-]?\$ ?|\$ ?[+-])?([0-9]+|[0-9]{1,3}(,[0-9]{3})+)(\.[0-9]+)?)[\t-\r \x{85}\x{a0}\x{1680}\x{2000}-\x{200b}\x{2028}\x{2029}\x{202f}\x{205f}\x{2060}\x{3000}\x{feff}]*$', 1), '$', ''), ' ', ''), ',', '') AS DECIMAL(18, 2))
         END AS allowed_amount,
         p.status_raw,
-        p.provider_id_raw
+        p.provider_id_raw,
+        p.billing_provider_id_raw
     FROM trimmed_procedures AS p
     CROSS JOIN run_settings AS r
 ),
@@ -140,6 +143,7 @@ judged_procedures AS (
         p.allowed_amount_raw,
         p.status_raw,
         p.provider_id_raw,
+        p.billing_provider_id_raw,
         CASE
             WHEN p.line_number IS NULL AND p.line_number_raw IS NOT NULL
                 AND NOT REGEXP_MATCHES(CAST(p.line_number_raw AS VARCHAR), '^[\t-\r \x{85}\x{a0}\x{1680}\x{2000}-\x{200b}\x{2028}\x{2029}\x{202f}\x{205f}\x{2060}\x{3000}\x{feff}]*$')
@@ -173,6 +177,7 @@ SELECT
     p.allowed_amount_raw,
     p.status_raw,
     p.provider_id_raw,
+    p.billing_provider_id_raw,
     p.number_problem,
     CASE
         WHEN p.patient_id IS NULL THEN 'missing_patient_id'

@@ -8,8 +8,8 @@
 --   (of every kind, docs/development.md "Reading values") and hyphens read as underscores
 --   ("Entered in error"); blanks at either end are trimmed, so "denied<TAB>" is denied.
 --   Modifiers are separated by commas, semicolons or blanks ("50,RT", "50; Q0", "50 Q0"). These,
---   the trimmed ids (site_id, source_id) and the quarantine's column and value are derived
---   here, after the filter, for the kept rows only.
+--   the trimmed ids (site_id, source_id, provider_id, billing_provider_id) and the quarantine's
+--   column and value are derived here, after the filter, for the kept rows only.
 WITH kept_procedures AS (
     SELECT
         p.src_row,
@@ -29,6 +29,8 @@ WITH kept_procedures AS (
         p.allowed_amount,
         p.allowed_amount_raw,
         CAST(p.status_raw AS VARCHAR) AS status_text,
+        CAST(p.provider_id_raw AS VARCHAR) AS provider_id_text,
+        CAST(p.billing_provider_id_raw AS VARCHAR) AS billing_provider_id_text,
         p.number_problem,
         p.reject_reason,
         v.value_set,
@@ -113,6 +115,22 @@ normalised_procedures AS (
             ),
             ''
         ) AS status,
+        NULLIF(
+            CASE
+                WHEN provider_id_text < '!' OR SUBSTRING(provider_id_text, -1) < '!' OR OCTET_LENGTH(ENCODE(provider_id_text)) <> LENGTH(provider_id_text)
+                    THEN REGEXP_REPLACE(provider_id_text, '^[\t-\r \x{85}\x{a0}\x{1680}\x{2000}-\x{200b}\x{2028}\x{2029}\x{202f}\x{205f}\x{2060}\x{3000}\x{feff}]+|[\t-\r \x{85}\x{a0}\x{1680}\x{2000}-\x{200b}\x{2028}\x{2029}\x{202f}\x{205f}\x{2060}\x{3000}\x{feff}]+$', '', 'g')
+                ELSE provider_id_text
+            END,
+            ''
+        ) AS provider_id,
+        NULLIF(
+            CASE
+                WHEN billing_provider_id_text < '!' OR SUBSTRING(billing_provider_id_text, -1) < '!' OR OCTET_LENGTH(ENCODE(billing_provider_id_text)) <> LENGTH(billing_provider_id_text)
+                    THEN REGEXP_REPLACE(billing_provider_id_text, '^[\t-\r \x{85}\x{a0}\x{1680}\x{2000}-\x{200b}\x{2028}\x{2029}\x{202f}\x{205f}\x{2060}\x{3000}\x{feff}]+|[\t-\r \x{85}\x{a0}\x{1680}\x{2000}-\x{200b}\x{2028}\x{2029}\x{202f}\x{205f}\x{2060}\x{3000}\x{feff}]+$', '', 'g')
+                ELSE billing_provider_id_text
+            END,
+            ''
+        ) AS billing_provider_id,
         number_problem,
         reject_reason,
         value_set,
@@ -134,6 +152,8 @@ SELECT
     modifiers,
     allowed_amount,
     status,
+    provider_id,
+    billing_provider_id,
     (status IS NULL OR status NOT IN (SELECT status FROM non_counting_statuses)) AS counts,
     reject_reason,
     CASE

@@ -12,6 +12,8 @@ SELECT
     code,
     region,
     source_id,
+    provider_id,
+    billing_provider_id,
     modifiers,
     allowed_amount,
     valid_from,

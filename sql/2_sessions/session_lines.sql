@@ -11,6 +11,8 @@ SELECT
     l.code,
     l.region,
     l.source_id,
+    l.provider_id,
+    l.billing_provider_id,
     l.modifiers,
     l.allowed_amount
 FROM index_lines AS l

@@ -40,7 +40,10 @@ session_facts AS (
         b.line_families,
         b.allowed_amount,
         b.code_region,
-        b.has_trial_modifier
+        b.has_trial_modifier,
+        b.source_ids,
+        b.provider_ids,
+        b.billing_provider_ids
     FROM anchor_population AS p
     LEFT JOIN session_indication_lists AS il ON il.anchor_id = p.anchor_id
     JOIN merged_sessions AS b
@@ -98,7 +101,10 @@ SELECT
     s.exclusion_date,
     s.chronic_evidence_code,
     s.chronic_evidence_date,
-    s.history_start
+    s.history_start,
+    s.source_ids,
+    s.provider_ids,
+    s.billing_provider_ids
 FROM session_facts AS s
 LEFT JOIN applicable_recommendations AS r ON r.anchor_id = s.anchor_id
 ORDER BY s.site_id, s.session_date, s.patient_id, s.family

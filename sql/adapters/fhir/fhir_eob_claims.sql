@@ -8,7 +8,8 @@
 --   claim_draft; before these, invalid_json, wrong_resource_type and duplicate_resource
 --   (fhir_resource_lines). The site is the EOB's facility, else its (billing) provider - as for
 --   claim files, so the professional and the institutional claim of one procedure share a
---   site; the rendering clinician is the careTeam member with role performing or rendering.
+--   site; the rendering clinician is the careTeam member with role performing or rendering; the
+--   billing provider is the EOB's provider (CARIN Blue Button: the billing provider).
 WITH parsed_claims AS (
     SELECT
         src_file,
@@ -41,6 +42,15 @@ WITH parsed_claims AS (
             ),
             NULLIF(TRIM(r.provider.identifier.value), '')
         ) AS site_id,
+        COALESCE(
+            NULLIF(
+                REGEXP_EXTRACT(
+                    REGEXP_REPLACE(r.provider.reference, '/_history/.*$', ''), '([^/:]+)$', 1
+                ),
+                ''
+            ),
+            NULLIF(TRIM(r.provider.identifier.value), '')
+        ) AS billing_provider_id,
         r.identifier AS identifiers,
         r.related AS related,
         r.careTeam AS care_team,
@@ -133,6 +143,7 @@ SELECT
     c.billable_start,
     c.site_id,
     p.provider_id,
+    c.billing_provider_id,
     c.status,
     c.items,
     c.diagnoses,

@@ -94,6 +94,7 @@ claim_units AS (
         c.claim_type,
         c.site_id,
         c.provider_id,
+        c.billing_provider_id,
         c.claim_disposition,
         SUBSTRING(
             COALESCE(
@@ -189,6 +190,7 @@ SELECT
     END AS allowed_amount,
     CASE WHEN u.denied = 1 THEN 'denied' END AS status,
     u.provider_id,
+    u.billing_provider_id,
     COALESCE(
         u.unit_disposition,
         CASE

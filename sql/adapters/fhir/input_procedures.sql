@@ -24,7 +24,8 @@ WITH procedure_rows AS (
         CAST(NULL AS VARCHAR) AS units,
         CAST(NULL AS VARCHAR) AS allowed_amount,
         status,
-        provider_id
+        provider_id,
+        CAST(NULL AS VARCHAR) AS billing_provider_id
     FROM fhir_procedures
     WHERE disposition IS NULL
     UNION ALL
@@ -44,7 +45,8 @@ WITH procedure_rows AS (
         units,
         allowed_amount,
         status,
-        provider_id
+        provider_id,
+        billing_provider_id
     FROM fhir_eob_items
     WHERE disposition IS NULL
 )
@@ -63,6 +65,7 @@ SELECT
     allowed_amount,
     status,
     provider_id,
+    billing_provider_id,
     src_file,
     CAST(src_row AS BIGINT) AS src_line
 FROM procedure_rows

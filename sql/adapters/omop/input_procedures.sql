@@ -12,7 +12,8 @@
 --   (run_settings.decimal_comma; docs/development.md "Reading values") and the sum passed on in
 --   it; when one of them is not a number, that text is passed on instead, for the audit to
 --   quarantine (invalid_number), never a sum without it. OMOP holds resolved facts:
---   every row counts (no status).
+--   every row counts (no status). provider_id = procedure_occurrence.provider_id (the rendering
+--   provider); the CDM records no billing provider (billing_provider_id is null).
 WITH procedures AS (
     SELECT
         src_row,
@@ -80,7 +81,8 @@ SELECT
         ELSE CAST(k.allowed_amount AS VARCHAR)
     END AS allowed_amount,
     CAST(NULL AS VARCHAR) AS status,
-    p.provider_id
+    p.provider_id,
+    CAST(NULL AS VARCHAR) AS billing_provider_id
 FROM procedures AS p
 CROSS JOIN run_settings AS r
 LEFT JOIN omop_concepts AS sc ON sc.concept_id = p.source_concept_id
