@@ -16,6 +16,8 @@ from __future__ import annotations
 import csv
 import re
 import shutil
+import subprocess
+import sys
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
@@ -169,3 +171,22 @@ def audit_sessions(folder: Path, settings: Settings | None = None, **run: Any) -
 def outcome(session: dict) -> Outcome:
     """(outcome, reason, recommendation) of one session."""
     return session["outcome"], session["reason"], session["recommendation"]
+
+
+def cli(*args: str | Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    """The command line in a child process (``python -m audit.cli``), its output captured."""
+    return subprocess.run(
+        [sys.executable, "-m", "audit.cli", *map(str, args)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
+    )
+
+
+def one_line_error(result: subprocess.CompletedProcess) -> str:
+    """The one line of a user error (exit 2), asserted to be exactly one line."""
+    assert result.returncode == 2, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("spine-audit: error: "), result.stderr
+    return lines[0]

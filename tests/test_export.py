@@ -10,8 +10,6 @@ import json
 import os
 import re
 import shutil
-import subprocess
-import sys
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -34,6 +32,7 @@ from audit.export import (
 )
 from audit.publish import MARKER_NAME
 from audit.resources import sample_data_dir, sql_dir
+from tests.helpers import cli, one_line_error
 from tests.test_portability import FORBIDDEN
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -41,24 +40,6 @@ OMOP_FIXTURE = ROOT / "sample_data" / "formats" / "omop"
 KEY_A = bytes(range(1, 33))
 KEY_B = bytes(range(101, 133))
 EXPORT_SQL = sorted((sql_dir() / "export").glob("*.sql"))
-
-
-def cli(*args: str | Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "audit.cli", *map(str, args)],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env=env,
-    )
-
-
-def _one_line_error(result: subprocess.CompletedProcess) -> str:
-    assert result.returncode == 2, result.stderr
-    lines = result.stderr.splitlines()
-    assert len(lines) == 1, result.stderr
-    assert lines[0].startswith("spine-audit: error: ")
-    return lines[0]
 
 
 def _run(out: Path, *options: str, input_dir: Path | None = None) -> Path:
@@ -178,7 +159,7 @@ def test_key_id_is_the_documented_hmac_of_a_label(month_export):
 
 def test_no_key_refuses(runs, tmp_path):
     out = tmp_path / "x"
-    line = _one_line_error(cli("export", runs["all"], "--out", out))
+    line = one_line_error(cli("export", runs["all"], "--out", out))
     assert "--key-file" in line and "256 bits" in line
     assert not out.exists()
 
@@ -188,7 +169,7 @@ def test_short_key_refuses(runs, tmp_path, hex_digits):
     key = tmp_path / "short.hex"
     key.write_text(KEY_A.hex()[:hex_digits] + "\n")
     out = tmp_path / "x"
-    line = _one_line_error(cli("export", runs["all"], "--out", out, "--key-file", key))
+    line = one_line_error(cli("export", runs["all"], "--out", out, "--key-file", key))
     assert "at least 256" in line
     assert KEY_A.hex()[:hex_digits] not in line
     assert not out.exists()
@@ -199,7 +180,7 @@ def test_key_that_is_not_a_random_hex_key_refuses(runs, tmp_path, text):
     key = tmp_path / "bad.hex"
     key.write_text(text)
     out = tmp_path / "x"
-    line = _one_line_error(cli("export", runs["all"], "--out", out, "--key-file", key))
+    line = one_line_error(cli("export", runs["all"], "--out", out, "--key-file", key))
     assert text.strip() not in line
     assert not out.exists()
 
@@ -208,7 +189,7 @@ def test_key_from_an_unset_environment_variable_refuses(runs, tmp_path):
     env = {k: v for k, v in os.environ.items() if k != "SPINE_AUDIT_TEST_KEY"}
     out = tmp_path / "x"
     result = cli("export", runs["all"], "--out", out, "--key-env", "SPINE_AUDIT_TEST_KEY", env=env)
-    assert "SPINE_AUDIT_TEST_KEY is not set" in _one_line_error(result)
+    assert "SPINE_AUDIT_TEST_KEY is not set" in one_line_error(result)
     assert not out.exists()
 
 
@@ -267,7 +248,7 @@ def test_column_not_on_the_allow_list_fails_the_export(runs, tmp_path):
     run = _copy_run_with_extra_column(runs["all"], tmp_path / "run")
     key = _key_file(tmp_path, KEY_A)
     out = tmp_path / "x"
-    line = _one_line_error(cli("export", run, "--out", out, "--key-file", key))
+    line = one_line_error(cli("export", run, "--out", out, "--key-file", key))
     assert "'patient_name'" in line and "allow-list" in line
     assert not out.exists()
 

@@ -7,14 +7,13 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from audit.inputs import sha256
 from audit.resources import sample_data_dir
+from tests.helpers import cli, one_line_error
 
 pytestmark = pytest.mark.e2e
 
@@ -27,23 +26,6 @@ format = "canonical"
 suppression = "cms"
 as_of_date = "2026-06-30"
 """
-
-
-def cli(*args: str | Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "audit.cli", *map(str, args)],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env=env,
-    )
-
-
-def one_line_error(result: subprocess.CompletedProcess) -> str:
-    assert result.returncode == 2, result.stderr
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("spine-audit: error:"), result.stderr
-    return lines[0]
 
 
 def manifest_of(run: Path) -> dict:
