@@ -215,6 +215,11 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="DATE",
         help="last date of the generated history (default 2025-12-31)",
     )
+    gen.add_argument(
+        "--hostile-names",
+        action="store_true",
+        help="give two large sites names with markup and quotes (to test escaping)",
+    )
     gen.add_argument("-q", "--quiet", action="store_true")
 
     val = sub.add_parser(
@@ -437,6 +442,7 @@ def _cmd_generate(args: argparse.Namespace) -> int:
             start=args.start,
             end=args.end,
             progress=log,
+            hostile_names=args.hostile_names,
         )
     except ValueError as exc:
         raise UserError(str(exc)) from None

@@ -1058,8 +1058,14 @@ class _Block:
         return tables, {t: base + p for t, p in keys.items()}
 
 
-def _sites(seed: int, sites: int, sid_width: int) -> tuple[pa.Table, dict[str, np.ndarray]]:
-    """Sites table; per site: Zipf-like size weight and coding habits."""
+def _sites(
+    seed: int, sites: int, sid_width: int, hostile_names: bool = False
+) -> tuple[pa.Table, dict[str, np.ndarray]]:
+    """Sites table; per site: Zipf-like size weight and coding habits.
+
+    ``hostile_names`` gives two large sites a markup-laden and a quoted name, so tests of the
+    reports see them; off by default, as a demo reader would take the markup for a bug.
+    """
     rng = np.random.Generator(np.random.PCG64(np.random.SeedSequence([seed, 0])))
     pool = [f"{p} {k}" for k in _KINDS for p in _PLACES]
     pool = [pool[i] for i in rng.permutation(len(pool))]
@@ -1069,7 +1075,7 @@ def _sites(seed: int, sites: int, sid_width: int) -> tuple[pa.Table, dict[str, n
     ]
     rank = rng.permutation(sites)  # size rank of each site: 0 is the largest
     by_rank = np.argsort(rank)
-    specials = (HOSTILE_SITE_NAME, QUOTED_SITE_NAME)  # on large sites, so reports show them
+    specials = (HOSTILE_SITE_NAME, QUOTED_SITE_NAME) if hostile_names else ()
     for r, name in zip(range(1, sites), specials, strict=False):
         names[int(by_rank[r])] = name
     groups = [_SITE_GROUPS[i] for i in _pick(rng, _cumulative(1, 1, 1, 1, 0.5), sites)]
@@ -1152,12 +1158,14 @@ def generate(
     progress: Callable[[str], None] | None = None,
     *,
     chunk_size: int = 50_000,
+    hostile_names: bool = False,
 ) -> dict[str, int]:
     """Write the canonical tables (spec section 2) into out_dir as <table>.csv or .parquet.
 
     Tables: patients, diagnoses, procedures, coverage, sites; returns rows written per table.
     Events fall between ``start`` and ``end``. ``chunk_size`` (patients per write) bounds
-    memory and never changes the data. Files appear only when complete.
+    memory and never changes the data. ``hostile_names`` names two large sites with markup and
+    quotes (for tests of escaping). Files appear only when complete.
     """
     if fmt not in ("csv", "parquet"):
         raise ValueError(f"fmt must be 'csv' or 'parquet', not {fmt!r}")
@@ -1168,7 +1176,7 @@ def generate(
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     sid_width = max(3, len(str(sites)))
-    site_table, habits = _sites(seed, sites, sid_width)
+    site_table, habits = _sites(seed, sites, sid_width, hostile_names)
     ctx = _Ctx(
         seed=seed,
         patients=patients,

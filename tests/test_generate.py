@@ -52,7 +52,7 @@ COLUMNS = {
     "sites": ["site_id", "site_name", "site_group"],
 }
 ROOT = Path(__file__).resolve().parents[1]
-ARGS = {"patients": 3000, "sites": 12, "seed": 20250101}  # as sample_data/
+ARGS = {"patients": 3000, "sites": 12, "seed": 20250101, "hostile_names": True}
 # measure spec 3.2, current and retired codes
 INDEX_CODES = (
     "62320", "62321", "62322", "62323", "64479", "64480", "64483", "64484", "0228T", "0229T",

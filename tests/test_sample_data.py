@@ -90,8 +90,8 @@ def test_demo_on_the_sample(tmp_path):
     )
     assert keys == sorted(keys) and len(set(keys)) == len(keys)
     index = (out / "shareable" / "index.html").read_text()
-    assert "<script>alert(1)</script>" not in index
-    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in index
+    # The showcase holds no hostile names (they live in the tests): no markup, escaped or not.
+    assert "script" not in index.lower()
 
 
 DOC_TYPES = {
