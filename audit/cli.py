@@ -20,6 +20,7 @@ from pathlib import Path
 from audit import __version__
 from audit.adapters import FORMATS
 from audit.config import (
+    FUNNEL_OVERDISPERSION,
     OMOP_SITE_FALLBACKS,
     SUPPRESSION_PROFILES,
     expand_out,
@@ -126,6 +127,12 @@ def _add_run_options(p: argparse.ArgumentParser) -> None:
         choices=OMOP_SITE_FALLBACKS,
         help="OMOP records whose visit and provider name no care site: the provider is the "
         "site, or one site '(site not recorded)' (default: no site; see docs/inputs-formats.md)",
+    )
+    p.add_argument(
+        "--funnel-overdispersion",
+        choices=FUNNEL_OVERDISPERSION,
+        help="the funnel plot's limits: exact binomial (none, the default) or widened for "
+        "overdispersion (multiplicative or additive random effects; docs/reports.md)",
     )
     p.add_argument(
         "--as-of",
@@ -309,6 +316,7 @@ def _settings_from(args: argparse.Namespace):
         memory_limit=args.memory_limit,
         temp_dir=args.temp_dir,
         omop_site_fallback=args.omop_site_fallback,
+        funnel_overdispersion=args.funnel_overdispersion,
         decimal_comma=args.decimal_comma,
     )
 

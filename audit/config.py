@@ -27,6 +27,9 @@ DEFAULT_NON_COUNTING_STATUSES = (
 SUPPRESSION_PROFILES = ("cms", "opensafely", "nhs", "none")
 # where an OMOP record whose visit and provider name no care site is placed (audit.adapters.omop)
 OMOP_SITE_FALLBACKS = ("provider", "unrecorded")
+# the funnel plot's control limits (audit.funnel): exact binomial, or widened for
+# overdispersion by a multiplicative or an additive (random-effects) model
+FUNNEL_OVERDISPERSION = ("none", "multiplicative", "additive")
 
 
 @dataclass(frozen=True)
@@ -60,6 +63,10 @@ class Settings:
     # OMOP records whose visit and provider name no care site: "provider" (the provider is the
     # site) or "unrecorded" (one site "(site not recorded)"); unset: they have no site
     omop_site_fallback: str | None = None
+    # the funnel plot of the index (docs/reports.md): "none" draws exact binomial limits around
+    # the network rate; "multiplicative" or "additive" widen them when the sites vary more than
+    # chance allows (NHS/HQIP outlier policy, Spiegelhalter 2005)
+    funnel_overdispersion: str = "none"
     extra: dict[str, Any] = field(default_factory=dict)
 
     def resolved_as_of(self) -> date:
@@ -84,6 +91,7 @@ _OPTIONS = {  # the command-line option of each setting that has one, for the er
     "memory_limit": "--memory-limit",
     "temp_dir": "--temp-dir",
     "omop_site_fallback": "--omop-site-fallback",
+    "funnel_overdispersion": "--funnel-overdispersion",
 }
 # Bounds that keep a run possible: the day arithmetic of rule 7 stays far from overflow (a
 # lookback of a century reaches every record an extract can hold), and a thread count past
@@ -141,6 +149,10 @@ def _coerce(name: str, value: Any) -> Any:
     if name == "omop_site_fallback":
         if value not in OMOP_SITE_FALLBACKS:
             raise _invalid(name, value, f"choose one of {', '.join(OMOP_SITE_FALLBACKS)}")
+        return value
+    if name == "funnel_overdispersion":
+        if value not in FUNNEL_OVERDISPERSION:
+            raise _invalid(name, value, f"choose one of {', '.join(FUNNEL_OVERDISPERSION)}")
         return value
     if not isinstance(value, str | os.PathLike):
         raise _invalid(name, value, "text is needed")
