@@ -16,15 +16,22 @@ from typing import Any
 from markupsafe import Markup, escape
 
 from audit.disclosure import HIDDEN, is_number
+from audit.funnel import Funnel
 
 WIDTH = 720
 HEIGHT = 210
 LEFT, RIGHT, TOP, BOTTOM = 52, 14, 14, 40
 INK = "#1f2933"
 GRID = "#d9dee4"
-MUTED = "#7b8794"
+MUTED = "#52606d"  # 6.4:1 on white (WCAG AA needs 4.5:1 for text)
 BAR = "#b5473a"
 LINE = "#2f6f8f"
+# Okabe-Ito colours (distinguishable with the common colour-vision deficiencies), always paired
+# with a second cue: line dashes for the limits, marker shapes for the flags
+OI_BLUE = "#0072B2"
+OI_SKY = "#56B4E9"
+OI_ORANGE = "#E69F00"
+OI_VERMILLION = "#D55E00"
 
 
 def _f(value: float) -> str:
@@ -166,6 +173,155 @@ def rate_chart(labels: Sequence[str], points: Sequence[Any], *, title: str, unit
                 'stroke-width="1.5"/>'
             )
     parts.extend(markers)
+    parts.append("</svg>")
+    # S704: SVG built by this module; every text part went through markupsafe.escape
+    return Markup("".join(parts))  # noqa: S704
+
+
+FUNNEL_HEIGHT = 380
+FUNNEL_BOTTOM = 72  # x labels, the axis title and the legend below the plot
+FUNNEL_LABELS = 12  # flagged sites named in the chart (all are in the table below it)
+
+
+def _marker(flag: str, x: float, y: float) -> str:
+    """Circle inside the limits, triangle for an alert, diamond for an alarm."""
+    if flag == "alarm":
+        pts = f"{_f(x)},{_f(y - 6)} {_f(x + 6)},{_f(y)} {_f(x)},{_f(y + 6)} {_f(x - 6)},{_f(y)}"
+        return f'<polygon points="{pts}" fill="{OI_VERMILLION}" stroke="{INK}" stroke-width="1"'
+    if flag == "alert":
+        pts = f"{_f(x)},{_f(y - 5.5)} {_f(x + 5.5)},{_f(y + 4.5)} {_f(x - 5.5)},{_f(y + 4.5)}"
+        return f'<polygon points="{pts}" fill="{OI_ORANGE}" stroke="{INK}" stroke-width="1"'
+    return (
+        f'<circle cx="{_f(x)}" cy="{_f(y)}" r="3.5" fill="{OI_SKY}" fill-opacity="0.8" '
+        f'stroke="{OI_BLUE}" stroke-width="1"'
+    )
+
+
+def funnel_chart(funnel: Funnel, names: dict[str, str], *, title: str) -> Markup:
+    """Concordance of each plotted site against its in-population patients, with the target
+    line and the 95% (dashed) and 99.8% (solid) limit curves; flagged sites are named."""
+    height = FUNNEL_HEIGHT
+    plot_w = WIDTH - LEFT - RIGHT
+    plot_h = height - TOP - FUNNEL_BOTTOM
+    largest = max((p.n for p in funnel.points), default=1)
+    x_step = nice_step(largest * 1.05)
+    x_max = x_step * max(1, math.ceil(largest * 1.05 / x_step))
+    # the y range: every point, the target, and the limits from the smallest plotted site on
+    smallest = min((p.n for p in funnel.points), default=1)
+    ys = [p.rate for p in funnel.points] + [funnel.target]
+    for curve in funnel.curves.values():
+        ys += [v for n, lo, hi in curve if n >= smallest for v in (lo, hi)]
+    y_lo = max(0.0, math.floor(min(ys) * 10) / 10)
+    y_hi = min(1.0, math.ceil(max(ys) * 10) / 10)
+    if y_hi - y_lo < 0.2:
+        y_lo, y_hi = max(0.0, y_hi - 0.2), max(y_hi, 0.2)
+    y_tick = 0.05 if y_hi - y_lo <= 0.4 else 0.1
+
+    def px(n: float) -> float:
+        return LEFT + plot_w * n / x_max
+
+    def py(rate: float) -> float:
+        return TOP + plot_h * (1 - (rate - y_lo) / (y_hi - y_lo))
+
+    desc = (
+        f"Funnel plot: concordance of {len(funnel.points)} sites against their in-population "
+        f"patients; network concordance {funnel.target:.1%}; dashed lines 95% limits, solid "
+        "lines 99.8% limits; triangles are alerts, diamonds alarms. The table below holds the "
+        "same figures."
+    )
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {height}" '
+        f'width="100%" role="img" aria-label="{escape(title)}" '
+        f'font-family="system-ui, -apple-system, Segoe UI, Roboto, sans-serif" font-size="11">',
+        f"<title>{escape(title)}</title>",
+        f"<desc>{escape(desc)}</desc>",
+    ]
+    k = 0
+    while y_lo + k * y_tick <= y_hi + 1e-9:
+        rate = y_lo + k * y_tick
+        y = py(rate)
+        parts.append(
+            f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{_f(y)}" y2="{_f(y)}" '
+            f'stroke="{GRID}" stroke-width="1"/>'
+            f'<text x="{LEFT - 6}" y="{_f(y + 4)}" text-anchor="end" fill="{MUTED}">'
+            f"{rate * 100:.0f}%</text>"
+        )
+        k += 1
+    for i in range(int(round(x_max / x_step)) + 1):
+        n = i * x_step
+        parts.append(
+            f'<text x="{_f(px(n))}" y="{TOP + plot_h + 16}" text-anchor="middle" '
+            f'fill="{MUTED}">{n:,.0f}</text>'
+        )
+    parts.append(
+        f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{TOP + plot_h}" y2="{TOP + plot_h}" '
+        f'stroke="{INK}" stroke-width="1"/>'
+        f'<text x="{LEFT + plot_w / 2:.0f}" y="{TOP + plot_h + 32}" text-anchor="middle" '
+        f'fill="{MUTED}">'
+        "In-population patients (size of the site)</text>"
+    )
+    for label, dash, colour in (("95%", ' stroke-dasharray="5 4"', OI_BLUE),
+                                ("99.8%", "", OI_VERMILLION)):  # fmt: skip
+        curve = [(n, lo, hi) for n, lo, hi in funnel.curves.get(label, []) if n <= x_max]
+        for side in (1, 2):
+            # only the stretches inside the y range (no clip path: no url() in the page)
+            runs: list[list[str]] = [[]]
+            for c in curve:
+                if y_lo - 1e-9 <= c[side] <= y_hi + 1e-9:
+                    runs[-1].append(f"{_f(px(c[0]))},{_f(py(c[side]))}")
+                elif runs[-1]:
+                    runs.append([])
+            for run in runs:
+                if len(run) > 1:
+                    parts.append(
+                        f'<polyline points="{" ".join(run)}" fill="none" stroke="{colour}" '
+                        f'stroke-width="1.5"{dash}/>'
+                    )
+    parts.append(
+        f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{_f(py(funnel.target))}" '
+        f'y2="{_f(py(funnel.target))}" stroke="{INK}" stroke-width="1.2"/>'
+    )
+    labelled = 0
+    # inside points first, flagged ones drawn on top
+    for p in sorted(funnel.points, key=lambda p: (bool(p.flag), p.key)):
+        x, y = px(p.n), py(p.rate)
+        name = names.get(p.key, p.key)
+        what = {"alarm": "alarm", "alert": "alert"}.get(p.flag, "inside the limits")
+        parts.append(
+            f"{_marker(p.flag, x, y)}><title>{escape(name)}: {p.rate:.1%} of {p.n:,} "
+            f"({escape(what)})</title></{'polygon' if p.flag else 'circle'}>"
+        )
+    for p in funnel.points:  # outliers first: the worst are named
+        if not p.flag or labelled >= FUNNEL_LABELS:
+            continue
+        labelled += 1
+        x, y = px(p.n), py(p.rate)
+        name = names.get(p.key, p.key)
+        short = name if len(name) <= 28 else name[:27] + "\u2026"
+        anchor, dx = ("end", -8) if x > LEFT + plot_w * 0.7 else ("start", 8)
+        parts.append(
+            f'<text x="{_f(x + dx)}" y="{_f(y + 4)}" text-anchor="{anchor}" fill="{INK}">'
+            f"{escape(short)}</text>"
+        )
+    lx, ly = LEFT + 4, height - 22
+    parts.append(
+        f'<g font-size="10.5">'
+        f'<line x1="{lx}" x2="{lx + 22}" y1="{ly - 2}" y2="{ly - 2}" stroke="{OI_BLUE}" '
+        'stroke-width="1.5" stroke-dasharray="5 4"/>'
+        f'<text x="{lx + 27}" y="{ly + 2}" fill="{INK}">95% limits</text>'
+        f'<line x1="{lx + 100}" x2="{lx + 122}" y1="{ly - 2}" y2="{ly - 2}" '
+        f'stroke="{OI_VERMILLION}" stroke-width="1.5"/>'
+        f'<text x="{lx + 127}" y="{ly + 2}" fill="{INK}">99.8% limits</text>'
+        f'<line x1="{lx + 212}" x2="{lx + 234}" y1="{ly - 2}" y2="{ly - 2}" stroke="{INK}" '
+        'stroke-width="1.2"/>'
+        f'<text x="{lx + 239}" y="{ly + 2}" fill="{INK}">network rate</text>'
+        f"{_marker('', lx + 334, ly - 2)}/>"
+        f'<text x="{lx + 342}" y="{ly + 2}" fill="{INK}">inside</text>'
+        f"{_marker('alert', lx + 394, ly - 2)}/>"
+        f'<text x="{lx + 402}" y="{ly + 2}" fill="{INK}">alert (outside 95%)</text>'
+        f"{_marker('alarm', lx + 524, ly - 2)}/>"
+        f'<text x="{lx + 532}" y="{ly + 2}" fill="{INK}">alarm (outside 99.8%)</text></g>'
+    )
     parts.append("</svg>")
     # S704: SVG built by this module; every text part went through markupsafe.escape
     return Markup("".join(parts))  # noqa: S704

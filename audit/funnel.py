@@ -68,11 +68,7 @@ def _betainc(a: float, b: float, x: float) -> float:
     if x >= 1.0:
         return 1.0
     log_front = (
-        math.lgamma(a + b)
-        - math.lgamma(a)
-        - math.lgamma(b)
-        + a * math.log(x)
-        + b * math.log1p(-x)
+        math.lgamma(a + b) - math.lgamma(a) - math.lgamma(b) + a * math.log(x) + b * math.log1p(-x)
     )
     front = math.exp(log_front)
     if x < (a + 1.0) / (a + b + 2.0):
@@ -235,9 +231,7 @@ class Funnel:
 _ORDER = {("alarm", "low"): 0, ("alert", "low"): 1, ("alarm", "high"): 2, ("alert", "high"): 3}
 
 
-def build(
-    sites: Sequence[tuple[str, int, int]], target: float, method: str = "none"
-) -> Funnel:
+def build(sites: Sequence[tuple[str, int, int]], target: float, method: str = "none") -> Funnel:
     """The funnel of ``(key, successes, n)`` sites (n >= 1) around ``target`` (0..1).
 
     Points are ordered: alarms below, alerts below, alarms above, alerts above, then the rest

@@ -145,7 +145,12 @@ class Pack:
     def guideline(self) -> dict[str, str]:
         """What the reports say about the guideline and the audit: titles, citation, link."""
         keys = ("title", "citation", "citation_url", "audit_title", "short_title", "trial_markers")
-        return {k: str(self.meta[k]) for k in keys}
+        out = {k: str(self.meta[k]) for k in keys}
+        # optional plain-language texts for the index page (a pack may leave them out)
+        for k in ("plain_recommends", "plain_why", "plain_population"):
+            out[k] = str(self.meta.get(k) or "")
+        out["min_age"] = str(self.min_age)
+        return out
 
     def value_set_files(self) -> list[Path]:
         return sorted((self.path / "valuesets").glob("*.csv"))

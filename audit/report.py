@@ -46,6 +46,7 @@ from audit.disclosure import (
     suppress_cells,
 )
 from audit.errors import PackError
+from audit.network import check_label, funnel_manifest, funnel_view
 from audit.pack import resolve_pack
 from audit.resources import data_dir, reports_dir, sql_dir
 
@@ -1035,7 +1036,8 @@ def _quality_views(context: Mapping[str, Any], profile: Profile) -> tuple[list, 
         code = _text(c.get("code")) or ""
         raw = c.get("count", c.get("rows"))
         row = {
-            "check": name.replace("_", " "),
+            "check": check_label(name),
+            "check_id": name,
             "code": code,
             "raw": int(raw) if _is_count(raw) else None,
             "note": _text(c.get("note")) or _text(c.get("domain")) or "",
@@ -1113,9 +1115,12 @@ def _guideline(context: Mapping[str, Any]) -> dict[str, str]:
 
 def _page_common(context: Mapping[str, Any], d: Disclosed) -> dict[str, Any]:
     pack = dict(context.get("pack") or {})
+    guideline = _guideline(context)
+    # the manifest's pack block has no link: the guideline's (pack.toml citation_url) is used
+    pack.setdefault("citation_url", guideline.get("citation_url"))
     return {
         "tool_version": str(context.get("tool_version") or ""),
-        "guideline": _guideline(context),
+        "guideline": guideline,
         "pack": {
             k: _text(pack.get(k)) or ""
             for k in ("name", "version", "title", "citation", "citation_url")
@@ -1258,11 +1263,19 @@ def write_aggregate_outputs(
     network = None
     if any(s.all_row is not None for s in d.sites):
         network = _row_view(d, ("network",), d.network_amount)
+    settings = context.get("settings") or {}
+    funnel = funnel_view(
+        site_views,
+        network,
+        method=str(settings.get("funnel_overdispersion") or "none"),
+        enabled=d.patient_level and not d.no_sessions,
+    )
     index_html = _template("index.html.j2").render(
         **common,
         root="",
         sites=site_views,
         network=network,
+        funnel=funnel,
         has_groups=any(s["group"] for s in site_views),
         settings=[(str(k), _setting_text(v)) for k, v in (context.get("settings") or {}).items()],
         inputs=_inputs_label(context),
@@ -1279,6 +1292,8 @@ def write_aggregate_outputs(
     path = safe_output_path(out_dir, PUBLIC_MANIFEST)
     outputs = sorted(p.relative_to(out_dir.resolve()).as_posix() for p in [*written, path])
     manifest = public_manifest(d, context, network, checks, recon, outputs)
+    if funnel is not None:
+        manifest["published"]["funnel"] = funnel_manifest(funnel)
     path.write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8", newline="")
     written.append(path)
     return written
@@ -1345,7 +1360,8 @@ def public_manifest(
             d.get(("network_trial_no_recommendation",))
         )
     published["data_quality"] = [
-        {"check": c["check"], "code": c["code"], "count": _public_value(c["count"])}
+        {"check": c["check"], "check_id": c.get("check_id", ""), "code": c["code"]}
+        | {"count": _public_value(c["count"])}
         | {"note": c["note"]}
         for c in checks
     ]

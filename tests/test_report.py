@@ -361,7 +361,8 @@ def test_empty_audit_renders_no_data(tmp_path):
     }
     out = write(tmp_path, empty)
     html = (out / "index.html").read_text()
-    assert "No data" in html and "%" not in html.split("<main")[1].split("Reading the")[0]
+    figures = html.split("<main")[1].split('<section id="glossary"')[0]  # not the glossary's 95%
+    assert "No data" in html and "%" not in figures
     df = summary_of(out)
     assert len(df) == 0 and list(df.columns) == SUMMARY_COLUMNS
     assert (out / "site_summary.csv").read_text() == ",".join(SUMMARY_COLUMNS) + "\n"
@@ -403,7 +404,7 @@ def test_data_quality_counts_go_through_the_profile(tmp_path):
     )
     out = write(tmp_path, frames_of([site_row("A")]), ctx)
     html = (out / "index.html").read_text()
-    section = html.split("<h2>Data quality</h2>")[1].split("<h2>")[0]
+    section = html.split('<h2 id="quality">Data quality</h2>')[1].split("<h2")[0]
     assert "retired code used" in section and ">22<" in section
     assert ">2<" not in section  # hidden: 2 rows
     # a small quarantined count hides the other details of that table, not its total
@@ -456,7 +457,12 @@ def test_pages_are_offline(tmp_path):
         assert "<script" not in html and "<link" not in html and "@import" not in html
         assert " src=" not in html and "url(" not in html
         refs = re.findall(r"https?://[^\s\"'<>]+", html)
-        assert set(refs) <= {"http://www.w3.org/2000/svg"}, refs
+        # the SVG namespace, and the guideline as a link a reader may follow (never loaded)
+        assert set(refs) <= {
+            "http://www.w3.org/2000/svg",
+            "https://doi.org/10.1136/bmj-2024-079970",
+        }
+        assert html.count("https://doi.org") == html.count('href="https://doi.org')
 
 
 def test_site_page_tables_and_chart(tmp_path):

@@ -424,6 +424,8 @@ def _read_index(path: Path, pub: Published, names: dict[str, str]) -> dict[str, 
                             pub.see((*prefix, col), parse_count(cell.clean()), "index sites")
                         elif path_[-1] not in _NOT_COUNTS:
                             raise AttackModelError(f"index.html: unknown column {path_}")
+        elif "funnel" in table.classes():  # the funnel plot's data table
+            _read_funnel(table, paths, pub, by_title)
         elif heading == "Data quality":
             _read_quality(table, paths, pub)
         elif heading == "Reconciliation of input rows":
@@ -433,6 +435,39 @@ def _read_index(path: Path, pub: Published, names: dict[str, str]) -> dict[str, 
         else:
             _read_unknown_table(path.name, heading, table, pub)
     return hrefs
+
+
+_FUNNEL_COLUMNS = {
+    "In-population patients": "in_population_patients",
+    "Discordant patients": "discordant_patients",
+}
+_FUNNEL_NOT_COUNTS = {"Site", "Flag", "Concordance", "95% limits", "99.8% limits"}
+
+
+def _read_funnel(
+    table: Node, paths: list[tuple[str, ...]], pub: Published, by_title: dict[str, str]
+) -> None:
+    """The funnel plot's data table: a site's whole-period patient counts again (the same
+    cells as the Sites table), its rate (must derive from them) and limits (from the counts
+    and the published network rate: nothing new)."""
+    labels = [p[-1] for p in paths]
+    unknown = set(labels) - set(_FUNNEL_COLUMNS) - _FUNNEL_NOT_COUNTS
+    if unknown:
+        raise AttackModelError(f"index.html: unknown funnel columns {sorted(unknown)}")
+    for tr in _rows(table, "tbody"):
+        cells = _cells(tr)
+        sid = by_title[next(cells[0].iter("a")).attrs["title"]]
+        row = dict(zip(labels, [c.clean() for c in cells], strict=True))
+        counts = {}
+        for label, col in _FUNNEL_COLUMNS.items():
+            counts[col] = parse_count(row[label])
+            if counts[col] == HIDDEN:
+                pub.problems.append(f"index.html funnel: {sid} plotted with a hidden count")
+            pub.see(_sp(sid, "all", col), counts[col], "index funnel")
+        n, d = counts["in_population_patients"], counts["discordant_patients"]
+        counted = isinstance(n, int) and isinstance(d, int) and n > 0
+        if counted and row["Concordance"] != f"{(1 - d / n) * 100:.1f}%":
+            pub.problems.append(f"index.html funnel: {sid} rate is not 1 - {d}/{n}")
 
 
 def _read_unknown_table(page: str, heading: str, table: Node, pub: Published) -> None:
