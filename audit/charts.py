@@ -180,6 +180,7 @@ def rate_chart(labels: Sequence[str], points: Sequence[Any], *, title: str, unit
 
 FUNNEL_HEIGHT = 380
 FUNNEL_BOTTOM = 72  # x labels, the axis title and the legend below the plot
+FUNNEL_RIGHT = 30  # room for the last x label
 FUNNEL_LABELS = 12  # flagged sites named in the chart (all are in the table below it)
 
 
@@ -201,7 +202,8 @@ def funnel_chart(funnel: Funnel, names: dict[str, str], *, title: str) -> Markup
     """Concordance of each plotted site against its in-population patients, with the target
     line and the 95% (dashed) and 99.8% (solid) limit curves; flagged sites are named."""
     height = FUNNEL_HEIGHT
-    plot_w = WIDTH - LEFT - RIGHT
+    right = FUNNEL_RIGHT
+    plot_w = WIDTH - LEFT - right
     plot_h = height - TOP - FUNNEL_BOTTOM
     largest = max((p.n for p in funnel.points), default=1)
     x_step = nice_step(largest * 1.05)
@@ -241,7 +243,7 @@ def funnel_chart(funnel: Funnel, names: dict[str, str], *, title: str) -> Markup
         rate = y_lo + k * y_tick
         y = py(rate)
         parts.append(
-            f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{_f(y)}" y2="{_f(y)}" '
+            f'<line x1="{LEFT}" x2="{WIDTH - right}" y1="{_f(y)}" y2="{_f(y)}" '
             f'stroke="{GRID}" stroke-width="1"/>'
             f'<text x="{LEFT - 6}" y="{_f(y + 4)}" text-anchor="end" fill="{MUTED}">'
             f"{rate * 100:.0f}%</text>"
@@ -254,7 +256,7 @@ def funnel_chart(funnel: Funnel, names: dict[str, str], *, title: str) -> Markup
             f'fill="{MUTED}">{n:,.0f}</text>'
         )
     parts.append(
-        f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{TOP + plot_h}" y2="{TOP + plot_h}" '
+        f'<line x1="{LEFT}" x2="{WIDTH - right}" y1="{TOP + plot_h}" y2="{TOP + plot_h}" '
         f'stroke="{INK}" stroke-width="1"/>'
         f'<text x="{LEFT + plot_w / 2:.0f}" y="{TOP + plot_h + 32}" text-anchor="middle" '
         f'fill="{MUTED}">'
@@ -278,7 +280,7 @@ def funnel_chart(funnel: Funnel, names: dict[str, str], *, title: str) -> Markup
                         f'stroke-width="1.5"{dash}/>'
                     )
     parts.append(
-        f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{_f(py(funnel.target))}" '
+        f'<line x1="{LEFT}" x2="{WIDTH - right}" y1="{_f(py(funnel.target))}" '
         f'y2="{_f(py(funnel.target))}" stroke="{INK}" stroke-width="1.2"/>'
     )
     labelled = 0
@@ -300,7 +302,8 @@ def funnel_chart(funnel: Funnel, names: dict[str, str], *, title: str) -> Markup
         short = name if len(name) <= 28 else name[:27] + "\u2026"
         anchor, dx = ("end", -8) if x > LEFT + plot_w * 0.7 else ("start", 8)
         parts.append(
-            f'<text x="{_f(x + dx)}" y="{_f(y + 4)}" text-anchor="{anchor}" fill="{INK}">'
+            f'<text x="{_f(x + dx)}" y="{_f(y + 4)}" text-anchor="{anchor}" fill="{INK}" '
+            'stroke="#fff" stroke-width="3" paint-order="stroke">'
             f"{escape(short)}</text>"
         )
     lx, ly = LEFT + 4, height - 22
