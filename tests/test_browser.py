@@ -24,6 +24,8 @@ from scipy import stats
 from tests.browser import SKIP_ENV, Browser, find_chromium
 from tests.helpers import cli
 
+pytestmark = pytest.mark.e2e
+
 WIDTH = 1400
 # printable width of A4 and Letter in landscape with the pages' 12 mm margins, in CSS px
 PRINT_WIDTHS = {"A4": round((297 - 24) / 25.4 * 96), "Letter": round((279.4 - 24) / 25.4 * 96)}
