@@ -160,3 +160,20 @@ def test_curves_cover_the_largest_site_and_are_deterministic():
     sizes = [n for n, _, _ in f.curves["95%"]]
     assert sizes[0] == 1 and sizes[-1] > 100 and sizes == sorted(set(sizes))
     assert funnel.build(SITES, 0.75) == f
+
+
+def test_a_thousand_sites_in_seconds():
+    """Exact limits for 1,000 sites (4 per site, plus the curves) stay fast: the quantile search
+    starts at the normal approximation and walks a step or two."""
+    import random
+    import time
+
+    rng = random.Random(1)
+    sites = []
+    for i in range(1000):
+        n = rng.randint(5, 5000)
+        sites.append((f"S{i:04d}", n - int(n * rng.uniform(0.15, 0.4)), n))
+    started = time.perf_counter()
+    f = funnel.build(sites, 0.72)
+    assert time.perf_counter() - started < 10
+    assert len(f.points) == 1000
