@@ -61,12 +61,15 @@ def funnel_view(
     enabled: bool,
 ) -> dict[str, Any] | None:
     """The funnel section of the index, from published counts only; None when there is
-    nothing to plot the network rate from (no network row, no patient-level counts)."""
+    nothing to plot (no network row, no patient-level counts); ``{"reason": ...}`` when the
+    network rate itself is hidden or has no patients."""
     if not enabled or network is None:
         return None
     net_n, net_d = network.get("in_population_patients"), network.get("discordant_patients")
+    if net_n is HIDDEN or net_d is HIDDEN:
+        return {"reason": "the network's patient counts are hidden by disclosure control"}
     if not (is_number(net_n) and is_number(net_d)) or int(net_n) <= 0:
-        return None
+        return {"reason": "the network has no in-population patients"}
     target = 1.0 - int(net_d) / int(net_n)
     plotted, hidden, empty = [], 0, 0
     by_key: dict[str, Mapping[str, Any]] = {}
@@ -104,6 +107,7 @@ def funnel_view(
         )
     disp = f.dispersion
     return {
+        "reason": None,
         "chart": funnel_chart(f, names, title="Funnel plot: patient concordance by site size")
         if f.points
         else None,
@@ -127,7 +131,7 @@ def funnel_view(
 def funnel_manifest(view: Mapping[str, Any] | None) -> dict[str, Any] | None:
     """The funnel as the public manifest records it: method, target and the flags (the counts
     are the site rows' published counts, already in site_summary)."""
-    if view is None:
+    if view is None or view["reason"]:
         return None
     return {
         "measure": "patient concordance: 1 - discordant patients / in-population patients",

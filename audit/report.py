@@ -1292,7 +1292,7 @@ def write_aggregate_outputs(
     path = safe_output_path(out_dir, PUBLIC_MANIFEST)
     outputs = sorted(p.relative_to(out_dir.resolve()).as_posix() for p in [*written, path])
     manifest = public_manifest(d, context, network, checks, recon, outputs)
-    if funnel is not None:
+    if funnel_manifest(funnel) is not None:
         manifest["published"]["funnel"] = funnel_manifest(funnel)
     path.write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8", newline="")
     written.append(path)

@@ -177,3 +177,26 @@ def test_a_thousand_sites_in_seconds():
     f = funnel.build(sites, 0.72)
     assert time.perf_counter() - started < 10
     assert len(f.points) == 1000
+
+
+def test_network_view_uses_published_counts_only():
+    """A site with a hidden count is left out and counted; a hidden network rate means no
+    plot, said in words."""
+    from audit.disclosure import HIDDEN
+    from audit.network import funnel_manifest, funnel_view
+
+    def site(sid, n, d):
+        row = {"in_population_patients": n, "discordant_patients": d}
+        return {"site_id": sid, "name": sid, "href": f"sites/{sid}.html", "summary": row}
+
+    sites = [site("A", 100, 20), site("B", 80, HIDDEN), site("C", 0, 0), site("D", 50, 30)]
+    network = {"in_population_patients": 230, "discordant_patients": 60}
+    view = funnel_view(sites, network, method="none", enabled=True)
+    assert [r["site_id"] for r in view["rows"]] == ["D", "A"]  # D (40%) is an alarm: first
+    assert (view["plotted"], view["hidden"], view["empty"]) == (2, 1, 1)
+    assert view["target"] == "73.9%"
+    assert funnel_manifest(view)["flags"][0]["site_id"] == "D"
+    hidden = {"in_population_patients": 230, "discordant_patients": HIDDEN}
+    assert "hidden" in funnel_view(sites, hidden, method="none", enabled=True)["reason"]
+    assert funnel_manifest(funnel_view(sites, hidden, method="none", enabled=True)) is None
+    assert funnel_view(sites, network, method="none", enabled=False) is None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import random
 import re
 import time
@@ -584,3 +585,44 @@ def test_thousand_sites_render_in_seconds(tmp_path):
     elapsed = time.process_time() - start
     assert len(paths) == 1004
     assert elapsed < 15, f"{elapsed:.1f} s of CPU"
+
+
+# ----------------------------------------------------------------------------- network page
+def test_index_has_the_funnel_plain_language_and_the_guideline_link(tmp_path):
+    ctx = context(
+        settings={"funnel_overdispersion": "additive"},
+        data_quality=[{"check": "date_parse", "domain": "procedure", "code": "", "rows": 40}],
+    )
+    out = write(tmp_path, synthetic(30, months=2), ctx)
+    html = (out / "index.html").read_text()
+    funnel = html.split('<section id="funnel"')[1].split("</section>")[0]
+    assert "How to read this" in funnel and "<svg" in funnel and 'class="funnel"' in funnel
+    assert funnel.index("<figcaption") < funnel.index("<svg")  # captioned above
+    assert "additive" in funnel or "exact binomial" in funnel
+    # the guideline: in our words, with its link (pack.toml's citation_url)
+    assert 'href="https://doi.org/10.1136/bmj-2024-079970"' in html
+    assert "What the guideline recommends" in html and 'href="#glossary"' in html
+    # quarantined rows are in internal/quarantine/, not the manifest
+    assert "Dates that could not be read" in html  # a check by its name in words
+    manifest = json.loads((out / "manifest.json").read_text())
+    dq = manifest["published"]["data_quality"][0]
+    assert (dq["check"], dq["check_id"]) == ("Dates that could not be read", "date_parse")
+    assert manifest["published"]["funnel"]["overdispersion_setting"] == "additive"
+    assert '<th scope="col"' in html and "<caption>" in html
+
+
+def test_funnel_plots_only_sites_with_published_counts(tmp_path):
+    out = write(tmp_path, synthetic(30, months=2))
+    html = (out / "index.html").read_text()
+    summary = summary_of(out)
+    whole = summary[summary["period_type"] == "all"]
+    shown = whole.dropna(subset=["in_population_patients", "discordant_patients"])
+    shown = shown[shown["in_population_patients"] > 0]
+    rows = html.split('<table class="funnel">')[1].split("</table>")[0].count("<tr class=")
+    assert rows == len(shown) > 0
+    manifest = json.loads((out / "manifest.json").read_text())["published"]["funnel"]
+    assert manifest["sites_plotted"] == len(shown)
+    assert (
+        manifest["sites_left_out_hidden_counts"]
+        == len(whole) - len(shown) - (manifest["sites_left_out_no_patients"])
+    )
