@@ -33,6 +33,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
         "audit.pack",
         "audit.valuesets",
         "audit.disclosure",
+        "audit.funnel",
         "audit.charts",
         "audit.generate",
     ),
@@ -49,8 +50,8 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ),
     # the data-quality gate (and its background runner)
     ("audit.gate",),
-    # the published reports
-    ("audit.report",),
+    # the published reports (the network section, then the pages)
+    ("audit.network", "audit.report"),
     # the files of the output folder
     ("audit.outputs", "audit.export"),
     # one run, as orchestration; verify reruns one
