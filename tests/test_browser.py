@@ -2,9 +2,10 @@
 
 Opens the index and a site page of a generated audit whose two large sites have hostile names;
 fails on any console error or any request other than the page itself; checks that the names
-render as text, that no table is wider than its page at 1400 px and when printed (A4 and Letter,
-landscape), saves screenshots and PDFs under the test's tmp folder, and recomputes the funnel
-limits of three sites with scipy.stats.
+render as text, that no table is wider than its page at 1280, 1400 and 1920 px and when printed
+(A4 and Letter, landscape), that every text has a contrast of at least 4.5:1; saves screenshots
+and PDFs under the test's tmp folder, and recomputes the funnel limits of three sites with
+scipy.stats.
 
 Without Chromium the test FAILS with a message saying how to install it; set
 ``SPINE_AUDIT_SKIP_BROWSER=1`` to skip it on purpose.
@@ -85,6 +86,35 @@ OVERFLOW_JS = """(() => {
 })()"""
 
 
+# every piece of text against the background it is drawn on: WCAG AA needs 4.5:1
+CONTRAST_JS = """(() => {
+  const rgb = s => (s.match(/[\\d.]+/g) || []).map(Number);
+  const lum = c => {
+    const v = c.slice(0, 3).map(x => { x /= 255; return x <= 0.03928 ? x / 12.92 : ((x + 0.055) / 1.055) ** 2.4; });
+    return 0.2126 * v[0] + 0.7152 * v[1] + 0.0722 * v[2];
+  };
+  const ratio = (a, b) => { const [x, y] = [lum(a), lum(b)].sort((p, q) => q - p); return (x + 0.05) / (y + 0.05); };
+  const background = el => {
+    for (let e = el; e; e = e.parentElement) {
+      const c = rgb(getComputedStyle(e).backgroundColor);
+      if (c.length >= 3 && (c.length < 4 || c[3] > 0)) return c;
+    }
+    return [255, 255, 255];
+  };
+  const bad = new Set();
+  document.querySelectorAll('body *').forEach(el => {
+    if (['title', 'desc', 'style'].includes(el.tagName.toLowerCase())) return;  // not drawn
+    const own = [...el.childNodes].some(n => n.nodeType === 3 && n.textContent.trim());
+    if (!own) return;
+    const style = getComputedStyle(el);
+    const fg = rgb(el instanceof SVGElement ? style.fill : style.color);
+    const r = ratio(fg, background(el));
+    if (r < 4.5) bad.add(el.tagName + '.' + (el.getAttribute('class') || '') + ' ' + r.toFixed(2) + ': ' + el.textContent.trim().slice(0, 30));
+  });
+  return [...bad];
+})()"""
+
+
 def site_with_hostile_name(folder: Path) -> str:
     """The name of a hostile-named site, from site_summary.csv as a reader finds it."""
     with (folder / "site_summary.csv").open(encoding="utf-8", newline="") as fh:
@@ -118,6 +148,7 @@ def test_index_as_a_person_sees_it(browser, audit, tmp_path):
     assert hostile in text  # the name, markup and all, is text on the page
     links = page.evaluate("[...document.querySelectorAll('a')].map(a => a.textContent)")
     assert hostile in links
+    assert page.evaluate(CONTRAST_JS) == []
     for width in (1280, 1920):
         page.resize(width)
         assert page.evaluate(OVERFLOW_JS) == [], width
@@ -137,6 +168,7 @@ def test_site_page_as_a_person_sees_it(browser, audit, tmp_path):
     page.screenshot(tmp_path / "site-1400.png")
     assert_clean(page, url)
     assert page.evaluate(OVERFLOW_JS) == []
+    assert page.evaluate(CONTRAST_JS) == []
     assert page.evaluate("document.querySelector('h1').textContent") == hostile
     assert page.evaluate("document.title").startswith(hostile)
     assert page.evaluate("document.querySelectorAll('script, img, iframe, object').length") == 0
