@@ -90,10 +90,16 @@ OVERFLOW_JS = """(() => {
 CONTRAST_JS = """(() => {
   const rgb = s => (s.match(/[\\d.]+/g) || []).map(Number);
   const lum = c => {
-    const v = c.slice(0, 3).map(x => { x /= 255; return x <= 0.03928 ? x / 12.92 : ((x + 0.055) / 1.055) ** 2.4; });
+    const v = c.slice(0, 3).map(x => {
+      x /= 255;
+      return x <= 0.03928 ? x / 12.92 : ((x + 0.055) / 1.055) ** 2.4;
+    });
     return 0.2126 * v[0] + 0.7152 * v[1] + 0.0722 * v[2];
   };
-  const ratio = (a, b) => { const [x, y] = [lum(a), lum(b)].sort((p, q) => q - p); return (x + 0.05) / (y + 0.05); };
+  const ratio = (a, b) => {
+    const [x, y] = [lum(a), lum(b)].sort((p, q) => q - p);
+    return (x + 0.05) / (y + 0.05);
+  };
   const background = el => {
     for (let e = el; e; e = e.parentElement) {
       const c = rgb(getComputedStyle(e).backgroundColor);
@@ -109,7 +115,9 @@ CONTRAST_JS = """(() => {
     const style = getComputedStyle(el);
     const fg = rgb(el instanceof SVGElement ? style.fill : style.color);
     const r = ratio(fg, background(el));
-    if (r < 4.5) bad.add(el.tagName + '.' + (el.getAttribute('class') || '') + ' ' + r.toFixed(2) + ': ' + el.textContent.trim().slice(0, 30));
+    if (r < 4.5)
+      bad.add(el.tagName + '.' + (el.getAttribute('class') || '') + ' ' + r.toFixed(2) +
+              ': ' + el.textContent.trim().slice(0, 30));
   });
   return [...bad];
 })()"""
