@@ -53,6 +53,23 @@ PACK_TABLES: dict[str, tuple[str, tuple[str, ...]]] = {
         "attrition_steps.csv",
         ("step_order", "kind", "rule", "outcome", "label", "spec_rule"),
     ),
+    # recommendations no procedure code can trigger: shown as not measurable, with the count of
+    # possible cases (a code in possible_case_value_set with an indication_value_set diagnosis)
+    "pack_unmeasurable_recommendations": (
+        "unmeasurable_recommendations.csv",
+        (
+            "recommendation_id",
+            "family",
+            "possible_case_value_set",
+            "indication_value_set",
+            "label",
+            "possible_case_label",
+            "meaning",
+            "source",
+            "valid_from",
+            "valid_to",
+        ),
+    ),
 }
 # pack.toml keys a pack must state: there is no default in code for any of them.
 REQUIRED_META: dict[str, type] = {
