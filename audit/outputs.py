@@ -176,6 +176,14 @@ def report_frames(engine: Engine) -> dict[str, Any]:
         "site_period_counts": engine.frame("SELECT * FROM site_period_counts"),
         "site_outcome_counts": engine.frame("SELECT * FROM site_outcome_counts"),
         "site_attrition": engine.frame("SELECT * FROM site_attrition ORDER BY site_id, step"),
+        "unmeasurable": engine.frame(
+            "SELECT recommendation_id, family, label, possible_case_label, meaning "
+            "FROM pack_unmeasurable_recommendations ORDER BY recommendation_id, family"
+        ),
+        "possible_cases": engine.frame(
+            "SELECT site_id, recommendation, family, possible_cases "
+            "FROM unmeasurable_possible_cases ORDER BY site_id, recommendation, family"
+        ),
         "recommendations": engine.frame(
             "SELECT r.recommendation_id, r.pain_type, r.family, r.summary, "
             "d.label AS family_label FROM pack_recommendations AS r "

@@ -30,7 +30,7 @@ from typing import Any
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, Template
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, Template, pass_context
 from markupsafe import Markup
 
 from audit.charts import bar_chart, rate_chart
@@ -47,6 +47,7 @@ from audit.disclosure import (
 )
 from audit.errors import PackError
 from audit.pack import resolve_pack
+from audit.payer import Unmeasurable, disclose_possible_cases, unmeasurable_rows
 from audit.resources import data_dir, reports_dir, sql_dir
 
 PATIENT_COLUMNS = ["in_population_patients", "discordant_patients"]
@@ -118,8 +119,19 @@ def environment() -> Environment:
         keep_trailing_newline=True,
         auto_reload=False,
     )
-    env.filters.update(count=fmt_count, amount=fmt_amount, conc=fmt_concordance, ci=fmt_ci)
+    env.filters.update(count=fmt_count, amount=_amount_filter, conc=fmt_concordance, ci=fmt_ci)
     return env
+
+
+@pass_context
+def _amount_filter(ctx: Any, value: Any) -> Markup | str:
+    """``| amount`` in the templates: :func:`fmt_amount` with the run's currency after every
+    amount shown (the context's ``currency``; none when a page is rendered without one)."""
+    shown = fmt_amount(value)
+    currency = ctx.get("currency")
+    if currency and is_number(value):
+        return f"{shown} {currency}"
+    return shown
 
 
 def _template(name: str) -> Template:
@@ -1124,10 +1136,22 @@ def _page_common(context: Mapping[str, Any], d: Disclosed) -> dict[str, Any]:
         "profile": d.profile,
         "legend": d.profile.legend(),
         "patient_level": d.patient_level,
+        "currency": currency_of(context),
     }
 
 
-def _site_view(d: Disclosed, site: _Site, months: list[date]) -> dict[str, Any]:
+def currency_of(context: Mapping[str, Any]) -> str:
+    """The currency of a run's amounts (the ``currency`` setting; USD by default)."""
+    return str((context.get("settings") or {}).get("currency") or Settings.currency)
+
+
+def _site_view(
+    d: Disclosed,
+    site: _Site,
+    months: list[date],
+    unmeasurable: Mapping[tuple[str, str], Unmeasurable] | None = None,
+    possible: Mapping[Hashable, Any] | None = None,
+) -> dict[str, Any]:
     sid = site.site_id
     all_row = site.all_row
     summary = d.row_view(all_row) if all_row else None
@@ -1165,6 +1189,14 @@ def _site_view(d: Disclosed, site: _Site, months: list[date]) -> dict[str, Any]:
         amount = d.rec_amounts.get((sid, rec_id, fam))
         recs.append(
             {
+                "unmeasurable": _unmeasurable_view(
+                    d,
+                    (sid,),
+                    rec_id,
+                    fam,
+                    unmeasurable,
+                    (possible or {}).get(("possible", sid, rec_id, fam)),
+                ),
                 "id": rec_id,
                 "family": d.family_labels.get(fam, fam),
                 "summary": summary_text,
@@ -1206,6 +1238,77 @@ def _site_view(d: Disclosed, site: _Site, months: list[date]) -> dict[str, Any]:
     }
 
 
+def _unmeasurable_view(
+    d: Disclosed,
+    where: tuple[str, ...],
+    rec_id: str,
+    fam: str,
+    unmeasurable: Mapping[tuple[str, str], Unmeasurable] | None,
+    possible: Any,
+) -> dict[str, Any] | None:
+    """An honest row: a recommendation the pack says no code can trigger, shown as not
+    measurable with its possible cases, never as 0 | 0 | 0.00. Only while its published
+    discordant and clinical-trial sessions are a true 0 (a published 0 is never rounded or a
+    hidden count): should a pack's codes ever trigger it, its counts are shown instead."""
+    row = (unmeasurable or {}).get((rec_id, fam))
+    if row is None:
+        return None
+    if where == ("network",):
+        d_key = ("network_recommendation", rec_id, fam, "d")
+        ct_key = ("network_recommendation", rec_id, fam, "ct")
+    else:
+        d_key = ("rec", where[0], rec_id, fam, "d")
+        ct_key = ("rec", where[0], rec_id, fam, "ct")
+    if d.get(d_key) != 0 or d.get(ct_key) != 0:
+        return None
+    return {
+        "label": row.label,
+        "possible_case_label": row.possible_case_label,
+        "meaning": row.meaning,
+        "possible": possible,
+    }
+
+
+def _network_spend(
+    d: Disclosed,
+    unmeasurable: Mapping[tuple[str, str], Unmeasurable],
+    possible: Mapping[Hashable, Any],
+) -> list[dict[str, Any]]:
+    """Network spend on discordant sessions by recommendation x family: the published network
+    sessions of each row (the public manifest's cells) and the sum of the sites' allowed
+    amounts, hidden with its sessions (privacy.md: an amount is shown only with its count)."""
+    whole = [s.site_id for s in d.sites if s.all_row is not None]
+    rows = []
+    for rec_id, fam, summary_text in d.rec_rows:
+        sessions = d.get(("network_recommendation", rec_id, fam, "d"))
+        amounts = [d.rec_amounts.get((sid, rec_id, fam)) for sid in whole]
+        amount = (
+            None
+            if any(a is None for a in amounts)
+            else round(sum(a for a in amounts if a is not None), AMOUNT_DECIMALS)
+        )
+        rows.append(
+            {
+                "id": rec_id,
+                "family": d.family_labels.get(fam, fam),
+                "summary": summary_text,
+                "sessions": sessions,
+                "amount": HIDDEN
+                if sessions is HIDDEN
+                else (amount if sessions is not None else None),
+                "unmeasurable": _unmeasurable_view(
+                    d,
+                    ("network",),
+                    rec_id,
+                    fam,
+                    unmeasurable,
+                    possible.get(("network_possible", rec_id, fam)),
+                ),
+            }
+        )
+    return rows
+
+
 # ----------------------------------------------------------------------------- entry point
 def write_aggregate_outputs(
     out_dir: Path,
@@ -1240,7 +1343,14 @@ def write_aggregate_outputs(
 
     common = _page_common(context, d)
     months = _month_starts(d.sites)
-    site_views = [_site_view(d, s, months) for s in d.sites]
+    unmeasurable = unmeasurable_rows(frames.get("unmeasurable"))
+    possible = disclose_possible_cases(
+        frames.get("possible_cases"),
+        [s.site_id for s in d.sites if s.all_row is not None],
+        [k for k in unmeasurable if k in {(r, f) for r, f, _ in d.rec_rows}],
+        d.profile,
+    )
+    site_views = [_site_view(d, s, months, unmeasurable, possible) for s in d.sites]
     site_template = _template("site.html.j2")
     if site_views:
         safe_output_path(out_dir, "sites/x.html").parent.mkdir(exist_ok=True)
@@ -1263,6 +1373,7 @@ def write_aggregate_outputs(
         root="",
         sites=site_views,
         network=network,
+        network_spend=_network_spend(d, unmeasurable, possible) if network else [],
         has_groups=any(s["group"] for s in site_views),
         settings=[(str(k), _setting_text(v)) for k, v in (context.get("settings") or {}).items()],
         inputs=_inputs_label(context),
