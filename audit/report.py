@@ -49,6 +49,7 @@ from audit.errors import PackError
 from audit.pack import resolve_pack
 from audit.payer import Unmeasurable, disclose_possible_cases, unmeasurable_rows
 from audit.resources import data_dir, reports_dir, sql_dir
+from audit.workbook import HIDDEN_TEXT, Sheet, write_workbook
 
 PATIENT_COLUMNS = ["in_population_patients", "discordant_patients"]
 SESSION_COLUMNS = [
@@ -1315,9 +1316,14 @@ def write_aggregate_outputs(
     frames: dict[str, pd.DataFrame],
     run: ReportContext,
     late_checks: Callable[[], Sequence[Mapping[str, Any]]] | None = None,
+    internal_workbook: tuple[Path, Sequence[Sheet]] | None = None,
 ) -> list[Path]:
-    """Apply disclosure control, write site_summary.parquet + site_summary.csv, index.html and
-    sites/<slug>.html; return the paths written (relative order deterministic).
+    """Apply disclosure control, write site_summary.parquet + site_summary.csv, index.html,
+    sites/<slug>.html and the workbook spine-audit.xlsx; return the paths written (relative
+    order deterministic).
+
+    ``internal_workbook`` (a path and the internal sheets: providers, case list) makes the
+    internal workbook too: the shareable workbook's sheets followed by those.
 
     ``late_checks`` gives more data-quality rows (the gate's) for the index page: it is called
     once, after the site pages are written, so the caller can finish that work meanwhile.
@@ -1368,12 +1374,13 @@ def write_aggregate_outputs(
     network = None
     if any(s.all_row is not None for s in d.sites):
         network = _row_view(d, ("network",), d.network_amount)
+    network_spend = _network_spend(d, unmeasurable, possible) if network else []
     index_html = _template("index.html.j2").render(
         **common,
         root="",
         sites=site_views,
         network=network,
-        network_spend=_network_spend(d, unmeasurable, possible) if network else [],
+        network_spend=network_spend,
         has_groups=any(s["group"] for s in site_views),
         settings=[(str(k), _setting_text(v)) for k, v in (context.get("settings") or {}).items()],
         inputs=_inputs_label(context),
@@ -1387,6 +1394,14 @@ def write_aggregate_outputs(
     path.write_text(index_html, encoding="utf-8", newline="")
     written.append(path)
     written.extend(site_pages)
+    sheets = workbook_sheets(d, summary, site_views, network, network_spend, checks, recon, common)
+    path = safe_output_path(out_dir, WORKBOOK)
+    title = f"{common['guideline'].get('audit_title') or 'spine-audit'}: audit by site"
+    write_workbook(path, sheets, title)
+    written.append(path)
+    if internal_workbook is not None:
+        internal_path, internal_sheets = internal_workbook
+        write_workbook(internal_path, [*sheets, *internal_sheets], f"{title} (internal)")
     path = safe_output_path(out_dir, PUBLIC_MANIFEST)
     outputs = sorted(p.relative_to(out_dir.resolve()).as_posix() for p in [*written, path])
     manifest = public_manifest(d, context, network, checks, recon, outputs)
@@ -1396,6 +1411,163 @@ def write_aggregate_outputs(
 
 
 PUBLIC_MANIFEST = "manifest.json"
+WORKBOOK = "spine-audit.xlsx"
+
+
+def _cell(value: Any) -> Any:
+    """A published value for a workbook cell: ``*`` when hidden, None when not available."""
+    if value is HIDDEN:
+        return HIDDEN_TEXT
+    return value if is_number(value) else None
+
+
+def workbook_sheets(
+    d: Disclosed,
+    summary: pd.DataFrame,
+    site_views: Sequence[Mapping[str, Any]],
+    network: Mapping[str, Any] | None,
+    network_spend: Sequence[Mapping[str, Any]],
+    checks: Sequence[Mapping[str, Any]],
+    recon: Sequence[Mapping[str, Any]],
+    common: Mapping[str, Any],
+) -> list[Sheet]:
+    """The shareable workbook's sheets: every value as the pages and site_summary publish it
+    (the one disclosure pass; ``*`` hidden), nothing else."""
+    currency = common["currency"]
+    hidden_note = (
+        f"* = hidden by disclosure control ({d.profile.name}: {d.profile.describe()}). "
+        f"Amounts in {currency}, as the input states them."
+    )
+    about = Sheet(
+        "About",
+        str(common["guideline"].get("audit_title") or "spine-audit"),
+        ("item", "value"),
+        [
+            ("audit period", common["period"]),
+            ("guideline", common["pack"].get("citation") or ""),
+            ("guideline link", common["pack"].get("citation_url") or ""),
+            ("pack", f"{common['pack'].get('name')} {common['pack'].get('version')}"),
+            ("tool", f"spine-audit {common['tool_version']}"),
+            ("suppression", f"{d.profile.name}: {d.profile.describe()}"),
+            ("suppression threshold", d.profile.threshold),
+            ("suppression rounding", d.profile.rounding),
+            ("currency", currency),
+            ("hidden values", "shown as *: gaps, not zeros"),
+        ],
+        "Published figures only: the same values as index.html, the site pages and "
+        "site_summary.csv.",
+    )
+    columns = list(SUMMARY_COLUMNS)
+    columns.insert(columns.index("allowed_amount_discordant") + 1, "currency")
+    whole, months = [], []
+    for rec in _records(summary):
+        row = [
+            currency if c == "currency" else (HIDDEN_TEXT if _hidden_in_summary(rec, c) else rec[c])
+            for c in columns
+        ]
+        (whole if rec["period_type"] == "all" else months).append(row)
+    families = []
+    for view in site_views:
+        if view["summary"] is None:
+            continue
+        for x in view["recs"]:
+            u = x["unmeasurable"]
+            families.append(
+                [
+                    view["site_id"],
+                    view["name"],
+                    x["id"],
+                    x["family"],
+                    None if u else _cell(x["sessions"]),
+                    None if u else _cell(x["patients"]),
+                    None if u else _cell(x["amount"]),
+                    None if u else _cell(x["trial"]),
+                    currency,
+                    u["label"] if u else "",
+                    _cell(u["possible"]) if u else None,
+                ]
+            )
+    family_columns = (
+        "site_id",
+        "site_name",
+        "recommendation",
+        "family",
+        "discordant_sessions",
+        "discordant_patients",
+        "allowed_amount_discordant",
+        "clinical_trial_sessions",
+        "currency",
+        "measurable",
+        "possible_cases",
+    )
+    spend = [
+        [
+            x["id"],
+            x["family"],
+            None if x["unmeasurable"] else _cell(x["sessions"]),
+            None if x["unmeasurable"] else _cell(x["amount"]),
+            currency,
+            x["unmeasurable"]["label"] if x["unmeasurable"] else "",
+            _cell(x["unmeasurable"]["possible"]) if x["unmeasurable"] else None,
+        ]
+        for x in network_spend
+    ]
+    if network is not None:
+        spend.append(
+            [
+                "all",
+                "all discordant sessions",
+                _cell(network["sessions_discordant"]),
+                _cell(network["allowed_amount_discordant"]),
+                currency,
+                "",
+                None,
+            ]
+        )
+    quality = [["check", c["check"], c["code"], _cell(c["count"]), c["note"]] for c in checks]
+    quality += [["reconciliation", r["table"], r["item"], _cell(r["value"]), ""] for r in recon]
+    return [
+        about,
+        Sheet("Sites", "Sites, whole audit period", columns, whole, hidden_note),
+        Sheet("Months", "Sites by calendar month", columns, months, hidden_note),
+        Sheet(
+            "Families",
+            "Sites by recommendation and procedure family, whole audit period",
+            family_columns,
+            families,
+            hidden_note,
+        ),
+        Sheet(
+            "Spend",
+            "Network spend on discordant sessions by recommendation",
+            (
+                "recommendation",
+                "family",
+                "discordant_sessions",
+                "allowed_amount_discordant",
+                "currency",
+                "measurable",
+                "possible_cases",
+            ),
+            spend,
+            hidden_note + " Monthly amounts per site: sheet Months.",
+        ),
+        Sheet(
+            "Data quality",
+            "Data-quality checks and reconciliation of input rows (published counts)",
+            ("kind", "check or table", "code or item", "count", "note"),
+            quality,
+            hidden_note,
+        ),
+    ]
+
+
+def _hidden_in_summary(rec: Mapping[str, Any], column: str) -> bool:
+    """A blank site_summary cell that is hidden, not merely not available: a count (counts
+    always exist in a row) or the amount of hidden discordant sessions."""
+    if column in (*PATIENT_COLUMNS, *SESSION_COLUMNS):
+        return rec[column] is None
+    return column == "allowed_amount_discordant" and rec["sessions_discordant"] is None
 
 
 def _public_value(value: Any) -> int | str | None:
