@@ -26,6 +26,7 @@ from audit.disclosure import HIDDEN, Profile, suppress_cells
 
 AMOUNT_DECIMALS = 2
 PROVIDER_ROLES = ("rendering", "billing")
+ALL = "all"  # recommendation and family of a provider's row over all its recommendations
 
 # internal/providers.csv and .parquet, in this column order (docs/outputs.md)
 PROVIDER_SCHEMA = pa.schema(
@@ -120,7 +121,8 @@ def disclose_providers(frame: pd.DataFrame, profile: Profile, currency: str) -> 
 
     Cells: each row's discordant sessions and discordant patients. Relations a reader knows:
     a provider's sessions over the months of the audit period add up to its whole-period
-    sessions (a session has one date); patients are at most sessions. Sessions of a site's
+    sessions (a session has one date); its rows by recommendation add up to its row over all
+    recommendations (``all``); patients are at most sessions. Sessions of a site's
     providers do not add up to the site's (a session counts for every provider on its lines),
     so they are not tied to the site tables.
     """
@@ -139,6 +141,19 @@ def disclose_providers(frame: pd.DataFrame, profile: Profile, currency: str) -> 
         [*parts["all"], *parts["month"]]
         for parts in series.values()
         if len(parts["all"]) == 1 and parts["month"]
+    ]
+    by_provider: dict[tuple, dict[str, list[Hashable]]] = {}
+    for i, r in enumerate(rows):
+        key = tuple(
+            _text(r[c])
+            for c in ("site_id", "period_type", "period_start", "provider_role", "provider_id")
+        )
+        part = "total" if r["recommendation"] == ALL else "parts"
+        by_provider.setdefault(key, {"total": [], "parts": []})[part].append((i, "s"))
+    groups += [
+        [*parts["total"], *parts["parts"]]
+        for parts in by_provider.values()
+        if len(parts["total"]) == 1 and parts["parts"]
     ]
     published = suppress_cells(values, groups, profile, at_most)
     out: dict[str, list[Any]] = {c: [] for c in PROVIDER_COLUMNS}

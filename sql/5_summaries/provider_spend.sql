@@ -1,8 +1,10 @@
 -- provider_spend
 -- Grain: one row per site x period (the whole audit period, and each calendar month) x provider
 --   role ('rendering', 'billing') x provider id x recommendation x family, over the discordant
---   sessions of the audit period. A provider id NULL stands for lines that name none. Billing
---   rows exist only when some index line of the extract names a billing provider.
+--   sessions of the audit period, and one per site x period x role x provider over all its
+--   recommendations (recommendation and family 'all'). A provider id NULL stands for lines that
+--   name none. Billing rows exist only when some index line of the extract names a billing
+--   provider.
 -- Implements: issue 12 (spend and providers, docs/outputs.md "providers"): a discordant session
 --   counts once for every provider named on one of its lines (merged lines included), so
 --   sessions and patients of a site's providers need not add up; the allowed amount is split by
@@ -70,29 +72,80 @@ provider_sessions AS (
         session_date,
         family,
         recommendation,
-        COUNT(*) AS line_count,
         SUM(allowed_amount) AS allowed_amount
     FROM provider_lines
     GROUP BY
         provider_role, provider_id, patient_id, site_id, session_date, family, recommendation
+),
+provider_periods AS (
+    SELECT
+        s.site_id,
+        p.period_type,
+        p.period_start,
+        s.provider_role,
+        s.provider_id,
+        s.recommendation,
+        s.family,
+        s.patient_id,
+        s.allowed_amount
+    FROM provider_sessions AS s
+    JOIN date_periods AS p ON p.event_date = s.session_date
+),
+provider_recommendations AS (
+    SELECT
+        site_id,
+        period_type,
+        period_start,
+        provider_role,
+        provider_id,
+        recommendation,
+        family,
+        COUNT(*) AS discordant_sessions,
+        COUNT(DISTINCT patient_id) AS discordant_patients,
+        CAST(COALESCE(SUM(allowed_amount), 0) AS DECIMAL(18, 2)) AS allowed_amount
+    FROM provider_periods
+    GROUP BY
+        site_id, period_type, period_start, provider_role, provider_id, recommendation, family
+),
+provider_totals AS (
+    SELECT
+        site_id,
+        period_type,
+        period_start,
+        provider_role,
+        provider_id,
+        'all' AS recommendation,
+        'all' AS family,
+        COUNT(*) AS discordant_sessions,
+        COUNT(DISTINCT patient_id) AS discordant_patients,
+        CAST(COALESCE(SUM(allowed_amount), 0) AS DECIMAL(18, 2)) AS allowed_amount
+    FROM provider_periods
+    GROUP BY site_id, period_type, period_start, provider_role, provider_id
 )
 SELECT
-    s.site_id,
-    p.period_type,
-    p.period_start,
-    s.provider_role,
-    s.provider_id,
-    s.recommendation,
-    s.family,
-    COUNT(*) AS discordant_sessions,
-    COUNT(DISTINCT s.patient_id) AS discordant_patients,
-    SUM(s.line_count) AS lines,
-    CAST(COALESCE(SUM(s.allowed_amount), 0) AS DECIMAL(18, 2)) AS allowed_amount
-FROM provider_sessions AS s
-JOIN date_periods AS p ON p.event_date = s.session_date
-GROUP BY
-    s.site_id, p.period_type, p.period_start, s.provider_role, s.provider_id, s.recommendation,
-    s.family
+    site_id,
+    period_type,
+    period_start,
+    provider_role,
+    provider_id,
+    recommendation,
+    family,
+    discordant_sessions,
+    discordant_patients,
+    allowed_amount
+FROM provider_totals
+UNION ALL
+SELECT
+    site_id,
+    period_type,
+    period_start,
+    provider_role,
+    provider_id,
+    recommendation,
+    family,
+    discordant_sessions,
+    discordant_patients,
+    allowed_amount
+FROM provider_recommendations
 ORDER BY
-    s.site_id, p.period_type, p.period_start, s.provider_role, s.provider_id, s.recommendation,
-    s.family
+    site_id, period_type, period_start, provider_role, provider_id, recommendation, family
