@@ -35,6 +35,8 @@ LAYERS: tuple[tuple[str, ...], ...] = (
         "audit.disclosure",
         "audit.charts",
         "audit.generate",
+        "audit.payer",
+        "audit.workbook",
     ),
     # the steps and the small tables they read
     ("audit.steps", "audit.pipeline", "audit.lookups"),
