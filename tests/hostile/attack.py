@@ -743,7 +743,7 @@ def read_xlsx(path: Path) -> dict[str, list[list[Any]]]:
                     value: Any = None
                     if v is not None and v.text is not None:
                         if kind == "s":
-                            value = strings[int(v.text)]
+                            value = _unescape(strings[int(v.text)])
                         elif kind == "b":
                             value = v.text == "1"
                         elif kind in ("str", "inlineStr"):
@@ -756,6 +756,11 @@ def read_xlsx(path: Path) -> dict[str, list[list[Any]]]:
                     cells[col - 1] = value
             sheets[sheet.attrib["name"]] = rows
     return sheets
+
+
+def _unescape(text: str) -> str:
+    """OOXML's escape of control characters in text (``_x000D_`` is a carriage return)."""
+    return re.sub(r"_x([0-9A-Fa-f]{4})_", lambda m: chr(int(m.group(1), 16)), text)
 
 
 def _wb_count(value: Any) -> int | str | None:
