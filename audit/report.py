@@ -73,6 +73,7 @@ SUMMARY_COLUMNS = [
     "concordance_ci_high",
     *SESSION_COLUMNS,
     "allowed_amount_discordant",
+    "currency",
     "suppression_profile",
     "cells_suppressed",
     "suppression_threshold",
@@ -93,6 +94,7 @@ SUMMARY_SCHEMA = pa.schema(
         ("concordance_ci_high", pa.float64()),
         *[(c, pa.int64()) for c in SESSION_COLUMNS],
         ("allowed_amount_discordant", pa.float64()),
+        ("currency", pa.string()),
         ("suppression_profile", pa.string()),
         ("cells_suppressed", pa.int64()),
         ("suppression_threshold", pa.int64()),
@@ -421,6 +423,7 @@ class Disclosed:
     # no counting session anywhere (e.g. an extract without procedures): concordance is "no
     # data" on every row, never 100%: nothing was there to be concordant or discordant
     no_sessions: bool = False
+    currency: str = Settings.currency  # of every amount (the currency setting)
 
     views: dict[tuple[str, str, str], dict[str, Any]] = field(default_factory=dict)
 
@@ -675,6 +678,7 @@ def disclose(frames: Mapping[str, pd.DataFrame], context: Mapping[str, Any]) -> 
         ),
         network_amount=network_amount,
         no_sessions=all(r.counts["sessions_total"] == 0 for _, r in whole),
+        currency=currency_of(context),
     )
 
 
@@ -773,6 +777,7 @@ def build_site_summary(d: Disclosed) -> pd.DataFrame:
         )
         amount = view["allowed_amount_discordant"]
         rec["allowed_amount_discordant"] = amount if is_number(amount) else None
+        rec["currency"] = d.currency
         rec["suppression_profile"] = d.profile.name
         rec["cells_suppressed"] = view["cells_suppressed"]
         rec["suppression_threshold"] = d.profile.threshold
@@ -1458,13 +1463,9 @@ def workbook_sheets(
         "site_summary.csv.",
     )
     columns = list(SUMMARY_COLUMNS)
-    columns.insert(columns.index("allowed_amount_discordant") + 1, "currency")
     whole, months = [], []
     for rec in _records(summary):
-        row = [
-            currency if c == "currency" else (HIDDEN_TEXT if _hidden_in_summary(rec, c) else rec[c])
-            for c in columns
-        ]
+        row = [HIDDEN_TEXT if _hidden_in_summary(rec, c) else rec[c] for c in columns]
         (whole if rec["period_type"] == "all" else months).append(row)
     families = []
     for view in site_views:
