@@ -306,3 +306,15 @@ def test_run_workbooks_are_byte_identical_across_runs(payer_extract, tmp_path):
     b = _run(payer_extract, tmp_path / "b", case_list=True)
     for rel in ("shareable/spine-audit.xlsx", "internal/spine-audit-internal.xlsx"):
         assert (a / rel).read_bytes() == (b / rel).read_bytes(), rel
+
+
+def test_a_mistyped_validity_date_of_an_unmeasurable_row_is_refused(payer_extract, tmp_path):
+    """A valid_to that is no date must not leave the possible-case window open."""
+    from tests.helpers import test_pack as make_pack
+
+    pack = Path(make_pack(tmp_path))
+    csv_path = pack / "unmeasurable_recommendations.csv"
+    text = csv_path.read_text(encoding="utf-8")
+    csv_path.write_text(text.rstrip("\n") + "2025-13-01\n", encoding="utf-8")  # valid_to
+    line = one_line_error(cli("run", payer_extract, "--out", tmp_path / "o", "--pack", pack, "-q"))
+    assert "unmeasurable_recommendations.csv RAD-DRG x DRG_RF" in line and "2025-13-01" in line

@@ -1,27 +1,17 @@
 -- unmeasurable_possible_cases
 -- Grain: one row per site x recommendation x family that the pack states no procedure code can
---   trigger (pack_unmeasurable_recommendations), with the possible cases of the audit period.
+--   trigger (unmeasurable_rules), with the possible cases of the audit period.
 -- Implements: issue 12 (honest rows) and measure spec 3.2 (unlisted 64999 is reported, never
 --   classified): a possible case is a patient x site x date with a counting line whose code is
 --   in the pack's possible-case value set (UNLISTED_NERVE) and, on the same claim or encounter
 --   or on the same day, a diagnosis of the indication value set (RADICULAR); only dates within
 --   the row's valid_from / valid_to count. No population rule is applied: a possible case is
 --   neither a session of the family nor a discordant one. Unsuppressed.
-WITH unmeasurable AS (
-    SELECT
-        recommendation_id,
-        family,
-        possible_case_value_set,
-        indication_value_set,
-        TRY_CAST(valid_from AS DATE) AS valid_from,
-        TRY_CAST(valid_to AS DATE) AS valid_to
-    FROM pack_unmeasurable_recommendations
-),
-possible_case_lines AS (
+WITH possible_case_lines AS (
     SELECT u.recommendation_id, u.family, u.indication_value_set, k.patient_id, k.site_id,
         k.event_date, k.source_id
     FROM procedures_kept AS k
-    JOIN unmeasurable AS u ON u.possible_case_value_set = k.value_set
+    JOIN unmeasurable_rules AS u ON u.possible_case_value_set = k.value_set
     CROSS JOIN audit_period AS a
     WHERE k.reject_reason IS NULL
         AND k.counts
