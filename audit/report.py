@@ -1409,7 +1409,9 @@ def write_aggregate_outputs(
         write_workbook(internal_path, [*sheets, *internal_sheets], f"{title} (internal)")
     path = safe_output_path(out_dir, PUBLIC_MANIFEST)
     outputs = sorted(p.relative_to(out_dir.resolve()).as_posix() for p in [*written, path])
-    manifest = public_manifest(d, context, network, checks, recon, outputs)
+    manifest = public_manifest(
+        d, context, network, checks, recon, outputs, network_spend=network_spend
+    )
     path.write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8", newline="")
     written.append(path)
     return written
@@ -1585,8 +1587,12 @@ def public_manifest(
     checks: Sequence[Mapping[str, Any]],
     recon: Sequence[Mapping[str, Any]],
     outputs: Sequence[str],
+    network_spend: Sequence[Mapping[str, Any]] = (),
 ) -> dict[str, Any]:
     """The shareable manifest: what was run and the published figures, nothing more.
+
+    ``network_spend`` (the index's spend table) adds the currency and the rows not measurable
+    from procedure codes with their published possible cases.
 
     Tool, pack, settings, the audit period as the pages show it, the input format and the
     canonical tables read, the suppression profile; then network figures, the data-quality
@@ -1628,6 +1634,19 @@ def public_manifest(
         published["network_clinical_trial_no_recommendation"] = _public_value(
             d.get(("network_trial_no_recommendation",))
         )
+    if network_spend:
+        published["currency"] = d.currency
+        published["network_not_measurable"] = [
+            {
+                "recommendation": x["id"],
+                "family_label": x["family"],
+                "label": x["unmeasurable"]["label"],
+                "possible_case": x["unmeasurable"]["possible_case_label"],
+                "possible_cases": _public_value(x["unmeasurable"]["possible"]),
+            }
+            for x in network_spend
+            if x["unmeasurable"]
+        ]
     published["data_quality"] = [
         {"check": c["check"], "code": c["code"], "count": _public_value(c["count"])}
         | {"note": c["note"]}

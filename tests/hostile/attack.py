@@ -683,6 +683,10 @@ def _read_public_manifest(path: Path, pub: Published, sites: Sequence[str]) -> N
     pub.see(norec, value(published["network_clinical_trial_no_recommendation"]), where)
     pub.add_sum(("network", "sessions_discordant"), d_keys)
     pub.add_sum(("network", "sessions_clinical_trial"), [norec, *ct_keys])
+    for item in published.get("network_not_measurable") or []:
+        rec = (item["recommendation"], item["family_label"])
+        key = over_sites(("network_possible", *rec), lambda sid, rec=rec: ("possible", sid, *rec))
+        pub.see(key, value(item["possible_cases"]), where)
     _read_manifest_quality(published, pub)
 
 
