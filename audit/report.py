@@ -1467,7 +1467,9 @@ def workbook_sheets(
     columns = list(SUMMARY_COLUMNS)
     whole, months = [], []
     for rec in _records(summary):
-        row = [HIDDEN_TEXT if _hidden_in_summary(rec, c) else rec[c] for c in columns]
+        row = [
+            HIDDEN_TEXT if _hidden_in_summary(rec, c, d.patient_level) else rec[c] for c in columns
+        ]
         (whole if rec["period_type"] == "all" else months).append(row)
     families = []
     for view in site_views:
@@ -1565,11 +1567,15 @@ def workbook_sheets(
     ]
 
 
-def _hidden_in_summary(rec: Mapping[str, Any], column: str) -> bool:
+def _hidden_in_summary(rec: Mapping[str, Any], column: str, patient_level: bool = True) -> bool:
     """A blank site_summary cell that is hidden, not merely not available: a count (counts
-    always exist in a row) or the amount of hidden discordant sessions."""
-    if column in (*PATIENT_COLUMNS, *SESSION_COLUMNS):
+    always exist in a row; patient counts only when the run is patient-level), a rate of a
+    hidden count, or the amount of hidden discordant sessions."""
+    patients = PATIENT_COLUMNS if patient_level else []
+    if column in (*patients, *SESSION_COLUMNS):
         return rec[column] is None
+    if column in ("concordance", "concordance_ci_low", "concordance_ci_high"):
+        return bool(patients) and any(rec[c] is None for c in patients)
     return column == "allowed_amount_discordant" and rec["sessions_discordant"] is None
 
 

@@ -271,6 +271,20 @@ def test_provider_counts_go_through_suppression(tmp_path):
         )
         if r["discordant_sessions"] is None:
             assert r["allowed_amount_discordant"] is None  # hidden with its count
+    sites = read_xlsx(out / "shareable" / "spine-audit.xlsx")["Sites"]
+    header, rows = sites[3], [dict(zip(sites[3], r, strict=False)) for r in sites[4:]]
+    summary = {
+        r["site_id"]: r
+        for r in pq.read_table(out / "shareable" / "site_summary.parquet").to_pylist()
+        if r["period_type"] == "all"
+    }
+    assert "currency" in header
+    for r in rows:  # the workbook shows what site_summary publishes; * where it is hidden
+        s = summary[r["site_id"]]
+        for c in ("sessions_discordant", "discordant_patients"):
+            assert r[c] == ("*" if s[c] is None else s[c]), (r["site_id"], c)
+        if s["discordant_patients"] is None:
+            assert r["concordance"] == "*"
 
 
 # ----------------------------------------------------------------------------- workbooks
