@@ -157,6 +157,19 @@ def _add_run_options(p: argparse.ArgumentParser) -> None:
         default=None,
         help="numbers written as text use a decimal comma (1.200,50); default a decimal point",
     )
+    p.add_argument(
+        "--currency",
+        metavar="CODE",
+        help="ISO 4217 code of the input's allowed amounts, shown beside every amount "
+        "(default USD; amounts are never converted)",
+    )
+    p.add_argument(
+        "--case-list",
+        action="store_true",
+        default=None,
+        help="also write the case list for clinical review (internal/case_list.csv, .parquet: "
+        "discordant sessions with patient, claim and provider ids; never shareable)",
+    )
     p.add_argument("-v", "--verbose", action="store_true", help="print the stage table")
     p.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors")
 
@@ -318,6 +331,8 @@ def _settings_from(args: argparse.Namespace):
         omop_site_fallback=args.omop_site_fallback,
         funnel_overdispersion=args.funnel_overdispersion,
         decimal_comma=args.decimal_comma,
+        currency=args.currency,
+        case_list=args.case_list,
     )
 
 

@@ -67,6 +67,12 @@ class Settings:
     # the network rate; "multiplicative" or "additive" widen them when the sites vary more than
     # chance allows (NHS/HQIP outlier policy, Spiegelhalter 2005)
     funnel_overdispersion: str = "none"
+    # the currency of the input's allowed amounts (ISO 4217 code), stated beside every amount
+    # the audit shows or writes; never converted (docs/outputs.md "Spend and providers")
+    currency: str = "USD"
+    # write internal/case_list.csv and .parquet (discordant sessions with patient ids) and add
+    # the case list to the internal workbook; off by default (docs/outputs.md "Case list")
+    case_list: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
 
     def resolved_as_of(self) -> date:
@@ -92,7 +98,11 @@ _OPTIONS = {  # the command-line option of each setting that has one, for the er
     "temp_dir": "--temp-dir",
     "omop_site_fallback": "--omop-site-fallback",
     "funnel_overdispersion": "--funnel-overdispersion",
+    "currency": "--currency",
+    "case_list": "--case-list",
 }
+# an ISO 4217 currency code: three capital letters
+_CURRENCY = re.compile(r"[A-Z]{3}")
 # Bounds that keep a run possible: the day arithmetic of rule 7 stays far from overflow (a
 # lookback of a century reaches every record an extract can hold), and a thread count past
 # this only makes DuckDB start threads it cannot use (100 000 of them hang the machine).
@@ -122,7 +132,7 @@ def _coerce(name: str, value: Any) -> Any:
         if not low <= value <= high:
             raise _invalid(name, value, f"it must be from {low} to {high}")
         return value
-    if name in ("other_specific_cause", "decimal_comma"):
+    if name in ("other_specific_cause", "decimal_comma", "case_list"):
         if not isinstance(value, bool):
             raise _invalid(name, value, "true or false is needed")
         return value
@@ -145,6 +155,10 @@ def _coerce(name: str, value: Any) -> Any:
     if name == "suppression":
         if value not in SUPPRESSION_PROFILES:
             raise _invalid(name, value, f"choose one of {', '.join(SUPPRESSION_PROFILES)}")
+        return value
+    if name == "currency":
+        if not isinstance(value, str) or not _CURRENCY.fullmatch(value):
+            raise _invalid(name, value, "an ISO 4217 currency code is needed, e.g. USD, EUR, GBP")
         return value
     if name == "omop_site_fallback":
         if value not in OMOP_SITE_FALLBACKS:

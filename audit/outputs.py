@@ -20,12 +20,21 @@ from audit.adapters import AdapterResult
 from audit.config import Settings
 from audit.context import ReportContext
 from audit.csvfile import write_csv
+from audit.disclosure import resolve_profile
 from audit.engine import Engine
 from audit.gate import GateResult, gate_html_context, write_gate_outputs
 from audit.inputs import sha256
 from audit.pack import Notice, Pack
+from audit.payer import (
+    CASE_LIST_SCHEMA,
+    PROVIDER_SCHEMA,
+    case_list_table,
+    disclose_providers,
+    write_table,
+)
 from audit.pipeline import PipelineResult
 from audit.publish import INTERNAL, SHAREABLE, OutputFolder
+from audit.workbook import Sheet
 
 # sessions.parquet, in this column order (measure spec 5: the first twelve are the contract)
 SESSION_COLUMNS: tuple[str, ...] = (
@@ -61,6 +70,80 @@ QUARANTINE_COLUMNS = ("table_name", "file_name", "row_number", "column_name", "r
 MANIFEST_NAME = "manifest.json"  # internal/ (full) and shareable/ (public)
 # rows of one line (the items of a FHIR claim) are ordered by what they say
 QUARANTINE_ORDER = "table_name, row_number, file_name, column_name, reason, value"
+
+
+INTERNAL_WORKBOOK = "spine-audit-internal.xlsx"
+PROVIDER_SPEND_COLUMNS = (
+    "site_id",
+    "period_type",
+    "period_start",
+    "provider_role",
+    "provider_id",
+    "recommendation",
+    "family",
+    "discordant_sessions",
+    "discordant_patients",
+    "allowed_amount",
+)
+
+
+def write_payer_outputs(engine: Engine, internal: Path, settings: Settings) -> list[Sheet]:
+    """internal/providers.csv and .parquet (always: counts through the suppression profile in
+    a pass of their own), internal/case_list.csv and .parquet (only with the case_list
+    setting); returns them as sheets of the internal workbook."""
+    providers = disclose_providers(
+        engine.frame(
+            # S608: columns are module constants
+            f"SELECT {', '.join(PROVIDER_SPEND_COLUMNS)} FROM provider_spend "  # noqa: S608
+            "ORDER BY site_id, period_type, period_start, provider_role, provider_id, "
+            "recommendation, family"
+        ),
+        resolve_profile(settings.suppression),
+        settings.currency,
+    )
+    write_table(providers, PROVIDER_SCHEMA, internal, "providers")
+    sheets = [
+        Sheet(
+            "Providers",
+            "Discordant sessions and allowed amounts by site, provider role and provider",
+            PROVIDER_SCHEMA.names,
+            [
+                [
+                    "*" if v is None and c in _PROVIDER_HIDDEN else v
+                    for c, v in zip(PROVIDER_SCHEMA.names, row, strict=True)
+                ]
+                for row in providers.itertuples(index=False, name=None)
+            ],
+            "Internal: provider ids. Counts through the suppression profile (* hidden); a "
+            "session counts for every provider on its lines, its amount is split by line.",
+        )
+    ]
+    if settings.case_list:
+        cases = case_list_table(
+            engine.frame(
+                # S608: columns are module constants
+                f"SELECT {', '.join(c for c in CASE_LIST_SCHEMA.names if c not in _DERIVED)} "  # noqa: S608
+                "FROM case_list ORDER BY site_id, session_date, patient_id, family"
+            ),
+            settings.currency,
+        )
+        write_table(cases, CASE_LIST_SCHEMA, internal, "case_list")
+        sheets.append(
+            Sheet(
+                "Case list",
+                "Discordant sessions for clinical review",
+                CASE_LIST_SCHEMA.names,
+                list(cases.itertuples(index=False, name=None)),
+                "Internal: patient ids. Never share; never linked from the shareable pages.",
+            )
+        )
+    return sheets
+
+
+_PROVIDER_HIDDEN = frozenset(
+    {"discordant_sessions", "discordant_patients", "allowed_amount_discordant"}
+)
+_DERIVED = frozenset({"evidence", "currency"})  # made in Python (audit.payer)
 
 
 @dataclass
@@ -176,6 +259,14 @@ def report_frames(engine: Engine) -> dict[str, Any]:
         "site_period_counts": engine.frame("SELECT * FROM site_period_counts"),
         "site_outcome_counts": engine.frame("SELECT * FROM site_outcome_counts"),
         "site_attrition": engine.frame("SELECT * FROM site_attrition ORDER BY site_id, step"),
+        "unmeasurable": engine.frame(
+            "SELECT recommendation_id, family, label, possible_case_label, meaning "
+            "FROM pack_unmeasurable_recommendations ORDER BY recommendation_id, family"
+        ),
+        "possible_cases": engine.frame(
+            "SELECT site_id, recommendation, family, possible_cases "
+            "FROM unmeasurable_possible_cases ORDER BY site_id, recommendation, family"
+        ),
         "recommendations": engine.frame(
             "SELECT r.recommendation_id, r.pain_type, r.family, r.summary, "
             "d.label AS family_label FROM pack_recommendations AS r "
@@ -244,6 +335,7 @@ def write_outputs(
         internal / "sessions.parquet",
         SESSION_ORDER,
     )
+    internal_sheets = write_payer_outputs(engine, internal, settings)
     (internal / "quarantine").mkdir()
     write_table_csv(engine, "quarantine", internal / "quarantine" / "quarantine.csv")
     write_table_csv(engine, "value_issues", internal / "quarantine" / "value_issues.csv")
@@ -303,6 +395,7 @@ def write_outputs(
         report_frames(engine),
         context,
         late_checks=lambda: gate_html_context(gate()),
+        internal_workbook=(internal / INTERNAL_WORKBOOK, internal_sheets),
     )
     gate_result = gate()
     write_gate_outputs(internal, gate_result)

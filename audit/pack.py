@@ -53,6 +53,23 @@ PACK_TABLES: dict[str, tuple[str, tuple[str, ...]]] = {
         "attrition_steps.csv",
         ("step_order", "kind", "rule", "outcome", "label", "spec_rule"),
     ),
+    # recommendations no procedure code can trigger: shown as not measurable, with the count of
+    # possible cases (a code in possible_case_value_set with an indication_value_set diagnosis)
+    "pack_unmeasurable_recommendations": (
+        "unmeasurable_recommendations.csv",
+        (
+            "recommendation_id",
+            "family",
+            "possible_case_value_set",
+            "indication_value_set",
+            "label",
+            "possible_case_label",
+            "meaning",
+            "source",
+            "valid_from",
+            "valid_to",
+        ),
+    ),
 }
 # pack.toml keys a pack must state: there is no default in code for any of them.
 REQUIRED_META: dict[str, type] = {
@@ -199,7 +216,9 @@ def _load_csv(
     if not path.is_file():
         raise PackError(f"{path}: pack file missing")
     header = con.execute(
-        "SELECT * FROM read_csv($p, all_varchar = true, header = true) LIMIT 0", {"p": str(path)}
+        "SELECT * FROM read_csv($p, all_varchar = true, header = true, delim = ',', "
+        "quote = '\"') LIMIT 0",
+        {"p": str(path)},
     ).description
     present = [d[0] for d in header]
     missing = [c for c in columns if c not in present]
@@ -214,7 +233,7 @@ def _load_csv(
     con.execute(
         # S608: table and columns from PACK_TABLES (allow-list); path bound
         f"CREATE OR REPLACE TABLE {table} AS SELECT {select} "  # noqa: S608
-        "FROM read_csv($p, all_varchar = true, header = true)",
+        "FROM read_csv($p, all_varchar = true, header = true, delim = ',', quote = '\"')",
         {"p": str(path)},
     )
 
@@ -341,6 +360,9 @@ def definition_check(con: duckdb.DuckDBPyConnection) -> list[Notice]:
         ("pack_session_merges", "family"),
         ("pack_session_merges", "merges_into"),
         ("pack_exclusion_rules", "value_set"),
+        ("pack_unmeasurable_recommendations", "family"),
+        ("pack_unmeasurable_recommendations", "possible_case_value_set"),
+        ("pack_unmeasurable_recommendations", "indication_value_set"),
     ):
         for (name,) in rows(
             # S608: table and column from the definition check's fixed list
@@ -354,6 +376,45 @@ def definition_check(con: duckdb.DuckDBPyConnection) -> list[Notice]:
                     f"{table}.{column} names {name}, which is not defined",
                 )
             )
+    notices += _check_unmeasurable(rows)
+    return notices
+
+
+def _check_unmeasurable(rows: Callable[[str], list[tuple]]) -> list[Notice]:
+    """unmeasurable_recommendations.csv: each row a recommendation x family of
+    recommendations.csv, its validity dates real dates (YYYY-MM-DD) in order: a mistyped
+    valid_to must not silently leave the window open."""
+    notices = []
+    for rec, fam in rows(
+        "SELECT u.recommendation_id, u.family FROM pack_unmeasurable_recommendations u "
+        "LEFT JOIN pack_recommendations r "
+        "ON r.recommendation_id = u.recommendation_id AND r.family = u.family "
+        "WHERE r.recommendation_id IS NULL ORDER BY 1, 2"
+    ):
+        notices.append(
+            Notice(
+                "error",
+                "unknown_reference",
+                f"unmeasurable_recommendations.csv names {rec} x {fam}, which is not a "
+                "recommendation of recommendations.csv",
+            )
+        )
+    for rec, fam, valid_from, valid_to in rows(
+        "SELECT recommendation_id, family, valid_from, valid_to "
+        "FROM pack_unmeasurable_recommendations "
+        "WHERE (valid_from IS NOT NULL AND TRY_CAST(valid_from AS DATE) IS NULL) "
+        "OR (valid_to IS NOT NULL AND TRY_CAST(valid_to AS DATE) IS NULL) "
+        "OR TRY_CAST(valid_from AS DATE) > TRY_CAST(valid_to AS DATE) ORDER BY 1, 2"
+    ):
+        notices.append(
+            Notice(
+                "error",
+                "invalid_validity",
+                f"unmeasurable_recommendations.csv {rec} x {fam}: valid_from "
+                f"{valid_from or '(empty)'}, valid_to {valid_to or '(empty)'} must be dates "
+                "(YYYY-MM-DD), the first not after the second",
+            )
+        )
     return notices
 
 

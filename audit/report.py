@@ -30,7 +30,7 @@ from typing import Any
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, Template
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, Template, pass_context
 from markupsafe import Markup
 
 from audit.charts import bar_chart, rate_chart
@@ -48,7 +48,9 @@ from audit.disclosure import (
 from audit.errors import PackError
 from audit.network import check_label, funnel_manifest, funnel_view
 from audit.pack import resolve_pack
+from audit.payer import Unmeasurable, disclose_possible_cases, unmeasurable_rows
 from audit.resources import data_dir, reports_dir, sql_dir
+from audit.workbook import HIDDEN_TEXT, Sheet, write_workbook
 
 PATIENT_COLUMNS = ["in_population_patients", "discordant_patients"]
 SESSION_COLUMNS = [
@@ -72,6 +74,7 @@ SUMMARY_COLUMNS = [
     "concordance_ci_high",
     *SESSION_COLUMNS,
     "allowed_amount_discordant",
+    "currency",
     "suppression_profile",
     "cells_suppressed",
     "suppression_threshold",
@@ -92,6 +95,7 @@ SUMMARY_SCHEMA = pa.schema(
         ("concordance_ci_high", pa.float64()),
         *[(c, pa.int64()) for c in SESSION_COLUMNS],
         ("allowed_amount_discordant", pa.float64()),
+        ("currency", pa.string()),
         ("suppression_profile", pa.string()),
         ("cells_suppressed", pa.int64()),
         ("suppression_threshold", pa.int64()),
@@ -119,8 +123,19 @@ def environment() -> Environment:
         keep_trailing_newline=True,
         auto_reload=False,
     )
-    env.filters.update(count=fmt_count, amount=fmt_amount, conc=fmt_concordance, ci=fmt_ci)
+    env.filters.update(count=fmt_count, amount=_amount_filter, conc=fmt_concordance, ci=fmt_ci)
     return env
+
+
+@pass_context
+def _amount_filter(ctx: Any, value: Any) -> Markup | str:
+    """``| amount`` in the templates: :func:`fmt_amount` with the run's currency after every
+    amount shown (the context's ``currency``; none when a page is rendered without one)."""
+    shown = fmt_amount(value)
+    currency = ctx.get("currency")
+    if currency and is_number(value):
+        return f"{shown} {currency}"
+    return shown
 
 
 def _template(name: str) -> Template:
@@ -409,6 +424,7 @@ class Disclosed:
     # no counting session anywhere (e.g. an extract without procedures): concordance is "no
     # data" on every row, never 100%: nothing was there to be concordant or discordant
     no_sessions: bool = False
+    currency: str = Settings.currency  # of every amount (the currency setting)
 
     views: dict[tuple[str, str, str], dict[str, Any]] = field(default_factory=dict)
 
@@ -663,6 +679,7 @@ def disclose(frames: Mapping[str, pd.DataFrame], context: Mapping[str, Any]) -> 
         ),
         network_amount=network_amount,
         no_sessions=all(r.counts["sessions_total"] == 0 for _, r in whole),
+        currency=currency_of(context),
     )
 
 
@@ -761,6 +778,7 @@ def build_site_summary(d: Disclosed) -> pd.DataFrame:
         )
         amount = view["allowed_amount_discordant"]
         rec["allowed_amount_discordant"] = amount if is_number(amount) else None
+        rec["currency"] = d.currency
         rec["suppression_profile"] = d.profile.name
         rec["cells_suppressed"] = view["cells_suppressed"]
         rec["suppression_threshold"] = d.profile.threshold
@@ -1129,10 +1147,22 @@ def _page_common(context: Mapping[str, Any], d: Disclosed) -> dict[str, Any]:
         "profile": d.profile,
         "legend": d.profile.legend(),
         "patient_level": d.patient_level,
+        "currency": currency_of(context),
     }
 
 
-def _site_view(d: Disclosed, site: _Site, months: list[date]) -> dict[str, Any]:
+def currency_of(context: Mapping[str, Any]) -> str:
+    """The currency of a run's amounts (the ``currency`` setting; USD by default)."""
+    return str((context.get("settings") or {}).get("currency") or Settings.currency)
+
+
+def _site_view(
+    d: Disclosed,
+    site: _Site,
+    months: list[date],
+    unmeasurable: Mapping[tuple[str, str], Unmeasurable] | None = None,
+    possible: Mapping[Hashable, Any] | None = None,
+) -> dict[str, Any]:
     sid = site.site_id
     all_row = site.all_row
     summary = d.row_view(all_row) if all_row else None
@@ -1170,6 +1200,14 @@ def _site_view(d: Disclosed, site: _Site, months: list[date]) -> dict[str, Any]:
         amount = d.rec_amounts.get((sid, rec_id, fam))
         recs.append(
             {
+                "unmeasurable": _unmeasurable_view(
+                    d,
+                    (sid,),
+                    rec_id,
+                    fam,
+                    unmeasurable,
+                    (possible or {}).get(("possible", sid, rec_id, fam)),
+                ),
                 "id": rec_id,
                 "family": d.family_labels.get(fam, fam),
                 "summary": summary_text,
@@ -1211,15 +1249,91 @@ def _site_view(d: Disclosed, site: _Site, months: list[date]) -> dict[str, Any]:
     }
 
 
+def _unmeasurable_view(
+    d: Disclosed,
+    where: tuple[str, ...],
+    rec_id: str,
+    fam: str,
+    unmeasurable: Mapping[tuple[str, str], Unmeasurable] | None,
+    possible: Any,
+) -> dict[str, Any] | None:
+    """An honest row: a recommendation the pack says no code can trigger, shown as not
+    measurable with its possible cases, never as 0 | 0 | 0.00. Only while its published
+    discordant and clinical-trial sessions are a true 0 (a published 0 is never rounded or a
+    hidden count): should a pack's codes ever trigger it, its counts are shown instead."""
+    row = (unmeasurable or {}).get((rec_id, fam))
+    if row is None:
+        return None
+    if where == ("network",):
+        d_key = ("network_recommendation", rec_id, fam, "d")
+        ct_key = ("network_recommendation", rec_id, fam, "ct")
+    else:
+        d_key = ("rec", where[0], rec_id, fam, "d")
+        ct_key = ("rec", where[0], rec_id, fam, "ct")
+    if d.get(d_key) != 0 or d.get(ct_key) != 0:
+        return None
+    return {
+        "label": row.label,
+        "possible_case_label": row.possible_case_label,
+        "meaning": row.meaning,
+        "possible": possible,
+    }
+
+
+def _network_spend(
+    d: Disclosed,
+    unmeasurable: Mapping[tuple[str, str], Unmeasurable],
+    possible: Mapping[Hashable, Any],
+) -> list[dict[str, Any]]:
+    """Network spend on discordant sessions by recommendation x family: the published network
+    sessions of each row (the public manifest's cells) and the sum of the sites' allowed
+    amounts, hidden with its sessions (privacy.md: an amount is shown only with its count)."""
+    whole = [s.site_id for s in d.sites if s.all_row is not None]
+    rows = []
+    for rec_id, fam, summary_text in d.rec_rows:
+        sessions = d.get(("network_recommendation", rec_id, fam, "d"))
+        amounts = [d.rec_amounts.get((sid, rec_id, fam)) for sid in whole]
+        amount = (
+            None
+            if any(a is None for a in amounts)
+            else round(sum(a for a in amounts if a is not None), AMOUNT_DECIMALS)
+        )
+        rows.append(
+            {
+                "id": rec_id,
+                "family": d.family_labels.get(fam, fam),
+                "summary": summary_text,
+                "sessions": sessions,
+                "amount": HIDDEN
+                if sessions is HIDDEN
+                else (amount if sessions is not None else None),
+                "unmeasurable": _unmeasurable_view(
+                    d,
+                    ("network",),
+                    rec_id,
+                    fam,
+                    unmeasurable,
+                    possible.get(("network_possible", rec_id, fam)),
+                ),
+            }
+        )
+    return rows
+
+
 # ----------------------------------------------------------------------------- entry point
 def write_aggregate_outputs(
     out_dir: Path,
     frames: dict[str, pd.DataFrame],
     run: ReportContext,
     late_checks: Callable[[], Sequence[Mapping[str, Any]]] | None = None,
+    internal_workbook: tuple[Path, Sequence[Sheet]] | None = None,
 ) -> list[Path]:
-    """Apply disclosure control, write site_summary.parquet + site_summary.csv, index.html and
-    sites/<slug>.html; return the paths written (relative order deterministic).
+    """Apply disclosure control, write site_summary.parquet + site_summary.csv, index.html,
+    sites/<slug>.html and the workbook spine-audit.xlsx; return the paths written (relative
+    order deterministic).
+
+    ``internal_workbook`` (a path and the internal sheets: providers, case list) makes the
+    internal workbook too: the shareable workbook's sheets followed by those.
 
     ``late_checks`` gives more data-quality rows (the gate's) for the index page: it is called
     once, after the site pages are written, so the caller can finish that work meanwhile.
@@ -1245,7 +1359,14 @@ def write_aggregate_outputs(
 
     common = _page_common(context, d)
     months = _month_starts(d.sites)
-    site_views = [_site_view(d, s, months) for s in d.sites]
+    unmeasurable = unmeasurable_rows(frames.get("unmeasurable"))
+    possible = disclose_possible_cases(
+        frames.get("possible_cases"),
+        [s.site_id for s in d.sites if s.all_row is not None],
+        [k for k in unmeasurable if k in {(r, f) for r, f, _ in d.rec_rows}],
+        d.profile,
+    )
+    site_views = [_site_view(d, s, months, unmeasurable, possible) for s in d.sites]
     site_template = _template("site.html.j2")
     if site_views:
         safe_output_path(out_dir, "sites/x.html").parent.mkdir(exist_ok=True)
@@ -1270,12 +1391,14 @@ def write_aggregate_outputs(
         method=str(settings.get("funnel_overdispersion") or "none"),
         enabled=d.patient_level and not d.no_sessions,
     )
+    network_spend = _network_spend(d, unmeasurable, possible) if network else []
     index_html = _template("index.html.j2").render(
         **common,
         root="",
         sites=site_views,
         network=network,
         funnel=funnel,
+        network_spend=network_spend,
         has_groups=any(s["group"] for s in site_views),
         settings=[(str(k), _setting_text(v)) for k, v in (context.get("settings") or {}).items()],
         inputs=_inputs_label(context),
@@ -1289,9 +1412,19 @@ def write_aggregate_outputs(
     path.write_text(index_html, encoding="utf-8", newline="")
     written.append(path)
     written.extend(site_pages)
+    sheets = workbook_sheets(d, summary, site_views, network, network_spend, checks, recon, common)
+    path = safe_output_path(out_dir, WORKBOOK)
+    title = f"{common['guideline'].get('audit_title') or 'spine-audit'}: audit by site"
+    write_workbook(path, sheets, title)
+    written.append(path)
+    if internal_workbook is not None:
+        internal_path, internal_sheets = internal_workbook
+        write_workbook(internal_path, [*sheets, *internal_sheets], f"{title} (internal)")
     path = safe_output_path(out_dir, PUBLIC_MANIFEST)
     outputs = sorted(p.relative_to(out_dir.resolve()).as_posix() for p in [*written, path])
-    manifest = public_manifest(d, context, network, checks, recon, outputs)
+    manifest = public_manifest(
+        d, context, network, checks, recon, outputs, network_spend=network_spend
+    )
     if funnel_manifest(funnel) is not None:
         manifest["published"]["funnel"] = funnel_manifest(funnel)
     path.write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8", newline="")
@@ -1300,6 +1433,165 @@ def write_aggregate_outputs(
 
 
 PUBLIC_MANIFEST = "manifest.json"
+WORKBOOK = "spine-audit.xlsx"
+
+
+def _cell(value: Any) -> Any:
+    """A published value for a workbook cell: ``*`` when hidden, None when not available."""
+    if value is HIDDEN:
+        return HIDDEN_TEXT
+    return value if is_number(value) else None
+
+
+def workbook_sheets(
+    d: Disclosed,
+    summary: pd.DataFrame,
+    site_views: Sequence[Mapping[str, Any]],
+    network: Mapping[str, Any] | None,
+    network_spend: Sequence[Mapping[str, Any]],
+    checks: Sequence[Mapping[str, Any]],
+    recon: Sequence[Mapping[str, Any]],
+    common: Mapping[str, Any],
+) -> list[Sheet]:
+    """The shareable workbook's sheets: every value as the pages and site_summary publish it
+    (the one disclosure pass; ``*`` hidden), nothing else."""
+    currency = common["currency"]
+    hidden_note = (
+        f"* = hidden by disclosure control ({d.profile.name}: {d.profile.describe()}). "
+        f"Amounts in {currency}, as the input states them."
+    )
+    about = Sheet(
+        "About",
+        str(common["guideline"].get("audit_title") or "spine-audit"),
+        ("item", "value"),
+        [
+            ("audit period", common["period"]),
+            ("guideline", common["pack"].get("citation") or ""),
+            ("guideline link", common["pack"].get("citation_url") or ""),
+            ("pack", f"{common['pack'].get('name')} {common['pack'].get('version')}"),
+            ("tool", f"spine-audit {common['tool_version']}"),
+            ("suppression", f"{d.profile.name}: {d.profile.describe()}"),
+            ("suppression threshold", d.profile.threshold),
+            ("suppression rounding", d.profile.rounding),
+            ("currency", currency),
+            ("hidden values", "shown as *: gaps, not zeros"),
+        ],
+        "Published figures only: the same values as index.html, the site pages and "
+        "site_summary.csv.",
+    )
+    columns = list(SUMMARY_COLUMNS)
+    whole, months = [], []
+    for rec in _records(summary):
+        row = [
+            HIDDEN_TEXT if _hidden_in_summary(rec, c, d.patient_level) else rec[c] for c in columns
+        ]
+        (whole if rec["period_type"] == "all" else months).append(row)
+    families = []
+    for view in site_views:
+        if view["summary"] is None:
+            continue
+        for x in view["recs"]:
+            u = x["unmeasurable"]
+            families.append(
+                [
+                    view["site_id"],
+                    view["name"],
+                    x["id"],
+                    x["family"],
+                    None if u else _cell(x["sessions"]),
+                    None if u else _cell(x["patients"]),
+                    None if u else _cell(x["amount"]),
+                    None if u else _cell(x["trial"]),
+                    currency,
+                    u["label"] if u else "",
+                    _cell(u["possible"]) if u else None,
+                ]
+            )
+    family_columns = (
+        "site_id",
+        "site_name",
+        "recommendation",
+        "family",
+        "discordant_sessions",
+        "discordant_patients",
+        "allowed_amount_discordant",
+        "clinical_trial_sessions",
+        "currency",
+        "measurable",
+        "possible_cases",
+    )
+    spend = [
+        [
+            x["id"],
+            x["family"],
+            None if x["unmeasurable"] else _cell(x["sessions"]),
+            None if x["unmeasurable"] else _cell(x["amount"]),
+            currency,
+            x["unmeasurable"]["label"] if x["unmeasurable"] else "",
+            _cell(x["unmeasurable"]["possible"]) if x["unmeasurable"] else None,
+        ]
+        for x in network_spend
+    ]
+    if network is not None:
+        spend.append(
+            [
+                "all",
+                "all discordant sessions",
+                _cell(network["sessions_discordant"]),
+                _cell(network["allowed_amount_discordant"]),
+                currency,
+                "",
+                None,
+            ]
+        )
+    quality = [["check", c["check"], c["code"], _cell(c["count"]), c["note"]] for c in checks]
+    quality += [["reconciliation", r["table"], r["item"], _cell(r["value"]), ""] for r in recon]
+    return [
+        about,
+        Sheet("Sites", "Sites, whole audit period", columns, whole, hidden_note),
+        Sheet("Months", "Sites by calendar month", columns, months, hidden_note),
+        Sheet(
+            "Families",
+            "Sites by recommendation and procedure family, whole audit period",
+            family_columns,
+            families,
+            hidden_note,
+        ),
+        Sheet(
+            "Spend",
+            "Network spend on discordant sessions by recommendation",
+            (
+                "recommendation",
+                "family",
+                "discordant_sessions",
+                "allowed_amount_discordant",
+                "currency",
+                "measurable",
+                "possible_cases",
+            ),
+            spend,
+            hidden_note + " Monthly amounts per site: sheet Months.",
+        ),
+        Sheet(
+            "Data quality",
+            "Data-quality checks and reconciliation of input rows (published counts)",
+            ("kind", "check or table", "code or item", "count", "note"),
+            quality,
+            hidden_note,
+        ),
+    ]
+
+
+def _hidden_in_summary(rec: Mapping[str, Any], column: str, patient_level: bool = True) -> bool:
+    """A blank site_summary cell that is hidden, not merely not available: a count (counts
+    always exist in a row; patient counts only when the run is patient-level), a rate of a
+    hidden count, or the amount of hidden discordant sessions."""
+    patients = PATIENT_COLUMNS if patient_level else []
+    if column in (*patients, *SESSION_COLUMNS):
+        return rec[column] is None
+    if column in ("concordance", "concordance_ci_low", "concordance_ci_high"):
+        return bool(patients) and any(rec[c] is None for c in patients)
+    return column == "allowed_amount_discordant" and rec["sessions_discordant"] is None
 
 
 def _public_value(value: Any) -> int | str | None:
@@ -1316,8 +1608,12 @@ def public_manifest(
     checks: Sequence[Mapping[str, Any]],
     recon: Sequence[Mapping[str, Any]],
     outputs: Sequence[str],
+    network_spend: Sequence[Mapping[str, Any]] = (),
 ) -> dict[str, Any]:
     """The shareable manifest: what was run and the published figures, nothing more.
+
+    ``network_spend`` (the index's spend table) adds the currency and the rows not measurable
+    from procedure codes with their published possible cases.
 
     Tool, pack, settings, the audit period as the pages show it, the input format and the
     canonical tables read, the suppression profile; then network figures, the data-quality
@@ -1359,6 +1655,19 @@ def public_manifest(
         published["network_clinical_trial_no_recommendation"] = _public_value(
             d.get(("network_trial_no_recommendation",))
         )
+    if network_spend:
+        published["currency"] = d.currency
+        published["network_not_measurable"] = [
+            {
+                "recommendation": x["id"],
+                "family_label": x["family"],
+                "label": x["unmeasurable"]["label"],
+                "possible_case": x["unmeasurable"]["possible_case_label"],
+                "possible_cases": _public_value(x["unmeasurable"]["possible"]),
+            }
+            for x in network_spend
+            if x["unmeasurable"]
+        ]
     published["data_quality"] = [
         {"check": c["check"], "check_id": c.get("check_id", ""), "code": c["code"]}
         | {"count": _public_value(c["count"])}

@@ -36,6 +36,8 @@ LAYERS: tuple[tuple[str, ...], ...] = (
         "audit.funnel",
         "audit.charts",
         "audit.generate",
+        "audit.payer",
+        "audit.workbook",
     ),
     # the steps and the small tables they read
     ("audit.steps", "audit.pipeline", "audit.lookups"),

@@ -43,7 +43,7 @@ PATTERNS: dict[str, str] = {
     + f"{_B}$",
 }
 # steps that read the pack's own CSV files (checked by the pack's definition check), not inputs
-PACK_STEPS = {"value_set_codes"}
+PACK_STEPS = {"value_set_codes", "unmeasurable_rules"}
 SQL_FILES = sorted(sql_dir().rglob("*.sql"))
 CORE_FILES = [p for p in SQL_FILES if "adapters" not in p.parts and p.stem not in PACK_STEPS]
 TEXT = "UPPER(TYPEOF({x})) NOT IN ('VARCHAR', 'STRING')"

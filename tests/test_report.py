@@ -555,7 +555,7 @@ def test_outputs_are_byte_identical_across_runs(tmp_path):
     b = write(tmp_path, synthetic(15, months=6), name="b")
     files_a = sorted(p.relative_to(a) for p in a.rglob("*") if p.is_file())
     files_b = sorted(p.relative_to(b) for p in b.rglob("*") if p.is_file())
-    assert files_a == files_b and len(files_a) == 19
+    assert files_a == files_b and len(files_a) == 20  # with spine-audit.xlsx
     for rel in files_a:
         assert (a / rel).read_bytes() == (b / rel).read_bytes(), rel
 
@@ -572,6 +572,7 @@ def test_return_value_lists_written_files_in_order(tmp_path):
         "index.html",
         "sites/a.html",
         "sites/b.html",
+        "spine-audit.xlsx",
         "manifest.json",
     ]
 
@@ -583,7 +584,7 @@ def test_thousand_sites_render_in_seconds(tmp_path):
     start = time.process_time()
     paths = write_aggregate_outputs(tmp_path / "big", frames, ReportContext(**context()))
     elapsed = time.process_time() - start
-    assert len(paths) == 1004
+    assert len(paths) == 1005  # with spine-audit.xlsx
     assert elapsed < 15, f"{elapsed:.1f} s of CPU"
 
 

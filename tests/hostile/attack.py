@@ -40,6 +40,8 @@ from __future__ import annotations
 import csv
 import json
 import re
+import xml.etree.ElementTree as ET
+import zipfile
 from collections import defaultdict
 from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -278,6 +280,9 @@ def read_published(folder: Path) -> Published:
     manifest = folder / "manifest.json"
     if manifest.is_file():
         _read_public_manifest(manifest, pub, sorted(sites))
+    workbook = folder / "spine-audit.xlsx"
+    if workbook.is_file():
+        _read_workbook(workbook, pub)
     return pub
 
 
@@ -426,6 +431,8 @@ def _read_index(path: Path, pub: Published, names: dict[str, str]) -> dict[str, 
                             raise AttackModelError(f"index.html: unknown column {path_}")
         elif "funnel" in table.classes():  # the funnel plot's data table
             _read_funnel(table, paths, pub, by_title)
+        elif heading == "Spend on discordant sessions":
+            _read_network_spend(table, pub, sorted(names))
         elif heading == "Data quality":
             _read_quality(table, paths, pub)
         elif heading == "Reconciliation of input rows":
@@ -468,6 +475,41 @@ def _read_funnel(
         counted = isinstance(n, int) and isinstance(d, int) and n > 0
         if counted and row["Concordance"] != f"{(1 - d / n) * 100:.1f}%":
             pub.problems.append(f"index.html funnel: {sid} rate is not 1 - {d}/{n}")
+
+
+def _see_possible(cell: Node, pub: Published, key: Key, where: str) -> None:
+    """The possible cases of a row not measurable from procedure codes (span.possible)."""
+    span = next((s for s in cell.iter("span") if "possible" in s.classes()), None)
+    if span is None:
+        raise AttackModelError(f"{where}: a not-measurable row without its possible cases")
+    pub.see(key, parse_count(span.clean()), where)
+
+
+def _read_network_spend(table: Node, pub: Published, sites: Sequence[str]) -> None:
+    """The index's network spend by recommendation: each row's discordant sessions are the
+    network cell of the public manifest (the sum of the site pages' rows); a row not
+    measurable from procedure codes holds 0 sessions and the network's possible cases (the
+    sum of the site pages' possible cases); the foot is the network's discordant sessions."""
+    labels = [p[-1] for p in _header_paths(table)]
+    keys = []
+    for tr in _rows(table, "tbody"):
+        cells = _cells(tr)
+        rec = (cells[0].clean(), cells[1].clean())
+        key = ("network_recommendation", *rec, "d")
+        pub.add_sum(key, [("rec", sid, *rec, "d") for sid in sites])
+        keys.append(key)
+        if "unmeasurable" in tr.classes():
+            pub.see(key, 0, "index spend (not measurable)")
+            possible = ("network_possible", *rec)
+            pub.add_sum(possible, [("possible", sid, *rec) for sid in sites])
+            _see_possible(cells[-1], pub, possible, "index spend")
+            continue
+        row = dict(zip(labels, [c.clean() for c in cells], strict=True))
+        pub.see(key, parse_count(row["Discordant sessions"]), "index spend")
+    for tr in _rows(table, "tfoot"):
+        cells = _cells(tr)
+        pub.see(("network", "sessions_discordant"), parse_count(cells[-2].clean()), "index spend")
+    pub.add_sum(("network", "sessions_discordant"), keys)
 
 
 def _read_unknown_table(page: str, heading: str, table: Node, pub: Published) -> None:
@@ -533,6 +575,14 @@ def _read_site_page(path: Path, pub: Published, sid: str) -> None:
                     pub.see(key, parse_count(cells[-1].clean()), where)
                     ct_keys.append(key)
                     ct_norec = True
+                    continue
+                if "unmeasurable" in tr.classes():  # not measurable: its counts are 0
+                    rec = (cells[0].clean(), cells[1].clean())
+                    for kind, keys in (("d", d_keys), ("ct", ct_keys), ("p", p_keys)):
+                        key = ("rec", sid, *rec, kind)
+                        pub.see(key, 0, f"{where} (not measurable)")
+                        keys.append(key)
+                    _see_possible(cells[-1], pub, ("possible", sid, *rec), where)
                     continue
                 row = dict(zip(labels, [c.clean() for c in cells], strict=True))
                 rec = (row["Recommendation"], row["Procedure family"])
@@ -668,6 +718,10 @@ def _read_public_manifest(path: Path, pub: Published, sites: Sequence[str]) -> N
     pub.see(norec, value(published["network_clinical_trial_no_recommendation"]), where)
     pub.add_sum(("network", "sessions_discordant"), d_keys)
     pub.add_sum(("network", "sessions_clinical_trial"), [norec, *ct_keys])
+    for item in published.get("network_not_measurable") or []:
+        rec = (item["recommendation"], item["family_label"])
+        key = over_sites(("network_possible", *rec), lambda sid, rec=rec: ("possible", sid, *rec))
+        pub.see(key, value(item["possible_cases"]), where)
     _read_manifest_quality(published, pub)
 
 
@@ -679,6 +733,138 @@ def _read_manifest_quality(published: dict[str, Any], pub: Published) -> None:
     for r in published.get("reconciliation") or []:
         rows = r["rows"]
         pub.see(("recon", r["table"], r["item"]), HIDDEN if rows == "*" else rows, "manifest.json")
+
+
+# ----------------------------------------------------------------------------- the workbook
+_NS = {
+    "m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main",
+    "r": "http://schemas.openxmlformats.org/officeDocument/2006/relationships",
+    "p": "http://schemas.openxmlformats.org/package/2006/relationships",
+}
+
+
+def _xml(data: bytes) -> ET.Element:
+    # S314: the workbook is one the tool under test wrote, read by the test itself
+    return ET.fromstring(data)  # noqa: S314
+
+
+def read_xlsx(path: Path) -> dict[str, list[list[Any]]]:
+    """Every sheet of a workbook as rows of values (text, number, bool or None), read from
+    its XML as any spreadsheet would (no spreadsheet library: the attacker trusts none)."""
+    with zipfile.ZipFile(path) as z:
+        names = set(z.namelist())
+        strings = []
+        if "xl/sharedStrings.xml" in names:
+            for si in _xml(z.read("xl/sharedStrings.xml")).findall("m:si", _NS):
+                strings.append("".join(x.text or "" for x in si.iter(f"{{{_NS['m']}}}t")))
+        rels = {
+            r.attrib["Id"]: r.attrib["Target"]
+            for r in _xml(z.read("xl/_rels/workbook.xml.rels")).findall("p:Relationship", _NS)
+        }
+        sheets: dict[str, list[list[Any]]] = {}
+        book = _xml(z.read("xl/workbook.xml"))
+        for sheet in book.find("m:sheets", _NS) or []:
+            target = rels[sheet.attrib[f"{{{_NS['r']}}}id"]].lstrip("/")
+            target = target if target.startswith("xl/") else f"xl/{target}"
+            rows: list[list[Any]] = []
+            for row in _xml(z.read(target)).iter(f"{{{_NS['m']}}}row"):
+                r = int(row.attrib["r"]) - 1
+                while len(rows) <= r:
+                    rows.append([])
+                for c in row.findall("m:c", _NS):
+                    col = 0
+                    for ch in re.match(r"[A-Z]+", c.attrib["r"]).group(0):
+                        col = col * 26 + ord(ch) - 64
+                    v = c.find("m:v", _NS)
+                    kind = c.attrib.get("t")
+                    if c.find("m:f", _NS) is not None:
+                        raise AttackModelError(f"{path.name}: a formula in {c.attrib['r']}")
+                    value: Any = None
+                    if v is not None and v.text is not None:
+                        if kind == "s":
+                            value = _unescape(strings[int(v.text)])
+                        elif kind == "b":
+                            value = v.text == "1"
+                        elif kind in ("str", "inlineStr"):
+                            value = v.text
+                        else:
+                            value = float(v.text)
+                    cells = rows[r]
+                    while len(cells) < col:
+                        cells.append(None)
+                    cells[col - 1] = value
+            sheets[sheet.attrib["name"]] = rows
+    return sheets
+
+
+def _unescape(text: str) -> str:
+    """OOXML's escape of control characters in text (``_x000D_`` is a carriage return)."""
+    return re.sub(r"_x([0-9A-Fa-f]{4})_", lambda m: chr(int(m.group(1), 16)), text)
+
+
+def _wb_count(value: Any) -> int | str | None:
+    if value == HIDDEN:
+        return HIDDEN
+    if isinstance(value, float) and value == int(value):
+        return int(value)
+    return None
+
+
+def _read_workbook(path: Path, pub: Published) -> None:
+    """The shareable workbook: each count is the same cell as on the pages or in the
+    manifest (a different value or a hidden one shown is a disclosure the attack sees)."""
+    where = path.name
+    for name, rows in read_xlsx(path).items():
+        if name == "About":
+            continue
+        header = [str(h) for h in rows[3]] if len(rows) > 3 else []
+        records = [
+            dict(zip(header, r + [None] * (len(header) - len(r)), strict=True)) for r in rows[4:]
+        ]
+        if name in ("Sites", "Months"):
+            for r in records:
+                period = "all" if r["period_type"] == "all" else str(r["period_start"])[:7]
+                for col in (*PATIENT_COLS, *SESSION_COLS):
+                    pub.see(_sp(r["site_id"], period, col), _wb_count(r[col]), where)
+        elif name == "Families":
+            for r in records:
+                rec = (r["site_id"], r["recommendation"], r["family"])
+                if r["measurable"]:
+                    pub.see(("possible", *rec), _wb_count(r["possible_cases"]), where)
+                    for kind in ("d", "p", "ct"):
+                        pub.see(("rec", *rec, kind), 0, where)
+                    continue
+                for kind, col in (
+                    ("d", "discordant_sessions"),
+                    ("p", "discordant_patients"),
+                    ("ct", "clinical_trial_sessions"),
+                ):
+                    pub.see(("rec", *rec, kind), _wb_count(r[col]), where)
+        elif name == "Spend":
+            for r in records:
+                if r["recommendation"] == "all":
+                    key: Key = ("network", "sessions_discordant")
+                    pub.see(key, _wb_count(r["discordant_sessions"]), where)
+                    continue
+                rec = (r["recommendation"], r["family"])
+                if r["measurable"]:
+                    pub.see(("network_possible", *rec), _wb_count(r["possible_cases"]), where)
+                    pub.see(("network_recommendation", *rec, "d"), 0, where)
+                    continue
+                pub.see(
+                    ("network_recommendation", *rec, "d"),
+                    _wb_count(r["discordant_sessions"]),
+                    where,
+                )
+        elif name == "Data quality":
+            for r in records:
+                if r["kind"] == "check":
+                    key = ("dq", r["check or table"], r["code or item"], r["note"] or "")
+                else:
+                    key = ("recon", r["check or table"], r["code or item"])
+                pub.see(key, _wb_count(r["count"]), where)
+        else:
+            raise AttackModelError(f"{where}: unknown sheet {name!r}")
 
 
 # ----------------------------------------------------------------------------- solving

@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import json
 import re
+import zipfile
 from collections.abc import Hashable
 from datetime import date, timedelta
 from pathlib import Path
@@ -494,3 +495,81 @@ def test_site_summary_csv_is_formula_safe(tmp_path):
     assert "'=HYPERLINK(1)" in text and "'+cmd" in text and "'@SUM(A1)" in text
     row = next(csv.DictReader(text.splitlines()))
     assert row["sessions_total"] == "70"  # numbers stay numbers
+
+
+# ----------------------------------------------------------------------------- issue 12 outputs
+FORMULAS = ('=HYPERLINK("http://x","y")', "+cmd|' /C calc'!A0", "-2+3", "@SUM(A1)", "\t=1")
+
+
+def test_provider_ids_with_formulas_stay_text(tmp_path):
+    """Provider and claim ids as a hostile extract writes them: written as text everywhere the
+    internal outputs hold them (CSV with a leading ', the workbook with write_string and the
+    quote prefix: no cell is a formula)."""
+    from tests.helpers import write_extract
+    from tests.hostile.attack import read_xlsx
+
+    lines = [
+        f'P{i},2023-06-0{i + 1},64483,S1,"{f.replace(chr(34), chr(34) * 2)}",'
+        f'"{f.replace(chr(34), chr(34) * 2)}","{f.replace(chr(34), chr(34) * 2)}",10.00'
+        for i, f in enumerate(FORMULAS)
+    ]
+    extract = write_extract(
+        tmp_path / "in",
+        patients="patient_id | birth_date\n"
+        + "\n".join(f"P{i} | 1970-01-01" for i in range(len(FORMULAS))),
+        diagnoses="patient_id | event_date | code | source_id | site_id\n"
+        + "\n".join(
+            f"P{i} | 2023-{month}-0{i + 1} | M54.16 | {month}{i} | S1"
+            for i in range(len(FORMULAS))
+            for month in ("01", "06")
+        ),
+    )
+    (extract / "procedures.csv").write_text(
+        "patient_id,event_date,code,site_id,source_id,provider_id,billing_provider_id,"
+        "allowed_amount\n" + "\n".join(lines) + "\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "out"
+    run_audit(
+        extract, out, load_settings(suppression="none", case_list=True, as_of_date="2026-01-01")
+    )
+    providers = (out / "internal" / "providers.csv").read_text(encoding="utf-8")
+    cases = (out / "internal" / "case_list.csv").read_text(encoding="utf-8")
+    ids = {
+        r["provider_id"] for r in pq.read_table(out / "internal" / "providers.parquet").to_pylist()
+    }
+    assert {f.strip() for f in FORMULAS} <= ids  # the ids themselves, untouched in Parquet
+    for text in (providers, cases):
+        for row in csv.reader(text.splitlines()[1:]):
+            for cell in row:
+                assert cell[:1] not in ("=", "+", "-", "@", "\t", "\r") or cell == "", cell
+    book = read_xlsx(out / "internal" / "spine-audit-internal.xlsx")  # raises on a formula
+    texts = {v for rows in book.values() for row in rows for v in row if isinstance(v, str)}
+    assert '=HYPERLINK("http://x","y")' in texts and "@SUM(A1)" in texts
+    with zipfile.ZipFile(out / "internal" / "spine-audit-internal.xlsx") as z:
+        assert not any(b"<f>" in z.read(n) for n in z.namelist() if n.endswith(".xml"))
+    shareable = read_xlsx(out / "shareable" / "spine-audit.xlsx")
+    cells = {str(v) for rows in shareable.values() for row in rows for v in row}
+    assert not cells & set(FORMULAS)  # provider and claim ids are never in the shareable one
+
+
+def test_shareable_workbook_is_attacked_with_the_pages(small_sites, tmp_path):
+    """The shareable workbook holds the pages' published values: the attack reads it (every
+    count the same cell as on the pages) and still narrows nothing hidden."""
+    out = run(small_sites, tmp_path / "out")
+    assert (out / "spine-audit.xlsx").is_file()
+    pub = read_published(out)
+    assert any("xlsx" in w for w in pub.where.values()) or any(k[0] == "possible" for k in pub.seen)
+    assert not pub.problems
+    assert_attack_fails(out)
+
+
+def test_hostile_site_name_in_the_workbook_is_text(tmp_path):
+    from tests.hostile.attack import read_xlsx
+
+    frames = {"site_period_counts": _site_counts([("=HYPERLINK(1)", 30, 40, 0)])}
+    frames["site_period_counts"]["site_name"] = "+cmd|' /C calc'!A0"
+    out = tmp_path / "shareable"
+    report.write_aggregate_outputs(out, frames, ReportContext(suppression="cms"))
+    sites = read_xlsx(out / "spine-audit.xlsx")["Sites"]
+    assert sites[4][0] == "=HYPERLINK(1)" and sites[4][1] == "+cmd|' /C calc'!A0"
