@@ -48,6 +48,15 @@ from audit.disclosure import (
 from audit.errors import PackError
 from audit.pack import resolve_pack
 from audit.resources import data_dir, reports_dir, sql_dir
+from audit.trends import (
+    BAND_MIN_SITES,
+    Band,
+    network_band,
+    site_trend_view,
+    start_of,
+    trend_quarters,
+    trend_relations,
+)
 
 PATIENT_COLUMNS = ["in_population_patients", "discordant_patients"]
 SESSION_COLUMNS = [
@@ -297,6 +306,8 @@ class _Site:
     slug: str = ""
     all_row: _Row | None = None
     months: list[_Row] = field(default_factory=list)
+    history: list[_Row] = field(default_factory=list)  # trend months before the audit period
+    quarters: list[_Row] = field(default_factory=list)  # quarters of the trend window
 
 
 def _read_frames(
@@ -317,7 +328,9 @@ def _read_frames(
 
     rows: list[_Row] = []
     sites: dict[str, _Site] = {}
-    for rec in _records(counts):
+    trend = frames.get("site_trend_counts")
+    trend_records = [] if trend is None or not len(trend) else _records(trend)
+    for rec in _records(counts) + trend_records:
         sid = str(rec["site_id"])
         period_type = str(rec["period_type"])
         start, end = _as_date(rec.get("period_start")), _as_date(rec.get("period_end"))
@@ -343,6 +356,10 @@ def _read_frames(
             sites[sid].all_row = row
         elif row.period_type == "month":
             sites[sid].months.append(row)
+        elif row.period_type == "history_month":
+            sites[sid].history.append(row)
+        elif row.period_type == "quarter":
+            sites[sid].quarters.append(row)
     keys = [r.key for r in rows]
     if len(set(keys)) != len(keys):
         raise ValueError("site_period_counts: duplicate site_id x period_type x period_start rows")
@@ -352,6 +369,8 @@ def _read_frames(
     for site in ordered:
         site.slug = slugs[site.site_id]
         site.months.sort(key=lambda r: r.key)
+        site.history.sort(key=lambda r: r.key)
+        site.quarters.sort(key=lambda r: r.key)
     return ordered, rows, outcomes, recs
 
 
@@ -560,6 +579,7 @@ def disclose(frames: Mapping[str, pd.DataFrame], context: Mapping[str, Any]) -> 
                 at_least[site_cell(m, "sessions_total")] = 1
             elif m.counts["sessions_total"] == 0:
                 at_least[site_cell(m, "in_population_patients")] = 1
+    trend_relations(sites, site_cell, patient_level, groups, at_most, at_least)
     for col in cols if whole else []:
         values[("network", col)] = sum(r.counts[col] for _, r in whole)
         groups.append([("network", col), *(site_cell(r, col) for _, r in whole)])
@@ -817,9 +837,19 @@ def _csv_text(frame: pd.DataFrame) -> str:
     return buf.getvalue()
 
 
+def quarter_bands(d: Disclosed, quarters: Sequence[date]) -> dict[date, Band]:
+    """The network band of each quarter from the concordance the sites publish for it."""
+    published: dict[date, list[Any]] = {}
+    if d.patient_level and not d.no_sessions:
+        for site in d.sites:
+            for q in site.quarters:
+                published.setdefault(start_of(q), []).append(d.row_view(q)["concordance"])
+    return network_band(quarters, published)
+
+
 def _month_starts(sites: Sequence[_Site]) -> list[date]:
     """Every calendar month from the first to the last month row of the network."""
-    starts = [m.period_start for s in sites for m in s.months if m.period_start]
+    starts = [m.period_start for s in sites for m in (*s.history, *s.months) if m.period_start]
     if not starts:
         return []
     first, last = min(starts), max(starts)
@@ -1127,11 +1157,20 @@ def _page_common(context: Mapping[str, Any], d: Disclosed) -> dict[str, Any]:
     }
 
 
-def _site_view(d: Disclosed, site: _Site, months: list[date]) -> dict[str, Any]:
+def _site_view(
+    d: Disclosed,
+    site: _Site,
+    months: list[date],
+    quarters: Sequence[date] = (),
+    bands: Mapping[date, Band] | None = None,
+) -> dict[str, Any]:
     sid = site.site_id
     all_row = site.all_row
     summary = d.row_view(all_row) if all_row else None
-    by_month = {m.period_start: m for m in site.months}
+    # the months before the period (trend history) and the period's own; where --from cuts a
+    # month in two, the chart shows the period's part (the history part is in site_summary)
+    by_month = {m.period_start: m for m in site.history}
+    by_month.update({m.period_start: m for m in site.months})
     labels, bars, rates = [], [], []
     for start in months:
         labels.append(f"{start:%Y-%m}")
@@ -1203,7 +1242,52 @@ def _site_view(d: Disclosed, site: _Site, months: list[date]) -> dict[str, Any]:
         # Shown only when some trial session had no recommendation (a zero is just omitted).
         "trial_no_rec": trial_no_rec if trial_no_rec is HIDDEN or trial_no_rec else None,
         "attrition": attrition,
+        "trend": _quarter_trend(d, site, quarters, bands or {}),
+        "history_months": sum(
+            1
+            for m in months
+            if all_row is not None and all_row.period_start and m < all_row.period_start
+        ),
     }
+
+
+def _quarter_trend(
+    d: Disclosed, site: _Site, quarters: Sequence[date], bands: Mapping[date, Band]
+) -> dict[str, Any] | None:
+    """The quarterly trend of a site page: table rows and charts (published values only; the
+    network band from the sites' published values, audit/trends.py)."""
+    if not quarters:
+        return None
+    rows = site_trend_view(site, quarters, bands, d.row_view)
+    labels = [r["label"].split(" ")[0] for r in rows]
+    sessions = [r["row"]["sessions_discordant"] if r["row"] else 0 for r in rows]
+    charts = {
+        "sessions": bar_chart(
+            labels,
+            sessions,
+            title=f"Discordant sessions per quarter, {site.name}",
+            unit="discordant sessions",
+            per="quarter",
+        ),
+        "concordance": None,
+    }
+    if d.patient_level:
+        rates = [r["row"]["concordance"] if r["row"] else None for r in rows]
+        network = [
+            (b.low, b.median, b.high) if (b := r["band"]) is not None else None for r in rows
+        ]
+        charts["concordance"] = rate_chart(
+            labels,
+            rates,
+            title=f"Patient concordance per quarter, {site.name}",
+            unit="concordance",
+            per="quarter",
+            network=network,
+        )
+    hidden = any(v is HIDDEN for v in sessions) or any(
+        r["row"] is not None and r["row"]["concordance"] is HIDDEN for r in rows
+    )
+    return {"rows": rows, "charts": charts, "hidden": hidden, "band_sites": BAND_MIN_SITES}
 
 
 # ----------------------------------------------------------------------------- entry point
@@ -1240,7 +1324,9 @@ def write_aggregate_outputs(
 
     common = _page_common(context, d)
     months = _month_starts(d.sites)
-    site_views = [_site_view(d, s, months) for s in d.sites]
+    quarters = trend_quarters(d.sites)
+    bands = quarter_bands(d, quarters)
+    site_views = [_site_view(d, s, months, quarters, bands) for s in d.sites]
     site_template = _template("site.html.j2")
     if site_views:
         safe_output_path(out_dir, "sites/x.html").parent.mkdir(exist_ok=True)
