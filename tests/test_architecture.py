@@ -34,6 +34,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
         "audit.valuesets",
         "audit.disclosure",
         "audit.charts",
+        "audit.trends",
         "audit.generate",
     ),
     # the steps and the small tables they read
