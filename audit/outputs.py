@@ -177,6 +177,7 @@ def report_frames(engine: Engine) -> dict[str, Any]:
         "site_outcome_counts": engine.frame("SELECT * FROM site_outcome_counts"),
         "site_attrition": engine.frame("SELECT * FROM site_attrition ORDER BY site_id, step"),
         "site_trend_counts": engine.frame("SELECT * FROM site_trend_counts"),
+        "site_attrition_patients": engine.frame("SELECT * FROM site_attrition_patients"),
         "recommendations": engine.frame(
             "SELECT r.recommendation_id, r.pain_type, r.family, r.summary, "
             "d.label AS family_label FROM pack_recommendations AS r "

@@ -33,6 +33,7 @@ import pyarrow.parquet as pq
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, Template
 from markupsafe import Markup
 
+from audit.attrition import PATIENT_STEPS, patient_cells, patient_counts, waterfall
 from audit.charts import bar_chart, rate_chart
 from audit.config import Settings
 from audit.context import ReportContext
@@ -652,6 +653,19 @@ def disclose(frames: Mapping[str, pd.DataFrame], context: Mapping[str, Any]) -> 
             )
     if whole:
         _network_detail(values, groups, [s.site_id for s, _ in whole], reasons, rec_rows)
+    all_rows = {s.site_id: r for s, r in whole}
+    patient_cells(
+        patient_counts(frames.get("site_attrition_patients")),
+        [s.site_id for s, _ in whole],
+        lambda sid, col: site_cell(all_rows[sid], col),
+        {
+            s.site_id: [("rec", s.site_id, rec_id, fam, "p") for rec_id, fam, _ in rec_rows]
+            for s, _ in whole
+        },
+        patient_level,
+        values,
+        below,
+    )
 
     amounts = [r.amount_discordant for _, r in whole]
     network_amount = (
@@ -1230,6 +1244,11 @@ def _site_view(
             attrition.append(
                 {"kind": step.kind, "label": step.label, "rule": step.rule, "value": value}
             )
+    attrition_patients = [
+        {"label": label, "value": d.get(("attr_patients", sid, key))}
+        for key, label in PATIENT_STEPS
+        if summary is not None
+    ]
     return {
         "site_id": sid,
         "name": site.name,
@@ -1242,6 +1261,10 @@ def _site_view(
         # Shown only when some trial session had no recommendation (a zero is just omitted).
         "trial_no_rec": trial_no_rec if trial_no_rec is HIDDEN or trial_no_rec else None,
         "attrition": attrition,
+        "attrition_chart": waterfall(
+            attrition, title=f"From all counting sessions to discordant sessions, {site.name}"
+        ),
+        "attrition_patients": attrition_patients,
         "trend": _quarter_trend(d, site, quarters, bands or {}),
         "history_months": sum(
             1

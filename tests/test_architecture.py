@@ -35,6 +35,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
         "audit.disclosure",
         "audit.charts",
         "audit.trends",
+        "audit.attrition",
         "audit.generate",
     ),
     # the steps and the small tables they read

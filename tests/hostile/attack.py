@@ -572,10 +572,39 @@ def _read_site_page(path: Path, pub: Published, sid: str) -> None:
             )
         elif heading == "From all sessions to discordant sessions":
             _read_attrition(table, pub, sid, where)
+        elif heading == "Patients at the first step":
+            _read_attrition_patients(table, pub, sid, where)
         elif heading == "Quarterly trend":
             _read_quarters(table, labels, pub, sid, where)
         else:
             _read_unknown_table(where, heading, table, pub)
+
+
+_ATTRITION_PATIENTS = {"Patients with a counting session": "counting"}
+
+
+def _read_attrition_patients(table: Node, pub: Published, sid: str, where: str) -> None:
+    """Patients at the attrition's first step: at most the site's counting sessions, at
+    least its discordant patients (measure 3.6) and each recommendation row's patients, at
+    least one when it has a session."""
+    for tr in _rows(table, "tbody"):
+        cells = _cells(tr)
+        label = cells[0].clean()
+        if label not in _ATTRITION_PATIENTS:
+            raise AttackModelError(f"{where}: unknown patient step {label!r}")
+        pub.see(
+            ("attr_patients", sid, _ATTRITION_PATIENTS[label]),
+            parse_count(cells[-1].clean()),
+            where,
+        )
+    counting = ("attr_patients", sid, "counting")
+    pub.at_most([(1, counting), (-1, _sp(sid, "all", "sessions_total"))], 0)
+    pub.at_most([(1, _sp(sid, "all", "discordant_patients")), (-1, counting)], 0)
+    for key in [k for k in pub.seen if k[0] == "rec" and k[1] == sid and k[-1] == "p"]:
+        pub.at_most([(1, key), (-1, counting)], 0)
+    shown = pub.interval(_sp(sid, "all", "sessions_total"))
+    if shown is not None and shown[0] >= 1:
+        pub.at_most([(-1, counting)], -1)
 
 
 _QUARTER_COLUMNS = {
