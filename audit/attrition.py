@@ -170,3 +170,22 @@ def _levels(steps: Sequence[Mapping[str, Any]]) -> list[tuple[float | None, floa
         else:
             level = None
     return out
+
+
+def network_steps(
+    site_steps: Sequence[Any], get: Callable[[Hashable], Any]
+) -> list[dict[str, Any]]:
+    """The network's attrition: the steps of a site (every site has the same steps) with the
+    network's published cells (the sums over the sites of the public manifest)."""
+    out = []
+    for step in site_steps:
+        if step.outcome == "out_of_population":
+            key: Hashable = ("network_reason", step.reason)
+        elif step.outcome == "in_population":
+            key = ("network_in_population",)
+        elif step.outcome == "all":
+            key = ("network", "sessions_total")
+        else:
+            key = ("network", f"sessions_{step.outcome}")
+        out.append({"kind": step.kind, "label": step.label, "rule": step.rule, "value": get(key)})
+    return out

@@ -33,7 +33,13 @@ import pyarrow.parquet as pq
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, Template
 from markupsafe import Markup
 
-from audit.attrition import PATIENT_STEPS, patient_cells, patient_counts, waterfall
+from audit.attrition import (
+    PATIENT_STEPS,
+    network_steps,
+    patient_cells,
+    patient_counts,
+    waterfall,
+)
 from audit.charts import bar_chart, rate_chart
 from audit.config import Settings
 from audit.context import ReportContext
@@ -53,6 +59,7 @@ from audit.trends import (
     BAND_MIN_SITES,
     Band,
     network_band,
+    network_trend_view,
     site_trend_view,
     start_of,
     trend_quarters,
@@ -851,6 +858,22 @@ def _csv_text(frame: pd.DataFrame) -> str:
     return buf.getvalue()
 
 
+def _network_trends(
+    d: Disclosed, quarters: Sequence[date], bands: Mapping[date, Band]
+) -> dict[str, Any]:
+    """The index's network trend band and network attrition (audit/trends.py,
+    audit/attrition.py): published values only."""
+    first = next((steps for steps in d.attrition.values() if steps), [])
+    steps = network_steps(first, d.get)
+    return {
+        "trend": network_trend_view(quarters, bands, rate_chart) if d.patient_level else None,
+        "attrition": steps,
+        "attrition_chart": waterfall(
+            steps, title="From all counting sessions to discordant sessions, network"
+        ),
+    }
+
+
 def quarter_bands(d: Disclosed, quarters: Sequence[date]) -> dict[date, Band]:
     """The network band of each quarter from the concordance the sites publish for it."""
     published: dict[date, list[Any]] = {}
@@ -1367,6 +1390,7 @@ def write_aggregate_outputs(
     network = None
     if any(s.all_row is not None for s in d.sites):
         network = _row_view(d, ("network",), d.network_amount)
+    trends_network = _network_trends(d, quarters, bands) if network is not None else None
     index_html = _template("index.html.j2").render(
         **common,
         root="",
@@ -1380,6 +1404,7 @@ def write_aggregate_outputs(
         checks=checks,
         recon=recon,
         coding_warning=_text(context.get("coding_warning")),
+        trends_network=trends_network,
     )
     path = safe_output_path(out_dir, "index.html")
     path.write_text(index_html, encoding="utf-8", newline="")

@@ -202,3 +202,50 @@ def site_trend_view(
 
 def _plain_quarter(start: date) -> str:
     return f"{start.year}-Q{(start.month - 1) // 3 + 1}"
+
+
+def network_trend_view(
+    quarters: Sequence[date], bands: Mapping[date, Band], chart: Callable[..., Any]
+) -> dict[str, Any] | None:
+    """The index's network trend: per quarter, how many sites publish a concordance and the
+    band of those values (no count of patients or sessions: nothing a reader could subtract),
+    and its chart (``chart``: audit.charts.rate_chart)."""
+    if not quarters:
+        return None
+    labels = [_plain_quarter(q) for q in quarters]
+    rows = []
+    for q, label in zip(quarters, labels, strict=True):
+        b = bands.get(q, Band(0, None, None, None))
+        rows.append(
+            {
+                "label": label,
+                "sites": b.sites,
+                "median": _rate_text(b.median),
+                "low": _rate_text(b.low),
+                "high": _rate_text(b.high),
+            }
+        )
+    network = [
+        (b.low, b.median, b.high)
+        if (b := bands.get(q)) is not None
+        and b.median is not None
+        and b.low is not None
+        and b.high is not None
+        else None
+        for q in quarters
+    ]
+    drawn = any(n is not None for n in network)
+    return {
+        "rows": rows,
+        "chart": chart(
+            labels,
+            [None] * len(labels),
+            title="Site concordance per quarter across the network",
+            unit="concordance",
+            per="quarter",
+            network=network,
+        )
+        if drawn
+        else None,
+        "min_sites": BAND_MIN_SITES,
+    }

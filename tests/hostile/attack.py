@@ -482,6 +482,8 @@ def _read_index(path: Path, pub: Published, names: dict[str, str]) -> dict[str, 
             _read_reconciliation(table, paths, pub)
         elif heading == "Settings used":
             continue
+        elif heading == "Network: from all sessions to discordant sessions":
+            _read_attrition(table, pub, None, "index.html network attrition")
         else:
             _read_unknown_table(path.name, heading, table, pub)
     return hrefs
@@ -639,18 +641,23 @@ _ATTRITION = {
 }
 
 
-def _read_attrition(table: Node, pub: Published, sid: str, where: str) -> None:
+def _read_attrition(table: Node, pub: Published, sid: str | None, where: str) -> None:
+    """One attrition table: a site's (``sid``) or the network's (``sid`` None: the cells of
+    the network row and of the public manifest's network attrition)."""
     anchor: Key | None = None
     minus: list[Key] = []
     for tr in _rows(table, "tbody"):
         cells = _cells(tr)
         label = re.sub(r"^[\u2212=]\s*", "", cells[0].clean())
         kind = (tr.attrs.get("class") or "").strip()
-        if label in _ATTRITION:
+        if label in _ATTRITION and sid is None:
             col = _ATTRITION[label]
-            key: Key = ("in_population", sid) if col == "in_population" else _sp(sid, "all", col)
+            key: Key = ("network_in_population",) if col == "in_population" else ("network", col)
+        elif label in _ATTRITION:
+            col = _ATTRITION[label]
+            key = ("in_population", sid) if col == "in_population" else _sp(sid, "all", col)
         elif label.startswith("out of population: "):
-            key = ("reason", sid, label)
+            key = ("reason", sid, label) if sid is not None else ("network_reason", label)
         else:
             raise AttackModelError(f"{where}: unknown attrition step {label!r}")
         pub.see(key, parse_count(cells[-1].clean()), where)
