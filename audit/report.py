@@ -587,7 +587,8 @@ def disclose(frames: Mapping[str, pd.DataFrame], context: Mapping[str, Any]) -> 
                 at_least[site_cell(m, "sessions_total")] = 1
             elif m.counts["sessions_total"] == 0:
                 at_least[site_cell(m, "in_population_patients")] = 1
-    trend_relations(sites, site_cell, patient_level, groups, at_most, at_least)
+    kept_totals: list[list[Hashable]] = []
+    trend_relations(sites, site_cell, patient_level, groups, at_most, at_least, kept_totals)
     for col in cols if whole else []:
         values[("network", col)] = sum(r.counts[col] for _, r in whole)
         groups.append([("network", col), *(site_cell(r, col) for _, r in whole)])
@@ -700,6 +701,7 @@ def disclose(frames: Mapping[str, pd.DataFrame], context: Mapping[str, Any]) -> 
             at_least,
             below,
             keep=[k for k in values if k[0] == "network"],  # the headline figures
+            keep_total=[g for g in kept_totals if _adds_up(values, g)],
         ),
         network_amount=network_amount,
         no_sessions=all(r.counts["sessions_total"] == 0 for _, r in whole),

@@ -88,13 +88,15 @@ def trend_relations(
     groups: list[list[Hashable]],
     at_most: list[tuple[Hashable, Hashable]],
     at_least: dict[Hashable, int],
+    kept_totals: list[list[Hashable]],
 ) -> None:
     """What a reader knows about the history months and quarters of each site, added to the
     relations of the disclosure pass: a quarter's sessions of each outcome are the sum of its
     months (history and audit months alike); without history, the whole period's sessions are
-    the sum of its quarters; a month's patients are at most its quarter's; a trend row exists
-    only when something happened in it. (Each row's total = its four outcomes, and patients
-    under sessions, are added with every other row.)"""
+    the sum of its quarters (``kept_totals``: a group whose total, the site's headline figure,
+    is hidden as a complement only when no quarter will do); a month's patients are at most
+    its quarter's; a trend row exists only when something happened in it. (Each row's total
+    = its four outcomes, and patients under sessions, are added with every other row.)"""
     for site in sites:
         months = [*site.history, *site.months]
         for q in site.quarters:
@@ -107,7 +109,9 @@ def trend_relations(
                 at_most.extend((cell(m, col), cell(q, col)) for m in inside)
         if site.all_row is not None and not site.history and site.quarters:
             for col in SESSION_COLUMNS:
-                groups.append([cell(site.all_row, col), *(cell(q, col) for q in site.quarters)])
+                kept_totals.append(
+                    [cell(site.all_row, col), *(cell(q, col) for q in site.quarters)]
+                )
             for col in PATIENT_COLUMNS if patient_level else ():
                 at_most.extend((cell(q, col), cell(site.all_row, col)) for q in site.quarters)
         for row in [*site.history, *site.quarters]:
