@@ -26,13 +26,20 @@ months and its whole-period value; each count column over the sites and the netw
 attrition steps of each site page (each ``=`` row is the step above it minus the ``-`` rows
 between); by recommendation: discordant sessions = sum of the rows, clinical-trial sessions =
 sum of the rows (plus "no recommendation"); each reconciliation table (rows read = every
-item = rows accounted for); every cell shown in several places is one variable.
+item = rows accounted for); the trend: a quarter's sessions = the sum of its months (history
+months before the period and the period's months), and without history months the whole
+period's = the sum of its quarters; the network attrition of the index (as the site pages');
+every cell shown in several places is one variable.
 Inequalities: counts >= 0; discordant patients <= in-population patients and <= discordant
 sessions (same row); a recommendation's patients <= its sessions, and >= 1 when it has a
 session; a site's discordant patients <= the sum of its recommendation rows' patients; a
 whole-period patient count >= each month's and <= their sum; a month row exists only when
 something happened (sessions + in-population patients >= 1); status values counted <=
-procedure rows counted.
+procedure rows counted; a month's patients <= its quarter's, a quarter's denominator <= the
+sum of its months'; a trend row (history month, quarter) exists only when something happened;
+patients with a counting session <= counting sessions, >= the site's discordant patients and
+each recommendation row's patients. The network band (median and deciles of published rates)
+holds no count: it is derived from the site rows the attacker already reads.
 """
 
 from __future__ import annotations
