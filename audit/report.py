@@ -338,8 +338,11 @@ def _read_frames(
     sites: dict[str, _Site] = {}
     trend = frames.get("site_trend_counts")
     trend_records = [] if trend is None or not len(trend) else _records(trend)
+    period_sites = {str(x) for x in counts["site_id"]} if "site_id" in counts else set()
     for rec in _records(counts) + trend_records:
         sid = str(rec["site_id"])
+        if sid not in period_sites:  # a site seen only in the trend history: no page to show it
+            continue
         period_type = str(rec["period_type"])
         start, end = _as_date(rec.get("period_start")), _as_date(rec.get("period_end"))
         if period_type == "all":

@@ -198,17 +198,29 @@ def test_band_on_the_pages_comes_from_the_sites_published_quarters():
 
 
 def test_quarter_labels_say_where_the_window_cuts_them(month_run):
-    rows = month_run.rows("site_trend_counts", where="period_type = 'quarter'")
-    frame = pd.DataFrame(rows)
-    frame["site_name"], frame["site_group"] = "S1", None
-    labels = []
-    for r in report._read_frames(
-        {"site_period_counts": frame.iloc[0:0], "site_trend_counts": frame}
-    )[1]:
-        labels.append(quarter_label(r))
+    frames = {
+        "site_period_counts": pd.DataFrame(month_run.rows("site_period_counts")),
+        "site_trend_counts": pd.DataFrame(month_run.rows("site_trend_counts")),
+    }
+    (site,) = report._read_frames(frames)[0]
+    labels = [quarter_label(q) for q in site.quarters]
     # whole quarters are named alone; the last is cut at --to
     assert labels[0] == "2023-Q4" and labels[-1] == "2025-Q4 (Oct\u2013Nov)"
     assert all(" " not in label for label in labels[:-1])
+
+
+def test_a_site_seen_only_in_the_history_has_no_page(month_run):
+    """Its trend rows have no whole-period row to hang on: they are left out (a network
+    without a site in the period is "no data", as before)."""
+    trend = pd.DataFrame(month_run.rows("site_trend_counts"))
+    trend["site_id"] = "ONLY_BEFORE"
+    frames = {
+        "site_period_counts": pd.DataFrame(month_run.rows("site_period_counts")),
+        "site_trend_counts": trend,
+    }
+    sites, rows = report._read_frames(frames)[:2]
+    assert [s.site_id for s in sites] == ["S1"]
+    assert all(r.site_id == "S1" for r in rows)
 
 
 def test_the_month_page_shows_the_history_and_the_quarters(tmp_path):
