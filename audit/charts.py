@@ -32,6 +32,7 @@ OI_BLUE = "#0072B2"
 OI_SKY = "#56B4E9"
 OI_ORANGE = "#E69F00"
 OI_VERMILLION = "#D55E00"
+BAND = "#9aa5b1"
 
 
 def _f(value: float) -> str:
@@ -102,14 +103,49 @@ def _gap_mark(x: float, plot_h: float, label: str, what: str) -> str:
     )
 
 
-def bar_chart(labels: Sequence[str], values: Sequence[Any], *, title: str, unit: str) -> Markup:
+def _band(
+    labels: Sequence[str],
+    network: Sequence[tuple[float, float, float] | None],
+    band: float,
+    y_of: Any,
+) -> list[str]:
+    """The network band: one polygon and one dashed median per run of labels that have one."""
+    parts: list[str] = []
+    runs: list[list[tuple[float, tuple[float, float, float], str]]] = [[]]
+    for i, (label, b) in enumerate(zip(labels, network, strict=True)):
+        if b is None:
+            runs.append([])
+            continue
+        runs[-1].append((LEFT + band * (i + 0.5), b, label))
+    for run in runs:
+        if not run:
+            continue
+        if len(run) == 1:  # one period: a short bar
+            x, (lo, med, hi), _ = run[0]
+            run = [(x - band * 0.3, (lo, med, hi), ""), (x + band * 0.3, (lo, med, hi), "")]
+        upper = [f"{_f(x)},{_f(y_of(b[2]))}" for x, b, _ in run]
+        lower = [f"{_f(x)},{_f(y_of(b[0]))}" for x, b, _ in reversed(run)]
+        parts.append(
+            f'<polygon points="{" ".join(upper + lower)}" fill="{BAND}" fill-opacity="0.3" '
+            'stroke="none"/>'
+        )
+        parts.append(
+            f'<polyline points="{" ".join(f"{_f(x)},{_f(y_of(b[1]))}" for x, b, _ in run)}" '
+            f'fill="none" stroke="{MUTED}" stroke-width="1.5" stroke-dasharray="4 3"/>'
+        )
+    return parts
+
+
+def bar_chart(
+    labels: Sequence[str], values: Sequence[Any], *, title: str, unit: str, per: str = "month"
+) -> Markup:
     """Bars of published counts per label; HIDDEN -> ``*`` gap, None -> empty gap."""
     numbers = [float(v) for v in values if is_number(v)]
     top = max(numbers, default=0.0)
     step = nice_step(top)
     y_max = step * max(1, math.ceil(top / step))
     ticks = [(k * step / y_max, f"{int(k * step):,}") for k in range(int(y_max / step) + 1)]
-    desc = f"{unit} per month; * marks a hidden month (a gap, not a zero)."
+    desc = f"{unit} per {per}; * marks a hidden {per} (a gap, not a zero)."
     parts, band, plot_h = _frame(labels, ticks, title, desc)
     width = band * 0.7
     for i, (label, value) in enumerate(zip(labels, values, strict=True)):
@@ -130,17 +166,35 @@ def bar_chart(labels: Sequence[str], values: Sequence[Any], *, title: str, unit:
     return Markup("".join(parts))  # noqa: S704
 
 
-def rate_chart(labels: Sequence[str], points: Sequence[Any], *, title: str, unit: str) -> Markup:
+def rate_chart(
+    labels: Sequence[str],
+    points: Sequence[Any],
+    *,
+    title: str,
+    unit: str,
+    per: str = "month",
+    network: Sequence[tuple[float, float, float] | None] | None = None,
+) -> Markup:
     """Line of published rates (0-1) with interval whiskers; segments break at every gap.
 
     ``points`` items are ``(rate, low, high)``, ``HIDDEN`` (``*`` gap) or ``None`` (no data).
+    ``network``, when given: per label ``(p10, median, p90)`` of the sites' published rates or
+    None, drawn behind the line as a grey band with a dashed median (OpenPrescribing's
+    convention).
     """
     ticks = [(k / 4, f"{k * 25}%") for k in range(5)]
-    desc = f"{unit} per month with 95% Wilson interval; gaps are hidden or no-data months."
+    desc = f"{unit} per {per} with 95% Wilson interval; gaps are hidden or no-data {per}s."
+    if network is not None:
+        desc += (
+            " Grey band: 10th to 90th percentile of the sites' published values; dashed: median."
+        )
     parts, band, plot_h = _frame(labels, ticks, title, desc)
 
     def y_of(rate: float) -> float:
         return TOP + plot_h * (1 - rate)
+
+    if network is not None:
+        parts.extend(_band(labels, network, band, y_of))
 
     markers: list[str] = []
     segment: list[str] = []

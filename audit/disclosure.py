@@ -232,6 +232,7 @@ def suppress_cells(
     at_least: Mapping[Hashable, int] | None = None,
     below: Iterable[tuple[Hashable, Hashable]] = (),
     keep: Iterable[Hashable] = (),
+    keep_total: Iterable[Sequence[Hashable]] = (),
 ) -> dict[Hashable, int | None]:
     """Published value of every cell: ``None`` when hidden, else the (rounded) count.
 
@@ -239,7 +240,10 @@ def suppress_cells(
     order (the total is the largest cell of the group). What else a reader knows:
     ``at_most`` pairs ``(a, b)`` with ``a <= b`` (patients of a row and its sessions:
     ``a`` is hidden whenever ``b`` is); ``below`` pairs ``(a, b)`` with ``a <= b`` that only
-    bound ``b`` from below (the network's discordant patients under its sessions); ``keep``
+    bound ``b`` from below (the network's discordant patients under its sessions);
+    ``keep_total`` lists more groups, whose total is hidden as a complement only when none of
+    its parts will do (a site's whole period over its quarters: the months already tie them,
+    and the headline figure should not pay for a trend); ``keep``
     cells are hidden as complements only when no other cell will do (the network row);
     ``differences`` ``(A, B, pairs)``: two column totals ``A <= B`` whose rows pair up as
     ``(a, b)`` with ``a <= b`` (discordant patients and sessions over the sites of a network);
@@ -254,7 +258,7 @@ def suppress_cells(
     hidden = {k for k, v in values.items() if profile.hides(int(v))}
     if hidden:
         complement = _Complement(
-            values, groups, profile, at_most, differences, at_least or {}, below, keep
+            values, groups, profile, at_most, differences, at_least or {}, below, keep, keep_total
         )
         complement.run(hidden)
     if profile.rounding <= 1:
@@ -303,8 +307,13 @@ class _Complement:
         at_least: Mapping[Hashable, int],
         below: Iterable[tuple[Hashable, Hashable]] = (),
         keep: Iterable[Hashable] = (),
+        keep_total: Iterable[Sequence[Hashable]] = (),
     ) -> None:
         self.keep = set(keep)
+        groups = list(groups)
+        kept = list(keep_total)
+        self.kept_totals = set(range(len(groups), len(groups) + len(kept)))
+        groups += kept
         self.values = {k: int(v) for k, v in values.items()}
         self.profile = profile
         self.need = max(profile.threshold, 1)
@@ -549,6 +558,7 @@ class _Complement:
         if (
             total not in hidden
             and total not in self.keep
+            and i not in self.kept_totals
             and values[total] != 0
             and not self._cascades(total)
         ):

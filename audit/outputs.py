@@ -267,6 +267,8 @@ def report_frames(engine: Engine) -> dict[str, Any]:
             "SELECT site_id, recommendation, family, possible_cases "
             "FROM unmeasurable_possible_cases ORDER BY site_id, recommendation, family"
         ),
+        "site_trend_counts": engine.frame("SELECT * FROM site_trend_counts"),
+        "site_attrition_patients": engine.frame("SELECT * FROM site_attrition_patients"),
         "recommendations": engine.frame(
             "SELECT r.recommendation_id, r.pain_type, r.family, r.summary, "
             "d.label AS family_label FROM pack_recommendations AS r "

@@ -24,7 +24,9 @@ from audit.steps import ordered_steps, read_sql
 STEPS: tuple[str, ...] = ordered_steps()
 # Steps read by later steps a few times but too large to hold: views, scanned where read.
 # value_set_diagnoses is a filter of diagnoses_kept: a view, so those rows are held once.
-VIEW_STEPS = frozenset({"diagnoses_checked", "procedures_checked", "value_set_diagnoses"})
+VIEW_STEPS = frozenset(
+    {"classified_sessions", "diagnoses_checked", "procedures_checked", "value_set_diagnoses"}
+)
 
 
 @dataclass
@@ -39,11 +41,28 @@ class PipelineResult:
     timings: list[StepTiming] = field(default_factory=list)
 
 
+# The trend history of an audit that starts at --from: this many calendar months before the
+# period, so a one-month audit is read against the two years before it (docs/monthly.md).
+TREND_HISTORY_MONTHS = 24
+
+
+def history_start(period_from: date | None, months: int = TREND_HISTORY_MONTHS) -> date | None:
+    """First day of the trend history: ``months`` calendar months before the month of
+    ``period_from``, moved back to the first day of its quarter so that every quarter of the
+    trend is whole; None without --from (the period is then all the data there is)."""
+    if period_from is None:
+        return None
+    index = period_from.year * 12 + period_from.month - 1 - months
+    year, month = divmod(index, 12)
+    return date(year, month - month % 3 + 1, 1)
+
+
 def step_parameters(
     settings: Settings, pack: Pack, period_from: date | None, period_to: date | None
 ) -> dict[str, Any]:
     """Every value a SQL step may bind."""
     return {
+        "history_from": history_start(period_from),
         "chronic_days": settings.chronic_days,
         "lookback_days": settings.lookback_days,
         "min_age": pack.min_age,

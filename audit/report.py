@@ -33,6 +33,13 @@ import pyarrow.parquet as pq
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, Template, pass_context
 from markupsafe import Markup
 
+from audit.attrition import (
+    PATIENT_STEPS,
+    network_steps,
+    patient_cells,
+    patient_counts,
+    waterfall,
+)
 from audit.charts import bar_chart, rate_chart
 from audit.config import Settings
 from audit.context import ReportContext
@@ -50,6 +57,16 @@ from audit.network import check_label, funnel_manifest, funnel_view
 from audit.pack import resolve_pack
 from audit.payer import Unmeasurable, disclose_possible_cases, unmeasurable_rows
 from audit.resources import data_dir, reports_dir, sql_dir
+from audit.trends import (
+    BAND_MIN_SITES,
+    Band,
+    network_band,
+    network_trend_view,
+    site_trend_view,
+    start_of,
+    trend_quarters,
+    trend_relations,
+)
 from audit.workbook import HIDDEN_TEXT, Sheet, write_workbook
 
 PATIENT_COLUMNS = ["in_population_patients", "discordant_patients"]
@@ -313,6 +330,8 @@ class _Site:
     slug: str = ""
     all_row: _Row | None = None
     months: list[_Row] = field(default_factory=list)
+    history: list[_Row] = field(default_factory=list)  # trend months before the audit period
+    quarters: list[_Row] = field(default_factory=list)  # quarters of the trend window
 
 
 def _read_frames(
@@ -333,8 +352,13 @@ def _read_frames(
 
     rows: list[_Row] = []
     sites: dict[str, _Site] = {}
-    for rec in _records(counts):
+    trend = frames.get("site_trend_counts")
+    trend_records = [] if trend is None or not len(trend) else _records(trend)
+    period_sites = {str(x) for x in counts["site_id"]} if "site_id" in counts else set()
+    for rec in _records(counts) + trend_records:
         sid = str(rec["site_id"])
+        if sid not in period_sites:  # a site seen only in the trend history: no page to show it
+            continue
         period_type = str(rec["period_type"])
         start, end = _as_date(rec.get("period_start")), _as_date(rec.get("period_end"))
         if period_type == "all":
@@ -359,6 +383,10 @@ def _read_frames(
             sites[sid].all_row = row
         elif row.period_type == "month":
             sites[sid].months.append(row)
+        elif row.period_type == "history_month":
+            sites[sid].history.append(row)
+        elif row.period_type == "quarter":
+            sites[sid].quarters.append(row)
     keys = [r.key for r in rows]
     if len(set(keys)) != len(keys):
         raise ValueError("site_period_counts: duplicate site_id x period_type x period_start rows")
@@ -368,6 +396,8 @@ def _read_frames(
     for site in ordered:
         site.slug = slugs[site.site_id]
         site.months.sort(key=lambda r: r.key)
+        site.history.sort(key=lambda r: r.key)
+        site.quarters.sort(key=lambda r: r.key)
     return ordered, rows, outcomes, recs
 
 
@@ -577,6 +607,8 @@ def disclose(frames: Mapping[str, pd.DataFrame], context: Mapping[str, Any]) -> 
                 at_least[site_cell(m, "sessions_total")] = 1
             elif m.counts["sessions_total"] == 0:
                 at_least[site_cell(m, "in_population_patients")] = 1
+    kept_totals: list[list[Hashable]] = []
+    trend_relations(sites, site_cell, patient_level, groups, at_most, at_least, kept_totals)
     for col in cols if whole else []:
         values[("network", col)] = sum(r.counts[col] for _, r in whole)
         groups.append([("network", col), *(site_cell(r, col) for _, r in whole)])
@@ -649,6 +681,19 @@ def disclose(frames: Mapping[str, pd.DataFrame], context: Mapping[str, Any]) -> 
             )
     if whole:
         _network_detail(values, groups, [s.site_id for s, _ in whole], reasons, rec_rows)
+    all_rows = {s.site_id: r for s, r in whole}
+    patient_cells(
+        patient_counts(frames.get("site_attrition_patients")),
+        [s.site_id for s, _ in whole],
+        lambda sid, col: site_cell(all_rows[sid], col),
+        {
+            s.site_id: [("rec", s.site_id, rec_id, fam, "p") for rec_id, fam, _ in rec_rows]
+            for s, _ in whole
+        },
+        patient_level,
+        values,
+        below,
+    )
 
     amounts = [r.amount_discordant for _, r in whole]
     network_amount = (
@@ -676,6 +721,7 @@ def disclose(frames: Mapping[str, pd.DataFrame], context: Mapping[str, Any]) -> 
             at_least,
             below,
             keep=[k for k in values if k[0] == "network"],  # the headline figures
+            keep_total=[g for g in kept_totals if _adds_up(values, g)],
         ),
         network_amount=network_amount,
         no_sessions=all(r.counts["sessions_total"] == 0 for _, r in whole),
@@ -836,9 +882,35 @@ def _csv_text(frame: pd.DataFrame) -> str:
     return buf.getvalue()
 
 
+def _network_trends(
+    d: Disclosed, quarters: Sequence[date], bands: Mapping[date, Band]
+) -> dict[str, Any]:
+    """The index's network trend band and network attrition (audit/trends.py,
+    audit/attrition.py): published values only."""
+    first = next((steps for steps in d.attrition.values() if steps), [])
+    steps = network_steps(first, d.get)
+    return {
+        "trend": network_trend_view(quarters, bands, rate_chart) if d.patient_level else None,
+        "attrition": steps,
+        "attrition_chart": waterfall(
+            steps, title="From all counting sessions to discordant sessions, network"
+        ),
+    }
+
+
+def quarter_bands(d: Disclosed, quarters: Sequence[date]) -> dict[date, Band]:
+    """The network band of each quarter from the concordance the sites publish for it."""
+    published: dict[date, list[Any]] = {}
+    if d.patient_level and not d.no_sessions:
+        for site in d.sites:
+            for q in site.quarters:
+                published.setdefault(start_of(q), []).append(d.row_view(q)["concordance"])
+    return network_band(quarters, published)
+
+
 def _month_starts(sites: Sequence[_Site]) -> list[date]:
     """Every calendar month from the first to the last month row of the network."""
-    starts = [m.period_start for s in sites for m in s.months if m.period_start]
+    starts = [m.period_start for s in sites for m in (*s.history, *s.months) if m.period_start]
     if not starts:
         return []
     first, last = min(starts), max(starts)
@@ -1162,11 +1234,16 @@ def _site_view(
     months: list[date],
     unmeasurable: Mapping[tuple[str, str], Unmeasurable] | None = None,
     possible: Mapping[Hashable, Any] | None = None,
+    quarters: Sequence[date] = (),
+    bands: Mapping[date, Band] | None = None,
 ) -> dict[str, Any]:
     sid = site.site_id
     all_row = site.all_row
     summary = d.row_view(all_row) if all_row else None
-    by_month = {m.period_start: m for m in site.months}
+    # the months before the period (trend history) and the period's own; where --from cuts a
+    # month in two, the chart shows the period's part (the history part is in site_summary)
+    by_month = {m.period_start: m for m in site.history}
+    by_month.update({m.period_start: m for m in site.months})
     labels, bars, rates = [], [], []
     for start in months:
         labels.append(f"{start:%Y-%m}")
@@ -1234,6 +1311,11 @@ def _site_view(
             attrition.append(
                 {"kind": step.kind, "label": step.label, "rule": step.rule, "value": value}
             )
+    attrition_patients = [
+        {"label": label, "value": d.get(("attr_patients", sid, key))}
+        for key, label in PATIENT_STEPS
+        if summary is not None
+    ]
     return {
         "site_id": sid,
         "name": site.name,
@@ -1246,6 +1328,16 @@ def _site_view(
         # Shown only when some trial session had no recommendation (a zero is just omitted).
         "trial_no_rec": trial_no_rec if trial_no_rec is HIDDEN or trial_no_rec else None,
         "attrition": attrition,
+        "attrition_chart": waterfall(
+            attrition, title=f"From all counting sessions to discordant sessions, {site.name}"
+        ),
+        "attrition_patients": attrition_patients,
+        "trend": _quarter_trend(d, site, quarters, bands or {}),
+        "history_months": sum(
+            1
+            for m in months
+            if all_row is not None and all_row.period_start and m < all_row.period_start
+        ),
     }
 
 
@@ -1320,6 +1412,45 @@ def _network_spend(
     return rows
 
 
+def _quarter_trend(
+    d: Disclosed, site: _Site, quarters: Sequence[date], bands: Mapping[date, Band]
+) -> dict[str, Any] | None:
+    """The quarterly trend of a site page: table rows and charts (published values only; the
+    network band from the sites' published values, audit/trends.py)."""
+    if not quarters:
+        return None
+    rows = site_trend_view(site, quarters, bands, d.row_view)
+    labels = [r["label"].split(" ")[0] for r in rows]
+    sessions = [r["row"]["sessions_discordant"] if r["row"] else 0 for r in rows]
+    charts = {
+        "sessions": bar_chart(
+            labels,
+            sessions,
+            title=f"Discordant sessions per quarter, {site.name}",
+            unit="discordant sessions",
+            per="quarter",
+        ),
+        "concordance": None,
+    }
+    if d.patient_level:
+        rates = [r["row"]["concordance"] if r["row"] else None for r in rows]
+        network = [
+            (b.low, b.median, b.high) if (b := r["band"]) is not None else None for r in rows
+        ]
+        charts["concordance"] = rate_chart(
+            labels,
+            rates,
+            title=f"Patient concordance per quarter, {site.name}",
+            unit="concordance",
+            per="quarter",
+            network=network,
+        )
+    hidden = any(v is HIDDEN for v in sessions) or any(
+        r["row"] is not None and r["row"]["concordance"] is HIDDEN for r in rows
+    )
+    return {"rows": rows, "charts": charts, "hidden": hidden, "band_sites": BAND_MIN_SITES}
+
+
 # ----------------------------------------------------------------------------- entry point
 def write_aggregate_outputs(
     out_dir: Path,
@@ -1366,7 +1497,11 @@ def write_aggregate_outputs(
         [k for k in unmeasurable if k in {(r, f) for r, f, _ in d.rec_rows}],
         d.profile,
     )
-    site_views = [_site_view(d, s, months, unmeasurable, possible) for s in d.sites]
+    quarters = trend_quarters(d.sites)
+    bands = quarter_bands(d, quarters)
+    site_views = [
+        _site_view(d, s, months, unmeasurable, possible, quarters, bands) for s in d.sites
+    ]
     site_template = _template("site.html.j2")
     if site_views:
         safe_output_path(out_dir, "sites/x.html").parent.mkdir(exist_ok=True)
@@ -1392,6 +1527,7 @@ def write_aggregate_outputs(
         enabled=d.patient_level and not d.no_sessions,
     )
     network_spend = _network_spend(d, unmeasurable, possible) if network else []
+    trends_network = _network_trends(d, quarters, bands) if network is not None else None
     index_html = _template("index.html.j2").render(
         **common,
         root="",
@@ -1407,6 +1543,7 @@ def write_aggregate_outputs(
         checks=checks,
         recon=recon,
         coding_warning=_text(context.get("coding_warning")),
+        trends_network=trends_network,
     )
     path = safe_output_path(out_dir, "index.html")
     path.write_text(index_html, encoding="utf-8", newline="")
@@ -1480,12 +1617,13 @@ def workbook_sheets(
         "site_summary.csv.",
     )
     columns = list(SUMMARY_COLUMNS)
-    whole, months = [], []
+    whole, months, quarters = [], [], []
     for rec in _records(summary):
         row = [
             HIDDEN_TEXT if _hidden_in_summary(rec, c, d.patient_level) else rec[c] for c in columns
         ]
-        (whole if rec["period_type"] == "all" else months).append(row)
+        kind = rec["period_type"]
+        (whole if kind == "all" else quarters if kind == "quarter" else months).append(row)
     families = []
     for view in site_views:
         if view["summary"] is None:
@@ -1549,7 +1687,14 @@ def workbook_sheets(
     return [
         about,
         Sheet("Sites", "Sites, whole audit period", columns, whole, hidden_note),
-        Sheet("Months", "Sites by calendar month", columns, months, hidden_note),
+        Sheet(
+            "Months",
+            "Sites by calendar month (history_month: the trend's months before the audit period)",
+            columns,
+            months,
+            hidden_note,
+        ),
+        Sheet("Quarters", "Sites by calendar quarter (the trend)", columns, quarters, hidden_note),
         Sheet(
             "Families",
             "Sites by recommendation and procedure family, whole audit period",

@@ -35,6 +35,8 @@ LAYERS: tuple[tuple[str, ...], ...] = (
         "audit.disclosure",
         "audit.funnel",
         "audit.charts",
+        "audit.trends",
+        "audit.attrition",
         "audit.generate",
         "audit.payer",
         "audit.workbook",

@@ -162,7 +162,15 @@ def test_providers_case_list_and_workbooks_of_a_run(payer_extract, tmp_path):
 
     internal = read_xlsx(out / "internal" / "spine-audit-internal.xlsx")
     shareable = read_xlsx(out / "shareable" / "spine-audit.xlsx")
-    assert list(shareable) == ["About", "Sites", "Months", "Families", "Spend", "Data quality"]
+    assert list(shareable) == [
+        "About",
+        "Sites",
+        "Months",
+        "Quarters",
+        "Families",
+        "Spend",
+        "Data quality",
+    ]
     assert list(internal) == [*shareable, "Providers", "Case list"]
     case_sheet = internal["Case list"]
     assert case_sheet[4][0] == "P1" and case_sheet[5][0] == "P2"

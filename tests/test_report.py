@@ -476,7 +476,7 @@ def test_site_page_tables_and_chart(tmp_path):
     assert steps[-1] == "insufficient history to judge chronicity"
     assert html.index("In the guideline population") < html.index("clinical trial (modifier")
     assert html.index("not addressed by") < html.index("Discordant with a strong")
-    assert html.count("<svg") == 2
+    assert html.count("<svg") == 3  # monthly sessions and concordance, attrition waterfall
     assert "index.html" in html
 
 

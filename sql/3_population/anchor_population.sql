@@ -23,6 +23,7 @@ WITH anchor_ages AS (
         a.site_id,
         a.anchor_date,
         a.family,
+        a.in_audit_period,
         YEAR(a.anchor_date) - YEAR(g.birth_date)
             - CASE
                 WHEN MONTH(a.anchor_date) < MONTH(g.birth_date) THEN 1
@@ -157,6 +158,7 @@ anchor_facts AS (
         a.site_id,
         a.anchor_date,
         a.family,
+        a.in_audit_period,
         a.age,
         COALESCE(i.has_pain_type, FALSE) AS has_pain_type,
         CASE
@@ -212,6 +214,7 @@ SELECT
     site_id,
     anchor_date,
     family,
+    in_audit_period,
     age,
     indication_region,
     has_chronic_code,

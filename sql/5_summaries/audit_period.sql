@@ -9,5 +9,5 @@ SELECT
 FROM (
     SELECT anchor_date AS event_date
     FROM anchor_population
-    WHERE anchor_type = 'session' OR population_rule IS NULL
+    WHERE in_audit_period AND (anchor_type = 'session' OR population_rule IS NULL)
 ) AS dated_anchors

@@ -8,7 +8,7 @@
 WITH anchor_dates AS (
     SELECT DISTINCT anchor_date AS event_date
     FROM anchor_population
-    WHERE anchor_type = 'session' OR population_rule IS NULL
+    WHERE in_audit_period AND (anchor_type = 'session' OR population_rule IS NULL)
 ),
 period_types AS (
     SELECT 'all' AS period_type

@@ -13,7 +13,7 @@ WITH session_rows AS (
 visit_rows AS (
     SELECT site_id, patient_id, anchor_date AS event_date
     FROM anchor_population
-    WHERE anchor_type = 'visit' AND population_rule IS NULL
+    WHERE anchor_type = 'visit' AND population_rule IS NULL AND in_audit_period
 ),
 session_periods AS (
     SELECT

@@ -26,13 +26,20 @@ months and its whole-period value; each count column over the sites and the netw
 attrition steps of each site page (each ``=`` row is the step above it minus the ``-`` rows
 between); by recommendation: discordant sessions = sum of the rows, clinical-trial sessions =
 sum of the rows (plus "no recommendation"); each reconciliation table (rows read = every
-item = rows accounted for); every cell shown in several places is one variable.
+item = rows accounted for); the trend: a quarter's sessions = the sum of its months (history
+months before the period and the period's months), and without history months the whole
+period's = the sum of its quarters; the network attrition of the index (as the site pages');
+every cell shown in several places is one variable.
 Inequalities: counts >= 0; discordant patients <= in-population patients and <= discordant
 sessions (same row); a recommendation's patients <= its sessions, and >= 1 when it has a
 session; a site's discordant patients <= the sum of its recommendation rows' patients; a
 whole-period patient count >= each month's and <= their sum; a month row exists only when
 something happened (sessions + in-population patients >= 1); status values counted <=
-procedure rows counted.
+procedure rows counted; a month's patients <= its quarter's, a quarter's denominator <= the
+sum of its months'; a trend row (history month, quarter) exists only when something happened;
+patients with a counting session <= counting sessions, >= the site's discordant patients and
+each recommendation row's patients. The network band (median and deciles of published rates)
+holds no count: it is derived from the site rows the attacker already reads.
 """
 
 from __future__ import annotations
@@ -286,6 +293,26 @@ def read_published(folder: Path) -> Published:
     return pub
 
 
+def _period_key(period_type: str, start: str) -> str:
+    """How the attacker names a period: ``all``; ``2025-11`` (a month of the audit period);
+    ``H2024-05`` (a month of the trend history before it); ``2025-Q4`` (a quarter)."""
+    if period_type == "all":
+        return "all"
+    if period_type == "history_month":
+        return "H" + start[:7]
+    if period_type == "quarter":
+        return f"{start[:4]}-Q{(int(start[5:7]) - 1) // 3 + 1}"
+    if period_type == "month":
+        return start[:7]
+    raise AttackModelError(f"site_summary: unknown period_type {period_type!r}")
+
+
+def _quarter_of_month(month: str) -> str:
+    """The quarter key of a month key (``2025-11`` or ``H2025-11`` -> ``2025-Q4``)."""
+    month = month.removeprefix("H")
+    return f"{month[:4]}-Q{(int(month[5:7]) - 1) // 3 + 1}"
+
+
 def _sp(sid: str, period: str, col: str) -> Key:
     return ("site_period", sid, period, col)
 
@@ -296,22 +323,26 @@ def _read_summary_csv(path: Path, pub: Published) -> dict[str, str]:
         rows = list(csv.DictReader(fh))
     names: dict[str, str] = {}
     months: dict[str, list[str]] = defaultdict(list)
+    trend: dict[str, list[str]] = defaultdict(list)  # history months and quarters
     for r in rows:
         pub.profile = r["suppression_profile"]
         pub.threshold = int(r["suppression_threshold"])
         pub.rounding = int(r["suppression_rounding"])
         sid = r["site_id"]
         names[sid] = r["site_name"]
-        period = "all" if r["period_type"] == "all" else r["period_start"][:7]
-        if period != "all":
+        period = _period_key(r["period_type"], r["period_start"])
+        if r["period_type"] == "month":
             months[sid].append(period)
+        elif period != "all":
+            trend[sid].append(period)
         for col in (*PATIENT_COLS, *SESSION_COLS):
             text = r[col]
             value = HIDDEN if text == "" else int(text)
             pub.see(_sp(sid, period, col), value, f"site_summary.csv {sid} {period} {col}")
         _derived_rate_check(pub, r, sid, period)
     for sid in names:
-        for period in ["all", *months[sid]]:
+        _trend_relations(pub, sid, months[sid], trend[sid])
+        for period in ["all", *months[sid], *trend[sid]]:
             pub.add_sum(_sp(sid, period, SESSION_COLS[0]), [_sp(sid, period, c) for c in PARTS])
             pd_ = _sp(sid, period, "discordant_patients")
             pin = _sp(sid, period, "in_population_patients")
@@ -342,6 +373,34 @@ def _read_summary_csv(path: Path, pub: Published) -> dict[str, str]:
     return names
 
 
+def _trend_relations(pub: Published, sid: str, months: list[str], trend: list[str]) -> None:
+    """History months and quarters: a quarter's sessions are the sum of its months (history
+    and audit months); without history months the whole period's are the sum of its quarters;
+    a month's patients are at most its quarter's, and a quarter's denominator at most the sum
+    of its months'; a trend row exists only when something happened in it."""
+    history = [p for p in trend if p.startswith("H")]
+    quarters = [p for p in trend if "-Q" in p]
+    for q in quarters:
+        inside = [m for m in [*history, *months] if _quarter_of_month(m) == q]
+        for col in SESSION_COLS:
+            if inside:
+                pub.add_sum(_sp(sid, q, col), [_sp(sid, m, col) for m in inside])
+        for col in PATIENT_COLS:
+            for m in inside:
+                pub.at_most([(1, _sp(sid, m, col)), (-1, _sp(sid, q, col))], 0)
+        if inside:
+            col = "in_population_patients"
+            pub.at_most([(1, _sp(sid, q, col))] + [(-1, _sp(sid, m, col)) for m in inside], 0)
+    if quarters and not history:
+        for col in SESSION_COLS:
+            pub.add_sum(_sp(sid, "all", col), [_sp(sid, q, col) for q in quarters])
+        for col in PATIENT_COLS:
+            for q in quarters:
+                pub.at_most([(1, _sp(sid, q, col)), (-1, _sp(sid, "all", col))], 0)
+    for p in trend:
+        pub.at_most([(-1, _sp(sid, p, "sessions_total")), (-1, _sp(sid, p, PATIENT_COLS[0]))], -1)
+
+
 def _derived_rate_check(pub: Published, r: dict[str, str], sid: str, period: str) -> None:
     """A rate may be shown only when both its counts are, and must be computed from them."""
     rate, pin, pd_ = r["concordance"], r["in_population_patients"], r["discordant_patients"]
@@ -356,7 +415,7 @@ def _derived_rate_check(pub: Published, r: dict[str, str], sid: str, period: str
 def _read_summary_parquet(path: Path, pub: Published) -> None:
     table = pq.read_table(path).to_pylist()
     for r in table:
-        period = "all" if r["period_type"] == "all" else r["period_start"].isoformat()[:7]
+        period = _period_key(r["period_type"], r["period_start"].isoformat())
         for col in (*PATIENT_COLS, *SESSION_COLS):
             value = HIDDEN if r[col] is None else int(r[col])
             pub.see(_sp(r["site_id"], period, col), value, f"site_summary.parquet {col}")
@@ -439,6 +498,8 @@ def _read_index(path: Path, pub: Published, names: dict[str, str]) -> dict[str, 
             _read_reconciliation(table, paths, pub)
         elif heading == "Settings used":
             continue
+        elif heading == "Network: from all sessions to discordant sessions":
+            _read_attrition(table, pub, None, "index.html network attrition")
         else:
             _read_unknown_table(path.name, heading, table, pub)
     return hrefs
@@ -605,8 +666,62 @@ def _read_site_page(path: Path, pub: Published, sid: str) -> None:
             )
         elif heading == "From all sessions to discordant sessions":
             _read_attrition(table, pub, sid, where)
+        elif heading == "Patients at the first step":
+            _read_attrition_patients(table, pub, sid, where)
+        elif heading == "Quarterly trend":
+            _read_quarters(table, labels, pub, sid, where)
         else:
             _read_unknown_table(where, heading, table, pub)
+
+
+_ATTRITION_PATIENTS = {"Patients with a counting session": "counting"}
+
+
+def _read_attrition_patients(table: Node, pub: Published, sid: str, where: str) -> None:
+    """Patients at the attrition's first step: at most the site's counting sessions, at
+    least its discordant patients (measure 3.6) and each recommendation row's patients, at
+    least one when it has a session."""
+    for tr in _rows(table, "tbody"):
+        cells = _cells(tr)
+        label = cells[0].clean()
+        if label not in _ATTRITION_PATIENTS:
+            raise AttackModelError(f"{where}: unknown patient step {label!r}")
+        pub.see(
+            ("attr_patients", sid, _ATTRITION_PATIENTS[label]),
+            parse_count(cells[-1].clean()),
+            where,
+        )
+    counting = ("attr_patients", sid, "counting")
+    pub.at_most([(1, counting), (-1, _sp(sid, "all", "sessions_total"))], 0)
+    pub.at_most([(1, _sp(sid, "all", "discordant_patients")), (-1, counting)], 0)
+    for key in [k for k in pub.seen if k[0] == "rec" and k[1] == sid and k[-1] == "p"]:
+        pub.at_most([(1, key), (-1, counting)], 0)
+    shown = pub.interval(_sp(sid, "all", "sessions_total"))
+    if shown is not None and shown[0] >= 1:
+        pub.at_most([(-1, counting)], -1)
+
+
+_QUARTER_COLUMNS = {
+    "In-population patients": "in_population_patients",
+    "Discordant patients": "discordant_patients",
+    "Sessions": "sessions_total",
+    "Discordant sessions": "sessions_discordant",
+}
+
+
+def _read_quarters(table: Node, labels: list[str], pub: Published, sid: str, where: str) -> None:
+    """The quarterly table of a site page: a quarter without a row in site_summary is shown
+    as zeros (nothing happened in it)."""
+    for tr in _rows(table, "tbody"):
+        row = dict(zip(labels, [c.clean() for c in _cells(tr)], strict=True))
+        q = row["Quarter"].split(" ")[0]
+        if not re.fullmatch(r"\d{4}-Q[1-4]", q):
+            raise AttackModelError(f"{where}: unknown quarter {row['Quarter']!r}")
+        for label, text in row.items():
+            if label in _QUARTER_COLUMNS:
+                pub.see(_sp(sid, q, _QUARTER_COLUMNS[label]), parse_count(text), where)
+            elif label not in ("Quarter", "Concordance", "Network median (10th–90th)"):
+                raise AttackModelError(f"{where}: unknown quarterly column {label!r}")
 
 
 _ATTRITION = {
@@ -618,18 +733,23 @@ _ATTRITION = {
 }
 
 
-def _read_attrition(table: Node, pub: Published, sid: str, where: str) -> None:
+def _read_attrition(table: Node, pub: Published, sid: str | None, where: str) -> None:
+    """One attrition table: a site's (``sid``) or the network's (``sid`` None: the cells of
+    the network row and of the public manifest's network attrition)."""
     anchor: Key | None = None
     minus: list[Key] = []
     for tr in _rows(table, "tbody"):
         cells = _cells(tr)
         label = re.sub(r"^[\u2212=]\s*", "", cells[0].clean())
         kind = (tr.attrs.get("class") or "").strip()
-        if label in _ATTRITION:
+        if label in _ATTRITION and sid is None:
             col = _ATTRITION[label]
-            key: Key = ("in_population", sid) if col == "in_population" else _sp(sid, "all", col)
+            key: Key = ("network_in_population",) if col == "in_population" else ("network", col)
+        elif label in _ATTRITION:
+            col = _ATTRITION[label]
+            key = ("in_population", sid) if col == "in_population" else _sp(sid, "all", col)
         elif label.startswith("out of population: "):
-            key = ("reason", sid, label)
+            key = ("reason", sid, label) if sid is not None else ("network_reason", label)
         else:
             raise AttackModelError(f"{where}: unknown attrition step {label!r}")
         pub.see(key, parse_count(cells[-1].clean()), where)
@@ -644,8 +764,20 @@ def _read_attrition(table: Node, pub: Published, sid: str, where: str) -> None:
             anchor, minus = key, []
 
 
-_BAR = re.compile(r"^(\d{4}-\d{2}): (?:([\d,]+) discordant sessions|discordant sessions hidden)$")
-_POINT = re.compile(r"^(\d{4}-\d{2}): (?:concordance hidden|[\d.]+% \(.*\))$")
+_BAR = re.compile(
+    r"^(\d{4}-(?:\d{2}|Q[1-4])): (?:([\d,]+) discordant sessions|discordant sessions hidden)$"
+)
+_POINT = re.compile(r"^(\d{4}-(?:\d{2}|Q[1-4])): (?:concordance hidden|[\d.]+% \(.*\))$")
+
+
+def _chart_period(pub: Published, sid: str, label: str) -> str:
+    """A chart's month is the audit period's month where site_summary has one, else the
+    history month of that name where it has one (a month with neither is a zero)."""
+    if "-Q" in label or _sp(sid, label, "sessions_total") in pub.seen:
+        return label
+    if _sp(sid, "H" + label, "sessions_total") in pub.seen:
+        return "H" + label
+    return label
 
 
 def _read_charts(root: Node, pub: Published, sid: str) -> None:
@@ -655,11 +787,12 @@ def _read_charts(root: Node, pub: Published, sid: str) -> None:
             m = _BAR.match(text)
             if m:
                 value = HIDDEN if m.group(2) is None else int(m.group(2).replace(",", ""))
-                pub.see(_sp(sid, m.group(1), "sessions_discordant"), value, f"chart {sid}")
+                period = _chart_period(pub, sid, m.group(1))
+                pub.see(_sp(sid, period, "sessions_discordant"), value, f"chart {sid}")
                 continue
             m = _POINT.match(text)
             if m and "hidden" not in text:
-                month = m.group(1)
+                month = _chart_period(pub, sid, m.group(1))
                 for col in PATIENT_COLS:
                     if all(v == HIDDEN for v in pub.seen.get(_sp(sid, month, col), [HIDDEN])):
                         pub.problems.append(f"chart {sid} {month}: rate shown, count hidden")
@@ -821,9 +954,9 @@ def _read_workbook(path: Path, pub: Published) -> None:
         records = [
             dict(zip(header, r + [None] * (len(header) - len(r)), strict=True)) for r in rows[4:]
         ]
-        if name in ("Sites", "Months"):
+        if name in ("Sites", "Months", "Quarters"):
             for r in records:
-                period = "all" if r["period_type"] == "all" else str(r["period_start"])[:7]
+                period = _period_key(str(r["period_type"]), str(r["period_start"]))
                 for col in (*PATIENT_COLS, *SESSION_COLS):
                     pub.see(_sp(r["site_id"], period, col), _wb_count(r[col]), where)
         elif name == "Families":
@@ -1189,16 +1322,18 @@ def true_counts(frames: dict[str, Any]) -> dict[Key, int]:
     """The unsuppressed site x period and network counts of a run, keyed as the attacker keys
     them: to check that the attacker's model is sound (every true value lies in its range)."""
     counts = frames["site_period_counts"]
+    trend = frames.get("site_trend_counts")
+    records = counts.to_dict("records") + ([] if trend is None else trend.to_dict("records"))
     out: dict[Key, int] = {}
     net: dict[str, int] = defaultdict(int)
-    for r in counts.to_dict("records"):
+    for r in records:
         start = r["period_start"]
         if r["period_type"] == "all":
             period = "all"
         elif start is None or start != start:  # NaT / NaN
             continue
         else:
-            period = f"{start:%Y-%m}"
+            period = _period_key(str(r["period_type"]), f"{start:%Y-%m-%d}")
         for col in (*PATIENT_COLS, *SESSION_COLS):
             out[_sp(str(r["site_id"]), period, col)] = int(r[col])
             if period == "all":

@@ -220,6 +220,22 @@ def test_attack_model_is_sound(small_sites, tmp_path):
     assert_attack_fails(run(small_sites, tmp_path / "out"), truth)
 
 
+@pytest.mark.parametrize("profile", ["cms", "opensafely"])
+def test_attack_on_a_month_with_its_trend_history(small_sites, tmp_path, profile):
+    """A one-month audit publishes the 24 months before it and the quarters of that window
+    (site_summary history_month and quarter rows, the site pages' charts and quarterly
+    table): attacked together with the month, and every relation the attacker uses holds."""
+    period = {"period_from": date(2025, 11, 1), "period_to": date(2025, 11, 30)}
+    classified = classify(small_sites, settings(profile), **period)
+    try:
+        truth = true_counts(report_frames(classified.engine))
+    finally:
+        classified.con.close()
+    assert any(k[2].startswith("H") for k in truth if k[0] == "site_period")
+    assert any("-Q" in k[2] for k in truth if k[0] == "site_period")
+    assert_attack_fails(run(small_sites, tmp_path / "out", profile, **period), truth)
+
+
 def test_public_manifest_gives_a_reader_nothing_more(small_sites, tmp_path):
     """The public manifest (network attrition, by recommendation, data quality) is attacked
     together with the pages it is written with."""
@@ -425,7 +441,11 @@ def test_period_after_the_last_event_is_no_data_without_nat(tmp_path):
     _no_nat(folder)
     assert "2026-03-01 to no data" in (folder / "index.html").read_text()
     summary = pq.read_table(folder / "site_summary.parquet").to_pylist()
-    assert all(r["period_end"] is None for r in summary)
+    period = [r for r in summary if r["period_type"] in ("all", "month")]
+    assert period and all(r["period_end"] is None for r in period)
+    # the 24 months before the period still give the trend (history months and quarters)
+    trend = [r for r in summary if r["period_type"] in ("history_month", "quarter")]
+    assert trend and all(r["period_end"] < date(2026, 3, 1) for r in trend)
 
 
 # ----------------------------------------------------------------------------- validate

@@ -1,0 +1,255 @@
+"""Trends that survive suppression: quarters, the months before a short audit, the network band.
+
+Why a module of its own: a one-month audit shows mostly ``*`` when read month by month; a
+quarter holds three months of counts, and the 24 months before the period (the trend history,
+``site_trend_counts``) put the month in context. Everything here is either a published cell
+(the history months and quarters of each site, which go through the one disclosure pass of
+:func:`audit.report.disclose` with their additive relations, :func:`trend_relations`) or a
+figure derived from published values only (the network median and 10th-90th percentile band
+of :func:`network_band`: OpenPrescribing's convention), so it can never show more than the
+tables do.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Hashable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Any, Protocol
+
+import numpy as np
+
+# a band is drawn only when at least this many sites publish a value for the period: with
+# fewer, the percentiles are a few sites' own figures
+BAND_MIN_SITES = 5
+SESSION_COLUMNS = (
+    "sessions_total",
+    "sessions_discordant",
+    "sessions_clinical_trial",
+    "sessions_not_addressed",
+    "sessions_out_of_population",
+)
+PATIENT_COLUMNS = ("in_population_patients", "discordant_patients")
+
+
+class TrendRow(Protocol):
+    """One site x period row (audit.report._Row)."""
+
+    period_type: str
+    period_start: date | None
+    period_end: date | None
+    counts: dict[str, int]
+    key: tuple[str, str, str]
+
+
+class TrendSite(Protocol):
+    """One site (audit.report._Site)."""
+
+    site_id: str
+    all_row: Any
+    months: list[Any]
+    history: list[Any]
+    quarters: list[Any]
+
+
+def quarter_of(day: date) -> date:
+    """First day of the calendar quarter holding ``day``."""
+    return date(day.year, day.month - (day.month - 1) % 3, 1)
+
+
+def start_of(row: TrendRow) -> date:
+    """The first day of a quarter row's calendar quarter (its period_start may be later: the
+    trend window cuts it)."""
+    if row.period_start is None:
+        raise ValueError("a quarter row without a start")
+    return quarter_of(row.period_start)
+
+
+def quarter_label(row: TrendRow) -> str:
+    """``2025-Q4``, with the months it covers when the trend window cuts it."""
+    start, end = row.period_start, row.period_end
+    if start is None:
+        return ""
+    label = f"{start.year}-Q{(start.month - 1) // 3 + 1}"
+    if end is not None and (start.month % 3 != 1 or start.day != 1 or not _quarter_end(end)):
+        label += f" ({start:%b}\u2013{end:%b})" if start.month != end.month else f" ({start:%b})"
+    return label
+
+
+def _quarter_end(day: date) -> bool:
+    following = date(day.year + day.month // 12, day.month % 12 + 1, 1)
+    return day.month % 3 == 0 and date.fromordinal(day.toordinal() + 1) == following
+
+
+def trend_relations(
+    sites: Sequence[TrendSite],
+    cell: Callable[[TrendRow, str], Hashable],
+    patient_level: bool,
+    groups: list[list[Hashable]],
+    at_most: list[tuple[Hashable, Hashable]],
+    at_least: dict[Hashable, int],
+    kept_totals: list[list[Hashable]],
+) -> None:
+    """What a reader knows about the history months and quarters of each site, added to the
+    relations of the disclosure pass: a quarter's sessions of each outcome are the sum of its
+    months (history and audit months alike); without history, the whole period's sessions are
+    the sum of its quarters (``kept_totals``: a group whose total, the site's headline figure,
+    is hidden as a complement only when no quarter will do); a month's patients are at most
+    its quarter's; a trend row exists only when something happened in it. (Each row's total
+    = its four outcomes, and patients under sessions, are added with every other row.)"""
+    for site in sites:
+        months = [*site.history, *site.months]
+        for q in site.quarters:
+            inside = [
+                m for m in months if m.period_start and quarter_of(m.period_start) == start_of(q)
+            ]
+            for col in SESSION_COLUMNS if inside else ():
+                groups.append([cell(q, col), *(cell(m, col) for m in inside)])
+            for col in PATIENT_COLUMNS if patient_level else ():
+                at_most.extend((cell(m, col), cell(q, col)) for m in inside)
+        if site.all_row is not None and not site.history and site.quarters:
+            for col in SESSION_COLUMNS:
+                kept_totals.append(
+                    [cell(site.all_row, col), *(cell(q, col) for q in site.quarters)]
+                )
+            for col in PATIENT_COLUMNS if patient_level else ():
+                at_most.extend((cell(q, col), cell(site.all_row, col)) for q in site.quarters)
+        for row in [*site.history, *site.quarters]:
+            if not patient_level or row.counts["in_population_patients"] == 0:
+                at_least[cell(row, "sessions_total")] = 1
+            elif row.counts["sessions_total"] == 0:
+                at_least[cell(row, "in_population_patients")] = 1
+
+
+@dataclass(frozen=True)
+class Band:
+    """The network's published site values of one period: median and 10th-90th percentiles
+    (None when fewer than BAND_MIN_SITES sites publish a value)."""
+
+    sites: int  # sites publishing a value for the period
+    median: float | None
+    low: float | None
+    high: float | None
+
+
+def band_of(values: Sequence[float], min_sites: int = BAND_MIN_SITES) -> Band:
+    """Median and 10th-90th percentile (linear interpolation between the sorted published
+    values, numpy's default) of the published site values of one period."""
+    n = len(values)
+    if n < max(min_sites, 1):
+        return Band(n, None, None, None)
+    low, median, high = (float(x) for x in np.percentile(np.array(values), [10, 50, 90]))
+    return Band(n, round(median, 4), round(low, 4), round(high, 4))
+
+
+def network_band(
+    quarters: Sequence[date],
+    published: Mapping[date, Sequence[Any]],
+    min_sites: int = BAND_MIN_SITES,
+) -> dict[date, Band]:
+    """The band of each quarter, from the concordance each site publishes for it (a tuple
+    (rate, low, high); hidden and no-data values are left out: never a raw count)."""
+    out = {}
+    for q in quarters:
+        rates = [v[0] for v in published.get(q, ()) if isinstance(v, tuple)]
+        out[q] = band_of(rates, min_sites)
+    return out
+
+
+def trend_quarters(sites: Sequence[TrendSite]) -> list[date]:
+    """Every quarter start of the trend window, first to last, gaps filled."""
+    starts = sorted({start_of(q) for s in sites for q in s.quarters})
+    if not starts:
+        return []
+    out, day = [], starts[0]
+    while day <= starts[-1]:
+        out.append(day)
+        index = day.year * 12 + day.month - 1 + 3
+        day = date(index // 12, index % 12 + 1, 1)
+    return out
+
+
+def _rate_text(value: Any) -> str:
+    return f"{value:.1%}" if isinstance(value, float) else ""
+
+
+def site_trend_view(
+    site: TrendSite,
+    quarters: Sequence[date],
+    bands: Mapping[date, Band],
+    view: Callable[[Any], dict[str, Any]],
+) -> list[dict[str, Any]]:
+    """The quarterly table of a site page: one row per quarter of the trend window (a
+    quarter without a row had nothing in it: its counts are zero, its concordance no data),
+    its published counts and concordance, and the network band of that quarter."""
+    by_start = {start_of(q): q for q in site.quarters}
+    out = []
+    for start in quarters:
+        row = by_start.get(start)
+        shown = view(row) if row is not None else None
+        band = bands.get(start)
+        out.append(
+            {
+                "label": quarter_label(row) if row is not None else _plain_quarter(start),
+                "row": shown,
+                "band": band if band is not None and band.median is not None else None,
+                "band_text": (
+                    f"{_rate_text(band.median)} ({_rate_text(band.low)}\u2013"
+                    f"{_rate_text(band.high)})"
+                    if band is not None and band.median is not None
+                    else ""
+                ),
+            }
+        )
+    return out
+
+
+def _plain_quarter(start: date) -> str:
+    return f"{start.year}-Q{(start.month - 1) // 3 + 1}"
+
+
+def network_trend_view(
+    quarters: Sequence[date], bands: Mapping[date, Band], chart: Callable[..., Any]
+) -> dict[str, Any] | None:
+    """The index's network trend: per quarter, how many sites publish a concordance and the
+    band of those values (no count of patients or sessions: nothing a reader could subtract),
+    and its chart (``chart``: audit.charts.rate_chart)."""
+    if not quarters:
+        return None
+    labels = [_plain_quarter(q) for q in quarters]
+    rows = []
+    for q, label in zip(quarters, labels, strict=True):
+        b = bands.get(q, Band(0, None, None, None))
+        rows.append(
+            {
+                "label": label,
+                "sites": b.sites,
+                "median": _rate_text(b.median),
+                "low": _rate_text(b.low),
+                "high": _rate_text(b.high),
+            }
+        )
+    network = [
+        (b.low, b.median, b.high)
+        if (b := bands.get(q)) is not None
+        and b.median is not None
+        and b.low is not None
+        and b.high is not None
+        else None
+        for q in quarters
+    ]
+    drawn = any(n is not None for n in network)
+    return {
+        "rows": rows,
+        "chart": chart(
+            labels,
+            [None] * len(labels),
+            title="Site concordance per quarter across the network",
+            unit="concordance",
+            per="quarter",
+            network=network,
+        )
+        if drawn
+        else None,
+        "min_sites": BAND_MIN_SITES,
+    }

@@ -1,0 +1,239 @@
+"""Trends that survive suppression (docs/monthly.md, "Trends"): a dated audit is read against
+the 24 months before it (history months, classified by the same rules, never in
+sessions.parquet), quarters over that window, and the network band from published values.
+
+Extracts are inline tables; every session is an epidural (62323) with M54.50 (AXIAL) on its
+claim and a spine diagnosis 90 days to a year before, so each is discordant (AX-EPI)."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from audit import report
+from audit.disclosure import HIDDEN
+from audit.pipeline import history_start
+from audit.trends import Band, band_of, network_band, quarter_label
+from tests.helpers import classified, write_extract
+
+PATIENTS = """
+    patient_id | birth_date
+    P1         | 1970-05-01
+    P2         | 1965-01-01
+"""
+DIAGNOSES = """
+    patient_id | event_date | code   | source_id | site_id
+    P1         | 2023-06-01 | M54.50 | H1        | S1       # chronic evidence for each session
+    P2         | 2024-01-05 | M54.50 | H2        | S1
+    P1         | 2025-06-20 | M54.50 | H3        | S1
+    P1         | 2023-09-15 | M54.50 | C0        | S1       # before the trend history
+    P1         | 2023-10-02 | M54.50 | C1        | S1       # first day of the history: Q4 2023
+    P2         | 2024-05-06 | M54.50 | C2        | S1       # history, Q2 2024
+    P1         | 2025-10-20 | M54.50 | C3        | S1       # history, Q4 2025 (October)
+    P2         | 2025-11-12 | M54.50 | C4        | S1       # the audit month
+"""
+PROCEDURES = """
+    patient_id | event_date | code  | site_id | source_id
+    P1         | 2023-09-15 | 62323 | S1      | C0
+    P1         | 2023-10-02 | 62323 | S1      | C1
+    P2         | 2024-05-06 | 62323 | S1      | C2
+    P1         | 2025-10-20 | 62323 | S1      | C3
+    P2         | 2025-11-12 | 62323 | S1      | C4
+"""
+MONTH = {"period_from": date(2025, 11, 1), "period_to": date(2025, 11, 30)}
+
+
+@pytest.fixture
+def month_run(tmp_path):
+    folder = write_extract(
+        tmp_path / "extract", patients=PATIENTS, diagnoses=DIAGNOSES, procedures=PROCEDURES
+    )
+    with classified(folder, **MONTH) as run:
+        yield run
+
+
+def test_history_starts_24_months_before_on_a_quarters_first_day():
+    assert history_start(date(2025, 11, 1)) == date(2023, 10, 1)
+    assert history_start(date(2025, 1, 15)) == date(2023, 1, 1)
+    assert history_start(None) is None
+
+
+def test_a_month_audit_keeps_its_sessions_and_counts_its_history(month_run):
+    """sessions.parquet holds the month only; the history's sessions are classified by the
+    same rules and counted in history months and quarters; nothing before the history."""
+    assert [s["session_date"] for s in month_run.sessions()] == [date(2025, 11, 12)]
+    rows = month_run.rows(
+        "site_trend_counts",
+        order_by="period_type, period_start",
+    )
+    got = [  # rows with sessions (the diagnoses' visits give rows of their own)
+        (r["period_type"], r["period_start"], r["period_end"], r["sessions_discordant"])
+        for r in rows
+        if r["sessions_total"]
+    ]
+    assert got == [
+        ("history_month", date(2023, 10, 1), date(2023, 10, 31), 1),
+        ("history_month", date(2024, 5, 1), date(2024, 5, 31), 1),
+        ("history_month", date(2025, 10, 1), date(2025, 10, 31), 1),
+        ("quarter", date(2023, 10, 1), date(2023, 12, 31), 1),
+        ("quarter", date(2024, 4, 1), date(2024, 6, 30), 1),
+        # the quarter of the audit month: October (history) and November, cut at --to
+        ("quarter", date(2025, 10, 1), date(2025, 11, 30), 2),
+    ]
+    quarter = rows[-1]
+    assert quarter["period_start"] == date(2025, 10, 1)
+    assert (quarter["in_population_patients"], quarter["discordant_patients"]) == (2, 2)
+    period = month_run.rows("site_period_counts", where="period_type = 'all'")
+    assert [(r["sessions_total"], r["in_population_patients"]) for r in period] == [(1, 1)]
+
+
+def test_without_from_there_is_no_history_and_quarters_tile_the_period(tmp_path):
+    folder = write_extract(
+        tmp_path / "extract", patients=PATIENTS, diagnoses=DIAGNOSES, procedures=PROCEDURES
+    )
+    with classified(folder) as run:
+        rows = run.rows("site_trend_counts", order_by="period_type, period_start")
+        months = run.rows("site_period_counts", where="period_type = 'month'")
+    assert {r["period_type"] for r in rows} == {"quarter"}
+    assert sum(r["sessions_total"] for r in rows) == sum(m["sessions_total"] for m in months) == 5
+    # the first quarter starts at the first month with data, not at an exact patient date
+    assert rows[0]["period_start"] == date(2023, 9, 1)
+
+
+# ----------------------------------------------------------------------------- disclosure
+def _frames(quarter_sessions: list[int], sites: int = 1) -> dict[str, pd.DataFrame]:
+    """Hand-built frames: per site, one whole-period row of 600 sessions (half discordant),
+    one audit month per quarter with the quarter's sessions (no history)."""
+    counts, trend = [], []
+    for i in range(sites):
+        sid = f"S{i + 1}"
+        base = dict(site_id=sid, site_name=sid, site_group=None)
+        total = sum(quarter_sessions)
+        counts.append(
+            dict(
+                base,
+                period_type="all",
+                period_start=date(2024, 1, 1),
+                period_end=date(2024, 12, 31),
+                **_row(total, 300 + 40 * i),
+            )
+        )
+        for q, n in enumerate(quarter_sessions):
+            start = date(2024, 3 * q + 1, 1)
+            end = date(2024, 3 * q + 1, 28)
+            counts.append(
+                dict(
+                    base,
+                    period_type="month",
+                    period_start=start,
+                    period_end=end,
+                    **_row(n, 100 + 10 * i),
+                )
+            )
+            trend.append(
+                dict(
+                    site_id=sid,
+                    period_type="quarter",
+                    period_start=start,
+                    period_end=end,
+                    **_row(n, 100 + 10 * i),
+                )
+            )
+    return {"site_period_counts": pd.DataFrame(counts), "site_trend_counts": pd.DataFrame(trend)}
+
+
+def _row(sessions: int, patients: int) -> dict[str, int]:
+    disc = sessions // 2
+    return dict(
+        in_population_patients=patients,
+        discordant_patients=min(disc, patients // 5),
+        sessions_total=sessions,
+        sessions_discordant=disc,
+        sessions_clinical_trial=0,
+        sessions_not_addressed=sessions - disc,
+        sessions_out_of_population=0,
+        allowed_amount_total=0,
+        allowed_amount_discordant=0,
+    )
+
+
+def test_a_small_quarter_is_hidden_with_a_complement():
+    """A quarter of 8 sessions (4 discordant) is hidden; the whole period is the sum of its
+    quarters, so another quarter's cell is hidden with it (never the only one)."""
+    d = report.disclose(_frames([8, 200, 200, 192]), {"suppression": "cms"})
+    site = d.sites[0]
+    discordant = [d.row_view(q)["sessions_discordant"] for q in site.quarters]
+    assert discordant[0] is HIDDEN
+    assert sum(v is HIDDEN for v in discordant) >= 2
+    assert d.row_view(site.all_row)["sessions_discordant"] == 300
+
+
+def test_quarters_are_rows_of_site_summary():
+    d = report.disclose(_frames([150, 150, 150, 150]), {"suppression": "cms"})
+    summary = report.build_site_summary(d)
+    quarters = summary[summary["period_type"] == "quarter"]
+    assert list(quarters["sessions_total"]) == [150] * 4
+    assert list(quarters["period_start"]) == [date(2024, m, 1) for m in (1, 4, 7, 10)]
+
+
+def test_band_is_the_median_and_deciles_of_published_values_only():
+    values = [0.5, 0.6, 0.7, 0.8, 0.9]
+    assert band_of(values) == Band(5, 0.7, 0.54, 0.86)
+    assert band_of(values[:4]) == Band(4, None, None, None)  # fewer than five sites
+    q = date(2024, 1, 1)
+    published = {q: [(v, v - 0.1, v + 0.1) for v in values] + [HIDDEN, None, HIDDEN]}
+    assert network_band([q], published)[q] == Band(5, 0.7, 0.54, 0.86)
+
+
+def test_band_on_the_pages_comes_from_the_sites_published_quarters():
+    d = report.disclose(_frames([150, 150, 150, 150], sites=6), {"suppression": "cms"})
+    quarters = [date(2024, m, 1) for m in (1, 4, 7, 10)]
+    bands = report.quarter_bands(d, quarters)
+    rates = sorted(d.row_view(s.quarters[0])["concordance"][0] for s in d.sites)
+    assert bands[quarters[0]].sites == 6
+    assert bands[quarters[0]].median == pytest.approx((rates[2] + rates[3]) / 2, abs=1e-4)
+
+
+def test_quarter_labels_say_where_the_window_cuts_them(month_run):
+    frames = {
+        "site_period_counts": pd.DataFrame(month_run.rows("site_period_counts")),
+        "site_trend_counts": pd.DataFrame(month_run.rows("site_trend_counts")),
+    }
+    (site,) = report._read_frames(frames)[0]
+    labels = [quarter_label(q) for q in site.quarters]
+    # whole quarters are named alone; the last is cut at --to
+    assert labels[0] == "2023-Q4" and labels[-1] == "2025-Q4 (Oct\u2013Nov)"
+    assert all(" " not in label for label in labels[:-1])
+
+
+def test_a_site_seen_only_in_the_history_has_no_page(month_run):
+    """Its trend rows have no whole-period row to hang on: they are left out (a network
+    without a site in the period is "no data", as before)."""
+    trend = pd.DataFrame(month_run.rows("site_trend_counts"))
+    trend["site_id"] = "ONLY_BEFORE"
+    frames = {
+        "site_period_counts": pd.DataFrame(month_run.rows("site_period_counts")),
+        "site_trend_counts": trend,
+    }
+    sites, rows = report._read_frames(frames)[:2]
+    assert [s.site_id for s in sites] == ["S1"]
+    assert all(r.site_id == "S1" for r in rows)
+
+
+def test_the_month_page_shows_the_history_and_the_quarters(tmp_path):
+    from audit.config import load_settings
+    from audit.run import run_audit
+
+    folder = write_extract(
+        tmp_path / "extract", patients=PATIENTS, diagnoses=DIAGNOSES, procedures=PROCEDURES
+    )
+    run_audit(folder, tmp_path / "out", load_settings(as_of_date=date(2026, 6, 30)), **MONTH)
+    out = tmp_path / "out" / "shareable"
+    page = next(Path(out / "sites").glob("*.html")).read_text(encoding="utf-8")
+    assert "2024-05: discordant sessions hidden" in page  # a history month's bar, not cut
+    assert "<h2>Quarterly trend</h2>" in page and "2025-Q4 (Oct\u2013Nov)" in page
+    summary = pd.read_csv(out / "site_summary.csv")
+    assert sorted(set(summary["period_type"])) == ["all", "history_month", "month", "quarter"]
