@@ -37,6 +37,7 @@ demo: $(STAMP)
 	$(BIN)/spine-audit demo
 
 test: $(STAMP)
+	bash tools/install_browser.sh
 	$(BIN)/ruff check audit tests tools benchmarks
 	$(BIN)/ruff format --check audit tests tools benchmarks
 	$(BIN)/python -m pytest -n auto

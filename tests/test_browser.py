@@ -42,7 +42,7 @@ def chromium() -> str:
             pytest.skip(f"no Chromium, and {SKIP_ENV}=1 asks to skip the browser test")
         pytest.fail(
             "the browser test needs Chromium: install Debian's packages "
-            "(apt-get install chromium chromium-driver; .ci/run does it in CI), or set "
+            "(apt-get install chromium; make test does it when run as root), or set "
             f"CHROMIUM to its path; {SKIP_ENV}=1 skips this test on purpose",
             pytrace=False,
         )
