@@ -15,6 +15,8 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
+
 from audit import __version__
 from audit.adapters import AdapterResult
 from audit.config import Settings
@@ -109,7 +111,7 @@ def write_payer_outputs(engine: Engine, internal: Path, settings: Settings) -> l
             PROVIDER_SCHEMA.names,
             [
                 [
-                    "*" if v is None and c in _PROVIDER_HIDDEN else v
+                    "*" if c in _PROVIDER_HIDDEN and pd.isna(v) else v
                     for c, v in zip(PROVIDER_SCHEMA.names, row, strict=True)
                 ]
                 for row in providers.itertuples(index=False, name=None)

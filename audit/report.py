@@ -21,7 +21,7 @@ import math
 import re
 import unicodedata
 from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from functools import lru_cache
 from pathlib import Path, PurePosixPath, PureWindowsPath
@@ -1556,7 +1556,15 @@ def write_aggregate_outputs(
     written.append(path)
     if internal_workbook is not None:
         internal_path, internal_sheets = internal_workbook
-        write_workbook(internal_path, [*sheets, *internal_sheets], f"{title} (internal)")
+        about = replace(
+            sheets[0],
+            note="INTERNAL, NOT TO BE SHARED: the Providers sheet names providers and the "
+            "Case list sheet (when asked) holds patient ids. The other sheets are the "
+            "published figures of index.html and site_summary.csv; to share, use "
+            "shareable/spine-audit.xlsx.",
+        )
+        internal_book = [about, *sheets[1:], *internal_sheets]
+        write_workbook(internal_path, internal_book, f"{title} (internal)")
     path = safe_output_path(out_dir, PUBLIC_MANIFEST)
     outputs = sorted(p.relative_to(out_dir.resolve()).as_posix() for p in [*written, path])
     manifest = public_manifest(

@@ -13,11 +13,13 @@ tables do.
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any, Protocol
 
 import numpy as np
+
+from audit.disclosure import HIDDEN
 
 # a band is drawn only when at least this many sites publish a value for the period: with
 # fewer, the percentiles are a few sites' own figures
@@ -130,6 +132,10 @@ class Band:
     median: float | None
     low: float | None
     high: float | None
+    # sites whose value for the period is hidden: any one withholds the band (a band of the
+    # rest would lean towards 100%: a site with no discordant patient shows its 100%, a site
+    # with 1 to threshold of them is hidden)
+    hidden: int = 0
 
 
 def band_of(values: Sequence[float], min_sites: int = BAND_MIN_SITES) -> Band:
@@ -148,11 +154,20 @@ def network_band(
     min_sites: int = BAND_MIN_SITES,
 ) -> dict[date, Band]:
     """The band of each quarter, from the concordance each site publishes for it (a tuple
-    (rate, low, high); hidden and no-data values are left out: never a raw count)."""
+    (rate, low, high); no-data values are left out: never a raw count). A quarter where any
+    site's value is hidden gets no band: suppression hides small numbers of discordant patients
+    but shows zeros (100%), so the published values of such a quarter are a biased sample of
+    the sites (measured on a generated 14-site network: a band median of 100.0% against 92.7%
+    over all sites). ``published`` holds a value per site, ``HIDDEN`` for a hidden one."""
     out = {}
     for q in quarters:
-        rates = [v[0] for v in published.get(q, ()) if isinstance(v, tuple)]
-        out[q] = band_of(rates, min_sites)
+        values = published.get(q, ())
+        rates = [v[0] for v in values if isinstance(v, tuple)]
+        hidden = sum(1 for v in values if v is HIDDEN)
+        band = band_of(rates, min_sites)
+        if hidden:
+            band = Band(band.sites, None, None, None)
+        out[q] = replace(band, hidden=hidden)
     return out
 
 
@@ -224,6 +239,7 @@ def network_trend_view(
             {
                 "label": label,
                 "sites": b.sites,
+                "hidden": b.hidden,
                 "median": _rate_text(b.median),
                 "low": _rate_text(b.low),
                 "high": _rate_text(b.high),

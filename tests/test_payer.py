@@ -172,6 +172,12 @@ def test_providers_case_list_and_workbooks_of_a_run(payer_extract, tmp_path):
         "Data quality",
     ]
     assert list(internal) == [*shareable, "Providers", "Case list"]
+    assert "NOT TO BE SHARED" in internal["About"][1][0]  # its note says so on opening
+    assert "NOT TO BE SHARED" not in shareable["About"][1][0]
+    providers = internal["Providers"]
+    header = providers[3]
+    sessions = header.index("discordant_sessions")
+    assert all(r[sessions] not in (None, "") for r in providers[4:])  # hidden is *, not blank
     case_sheet = internal["Case list"]
     assert case_sheet[4][0] == "P1" and case_sheet[5][0] == "P2"
     for name, rows in shareable.items():  # no patient or provider id in the shareable one

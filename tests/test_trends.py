@@ -184,8 +184,17 @@ def test_band_is_the_median_and_deciles_of_published_values_only():
     assert band_of(values) == Band(5, 0.7, 0.54, 0.86)
     assert band_of(values[:4]) == Band(4, None, None, None)  # fewer than five sites
     q = date(2024, 1, 1)
-    published = {q: [(v, v - 0.1, v + 0.1) for v in values] + [HIDDEN, None, HIDDEN]}
-    assert network_band([q], published)[q] == Band(5, 0.7, 0.54, 0.86)
+    shown = [(v, v - 0.1, v + 0.1) for v in values]
+    assert network_band([q], {q: [*shown, None]})[q] == Band(5, 0.7, 0.54, 0.86)  # None: no data
+
+
+def test_no_band_where_a_site_value_is_hidden():
+    """Suppression hides 1..threshold discordant patients but shows 0 (100%): the values left
+    in a quarter with a hidden one lean towards 100%, so that quarter gets no band."""
+    q = date(2024, 1, 1)
+    shown = [(v, v - 0.1, v + 0.1) for v in (1.0, 1.0, 1.0, 0.95, 0.9, 1.0)]
+    band = network_band([q], {q: [*shown, HIDDEN, None, HIDDEN]})[q]
+    assert band == Band(6, None, None, None, hidden=2)
 
 
 def test_band_on_the_pages_comes_from_the_sites_published_quarters():
