@@ -527,9 +527,9 @@ def test_every_site_chart_has_its_data_table_below_its_caption(tmp_path):
     table of the very values it draws (bar titles and table cells agree, hidden as *)."""
     out = write(tmp_path, synthetic(3, months=12))
     html = (out / "sites" / "s00000.html").read_text()
-    figures = re.findall(r"<figure[^>]*>(.*?)</figure>\s*<(details|table)", html, re.S)
+    figures = re.findall(r"<figure[^>]*>(.*?)</figure>\s*<(?:details|table)", html, re.S)
     assert len(figures) == html.count("<svg") == 3  # monthly sessions and concordance, attrition
-    for n, (body, after) in enumerate(figures, 1):
+    for n, body in enumerate(figures, 1):
         assert body.lstrip().startswith(f"<figcaption><strong>Figure {n}.</strong>")
         assert body.index("</figcaption>") < body.index("<svg")
     monthly_svg = html.split("<svg")[1].split("</svg>")[0]
