@@ -27,6 +27,7 @@ from audit.report import (
     write_aggregate_outputs,
 )
 from audit.steps import read_sql
+from tests.helpers import chart_data
 
 REC_ROWS = [
     ("AX-RFA", "AXIAL", "FACET_RFA"),
@@ -505,21 +506,6 @@ def test_hidden_month_is_a_gap_with_a_note(tmp_path):
     # the chart's data table: the same months, hidden ones as *, never the value
     table = chart_data(html, "Discordant sessions")
     assert table == {"2024-01": "*", "2024-02": "*"}
-
-
-def chart_data(html: str, column: str) -> dict[str, str]:
-    """First data table of a chart (table.chartdata) whose second column is ``column``:
-    period -> the text of that cell."""
-    for table in re.findall(r'<table class="chartdata">(.*?)</table>', html, re.S):
-        head = re.findall(r'<th scope="col"[^>]*>(.*?)</th>', table)
-        if head[1] == column:
-            return {
-                period: re.sub(r"<[^>]+>", "", cell)
-                for period, cell in re.findall(
-                    r'<tr><th scope="row">(.*?)</th><td class="num">(.*?)</td>', table
-                )
-            }
-    raise AssertionError(f"no chart data table with {column!r}")
 
 
 def test_every_site_chart_has_its_data_table_below_its_caption(tmp_path):
