@@ -19,12 +19,14 @@ from typing import Any
 import pandas as pd
 from markupsafe import Markup, escape
 
-from audit.charts import GRID, INK, LINE, MUTED, _f
+from audit.charts import GRID, INK, LINE, MUTED, OI_VERMILLION, _f
 from audit.disclosure import HIDDEN, is_number
 
 # the published patient cells of a site's attrition: (key suffix, label)
 PATIENT_STEPS = (("counting", "Patients with a counting session"),)
-MINUS = "#c26b19"  # orange against the blue of totals: told apart without colour vision too
+# Okabe-Ito orange-red against the blue of totals; told apart without colour too: totals stand
+# on the axis, the sessions taken off hang from the level before them
+MINUS = OI_VERMILLION
 
 
 def patient_counts(frame: pd.DataFrame | None) -> dict[str, dict[str, int]]:
@@ -94,7 +96,7 @@ def waterfall(steps: Sequence[Mapping[str, Any]], *, title: str) -> Markup | Non
         'font-family="system-ui, -apple-system, Segoe UI, Roboto, sans-serif" font-size="11">',
         f"<title>{escape(title)}</title>",
         "<desc>Sessions at each step of the attrition, in the order of the table below: totals "
-        "in blue from the axis, sessions taken off in orange from the level before them (a "
+        "in blue from the axis, sessions taken off in orange-red from the level before them (a "
         "dashed outline on the axis where that level depends on hidden steps); * marks a "
         "hidden step (a gap, not a zero).</desc>",
         f'<line x1="{left}" x2="{width - right}" y1="{_f(y(0))}" y2="{_f(y(0))}" '

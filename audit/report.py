@@ -1256,6 +1256,11 @@ def _site_view(
         bars.append(view["sessions_discordant"])
         rates.append(view["concordance"])
     charts: dict[str, Any] = {"sessions": None, "concordance": None, "hidden": False}
+    # the charts' data tables: the same published values, one row per month drawn
+    charts["rows"] = [
+        {"label": label, "sessions": bar, "concordance": rate}
+        for label, bar, rate in zip(labels, bars, rates, strict=True)
+    ]
     if labels:
         charts["sessions"] = bar_chart(
             labels,

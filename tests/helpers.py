@@ -190,3 +190,18 @@ def one_line_error(result: subprocess.CompletedProcess) -> str:
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("spine-audit: error: "), result.stderr
     return lines[0]
+
+
+def chart_data(html: str, column: str, period: str = "Month") -> dict[str, str]:
+    """The first data table of a chart (table.chartdata) by ``period`` ("Month" or "Quarter")
+    whose second column is ``column``: period label -> the text of that cell."""
+    for table in re.findall(r'<table class="chartdata">(.*?)</table>', html, re.S):
+        head = re.findall(r'<th scope="col"[^>]*>(.*?)</th>', table)
+        if head[:2] == [period, column]:
+            return {
+                label: re.sub(r"<[^>]+>", "", cell)
+                for label, cell in re.findall(
+                    r'<tr><th scope="row">(.*?)</th><td class="num">(.*?)</td>', table
+                )
+            }
+    raise AssertionError(f"no chart data table of {period} and {column!r}")

@@ -123,6 +123,44 @@ CONTRAST_JS = """(() => {
 })()"""
 
 
+# every chart is a figure captioned above ("Figure N."), followed by its data table; every table
+# has a caption and every header cell a scope (a screen reader names the cells by them)
+STRUCTURE_JS = """(() => {
+  const bad = [];
+  document.querySelectorAll('svg').forEach((svg, i) => {
+    const name = 'chart ' + i + ' (' + (svg.getAttribute('aria-label') || '').slice(0, 50) + ')';
+    if (!svg.querySelector(':scope > title') || !svg.querySelector(':scope > desc'))
+      bad.push(name + ': no SVG title and desc');
+    const fig = svg.closest('figure');
+    if (!fig) { bad.push(name + ': not in a figure'); return; }
+    const cap = fig.querySelector(':scope > figcaption');
+    if (!cap || !(cap.compareDocumentPosition(svg) & Node.DOCUMENT_POSITION_FOLLOWING))
+      bad.push(name + ': no caption above it');
+    else if (!/^Figure \\d+\\./.test(cap.textContent.trim()))
+      bad.push(name + ': caption not numbered: ' + cap.textContent.trim().slice(0, 30));
+    const next = fig.nextElementSibling;
+    const table = next && (next.tagName === 'TABLE' ? next : next.querySelector('table'));
+    if (!table) bad.push(name + ': no data table after it');
+    else if (!table.querySelector('tbody tr')) bad.push(name + ': its data table is empty');
+  });
+  const numbers = [...document.querySelectorAll('figure > figcaption')]
+    .map(c => (c.textContent.trim().match(/^Figure (\\d+)\\./) || [])[1]).filter(Boolean);
+  if (numbers.join() !== numbers.map((_, i) => i + 1).join())
+    bad.push('figures not numbered 1, 2, ... in order: ' + numbers.join());
+  document.querySelectorAll('table').forEach((t, i) => {
+    const cap = t.caption ? t.caption.textContent.trim() : '';
+    const name = 'table ' + i + ' (' + (cap || t.textContent.trim()).slice(0, 40) + ')';
+    if (!cap) bad.push(name + ': no caption');
+    t.querySelectorAll('th').forEach(th => {
+      if (!['col', 'row', 'colgroup', 'rowgroup'].includes(th.getAttribute('scope')))
+        bad.push(name + ': header without scope: ' + th.textContent.trim().slice(0, 30));
+    });
+    if (!t.querySelector('thead th, tbody th')) bad.push(name + ': no header cells');
+  });
+  return bad;
+})()"""
+
+
 def site_with_hostile_name(folder: Path) -> str:
     """The name of a hostile-named site, from site_summary.csv as a reader finds it."""
     with (folder / "site_summary.csv").open(encoding="utf-8", newline="") as fh:
@@ -157,6 +195,8 @@ def test_index_as_a_person_sees_it(browser, audit, tmp_path):
     links = page.evaluate("[...document.querySelectorAll('a')].map(a => a.textContent)")
     assert hostile in links
     assert page.evaluate(CONTRAST_JS) == []
+    assert page.evaluate(STRUCTURE_JS) == []
+    assert page.evaluate("document.querySelectorAll('svg').length") >= 1  # the funnel at least
     for width in (1280, 1920):
         page.resize(width)
         assert page.evaluate(OVERFLOW_JS) == [], width
@@ -177,9 +217,14 @@ def test_site_page_as_a_person_sees_it(browser, audit, tmp_path):
     assert_clean(page, url)
     assert page.evaluate(OVERFLOW_JS) == []
     assert page.evaluate(CONTRAST_JS) == []
+    assert page.evaluate(STRUCTURE_JS) == []
+    assert page.evaluate("document.querySelectorAll('svg').length") >= 3  # trends, attrition
     assert page.evaluate("document.querySelector('h1').textContent") == hostile
     assert page.evaluate("document.title").startswith(hostile)
     assert page.evaluate("document.querySelectorAll('script, img, iframe, object').length") == 0
+    for width in (1280, 1920):
+        page.resize(width)
+        assert page.evaluate(OVERFLOW_JS) == [], width
 
 
 @pytest.mark.parametrize("paper", sorted(PRINT_WIDTHS))

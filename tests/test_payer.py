@@ -236,7 +236,7 @@ def test_rad_drg_is_not_measurable_never_zero(payer_extract, tmp_path):
     assert "unlisted 64999 with a radicular indication" in row
     assert '<span class="possible">1</span>' in row
     assert "how many claims a reviewer would need to read" in site
-    assert "RAD-DRG</td><td>dorsal root ganglion radiofrequency</td><td>Do not" in site
+    assert "RAD-DRG</th><td>dorsal root ganglion radiofrequency</td><td>Do not" in site
     assert '<td class="num">0</td><td class="num">0</td><td class="num">0.00' not in site
     index = (out / "shareable" / "index.html").read_text(encoding="utf-8")
     assert "Spend on discordant sessions" in index and "Not measurable" in index

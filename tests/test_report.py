@@ -27,6 +27,7 @@ from audit.report import (
     write_aggregate_outputs,
 )
 from audit.steps import read_sql
+from tests.helpers import chart_data
 
 REC_ROWS = [
     ("AX-RFA", "AXIAL", "FACET_RFA"),
@@ -470,7 +471,7 @@ def test_site_page_tables_and_chart(tmp_path):
     out = write(tmp_path, synthetic(1, months=12))
     html = (out / "sites" / "s00000.html").read_text()
     for rec in ("AX-RFA", "AX-EPI", "AX-JNT", "AX-IM", "RAD-DRG", "RAD-EPI"):
-        assert f"<td>{rec}</td>" in html
+        assert f'<th scope="row">{rec}</th>' in html
     steps = re.findall(r"out of population: ([a-z0-9 ]+)", html)
     assert steps[0] == "under 18 on the session date"
     assert steps[-1] == "insufficient history to judge chronicity"
@@ -502,6 +503,33 @@ def test_hidden_month_is_a_gap_with_a_note(tmp_path):
     assert "2024-02: discordant sessions hidden" in html  # the complement month
     assert "gaps, not zeros" in html
     assert "2024-01: 5 " not in html and "2024-02: 295" not in html
+    # the chart's data table: the same months, hidden ones as *, never the value
+    table = chart_data(html, "Discordant sessions")
+    assert table == {"2024-01": "*", "2024-02": "*"}
+
+
+def test_every_site_chart_has_its_data_table_below_its_caption(tmp_path):
+    """Each chart of a site page is a figure captioned above ("Figure N."), followed by a data
+    table of the very values it draws (bar titles and table cells agree, hidden as *)."""
+    out = write(tmp_path, synthetic(3, months=12))
+    html = (out / "sites" / "s00000.html").read_text()
+    figures = re.findall(r"<figure[^>]*>(.*?)</figure>\s*<(?:details|table)", html, re.S)
+    assert len(figures) == html.count("<svg") == 3  # monthly sessions and concordance, attrition
+    for n, body in enumerate(figures, 1):
+        assert body.lstrip().startswith(f"<figcaption><strong>Figure {n}.</strong>")
+        assert body.index("</figcaption>") < body.index("<svg")
+    monthly_svg = html.split("<svg")[1].split("</svg>")[0]
+    bars = dict(
+        re.findall(r"<title>(\d{4}-\d{2}): ([\d,]+) discordant sessions</title>", monthly_svg)
+    )
+    hidden = re.findall(r"<title>(\d{4}-\d{2}): discordant sessions hidden</title>", monthly_svg)
+    table = chart_data(html, "Discordant sessions")
+    assert table == {**bars, **dict.fromkeys(hidden, "*")}
+    assert len(table) == 12
+    rates = chart_data(html, "Concordance")
+    assert set(rates) == set(table)
+    points = re.findall(r"<title>(\d{4}-\d{2}): ([\d.]+%) \(", html.split("<svg")[2])
+    assert points and all(rates[m] == rate for m, rate in points)
 
 
 # ----------------------------------------------------------------------------- files

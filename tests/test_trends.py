@@ -7,6 +7,7 @@ claim and a spine diagnosis 90 days to a year before, so each is discordant (AX-
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from pathlib import Path
 
@@ -17,7 +18,7 @@ from audit import report
 from audit.disclosure import HIDDEN
 from audit.pipeline import history_start
 from audit.trends import Band, band_of, network_band, quarter_label
-from tests.helpers import classified, write_extract
+from tests.helpers import chart_data, classified, write_extract
 
 PATIENTS = """
     patient_id | birth_date
@@ -244,5 +245,13 @@ def test_the_month_page_shows_the_history_and_the_quarters(tmp_path):
     page = next(Path(out / "sites").glob("*.html")).read_text(encoding="utf-8")
     assert "2024-05: discordant sessions hidden" in page  # a history month's bar, not cut
     assert "<h2>Quarterly trend</h2>" in page and "2025-Q4 (Oct\u2013Nov)" in page
+    # the quarterly bars' data table: the same quarters and values as the bars' titles
+    quarterly_svg = page.split('aria-label="Discordant sessions per quarter')[1].split("</svg>")[0]
+    bars = re.findall(r"<title>(\d{4}-Q\d): ([\d,]+|discordant sessions hidden)", quarterly_svg)
+    table = {
+        q.split(" ")[0]: v for q, v in chart_data(page, "Discordant sessions", "Quarter").items()
+    }
+    shown = {q: ("*" if v.endswith("hidden") else v) for q, v in bars}
+    assert table == shown and "2025-Q4" in table
     summary = pd.read_csv(out / "site_summary.csv")
     assert sorted(set(summary["period_type"])) == ["all", "history_month", "month", "quarter"]

@@ -626,7 +626,9 @@ def _read_site_page(path: Path, pub: Published, sid: str) -> None:
     _read_charts(root, pub, sid)
     for heading, table in _sections(root):
         labels = [p[-1] for p in _header_paths(table)]
-        if heading == "By recommendation":
+        if "chartdata" in table.classes():  # a chart's data table: the chart's cells again
+            _read_chart_data(table, labels, pub, sid, where)
+        elif heading == "By recommendation":
             d_keys, ct_keys, p_keys = [], [], []
             ct_norec = False
             for tr in _rows(table, "tbody"):
@@ -778,6 +780,32 @@ def _chart_period(pub: Published, sid: str, label: str) -> str:
     if _sp(sid, "H" + label, "sessions_total") in pub.seen:
         return "H" + label
     return label
+
+
+_CHART_DATA_NOT_COUNTS = {"Concordance", "95% interval", "Network median (10th\u201390th)"}
+
+
+def _read_chart_data(table: Node, labels: list[str], pub: Published, sid: str, where: str) -> None:
+    """A chart's data table on a site page (table.chartdata): per month or quarter, the
+    discordant sessions its bars draw (the same cells as the bars' titles, :func:`_read_charts`)
+    or the concordance and interval its points draw (a rate: a problem if shown while its
+    counts are hidden), and the network band (percentiles of published rates: no count)."""
+    unknown = set(labels[1:]) - {"Discordant sessions"} - _CHART_DATA_NOT_COUNTS
+    if not labels or labels[0] not in ("Month", "Quarter") or unknown:
+        raise AttackModelError(f"{where}: unknown chart data columns {labels}")
+    for tr in _rows(table, "tbody"):
+        row = dict(zip(labels, [c.clean() for c in _cells(tr)], strict=True))
+        m = re.match(r"\d{4}-(?:\d{2}|Q[1-4])", row[labels[0]])
+        if m is None:
+            raise AttackModelError(f"{where}: unknown chart period {row[labels[0]]!r}")
+        period = _chart_period(pub, sid, m.group(0))
+        if "Discordant sessions" in row:
+            value = parse_count(row["Discordant sessions"])
+            pub.see(_sp(sid, period, "sessions_discordant"), value, f"{where} chart data")
+        if re.fullmatch(r"[\d.]+%", row.get("Concordance", "")):
+            for col in PATIENT_COLS:
+                if all(v == HIDDEN for v in pub.seen.get(_sp(sid, period, col), [HIDDEN])):
+                    pub.problems.append(f"{where} chart data {period}: rate shown, count hidden")
 
 
 def _read_charts(root: Node, pub: Published, sid: str) -> None:
