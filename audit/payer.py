@@ -204,25 +204,35 @@ def write_table(frame: pd.DataFrame, schema: pa.Schema, folder: Path, stem: str)
     parquet = folder / f"{stem}.parquet"
     pq.write_table(table, parquet, compression="zstd")
     csv_path = folder / f"{stem}.csv"
-    write_csv(csv_path, schema.names, (_csv_row(r, schema) for r in table.to_pylist()))
+    kinds = [_csv_kind(f.type) for f in schema]
+    columns = [table.column(i).to_pylist() for i in range(table.num_columns)]
+    rows = (
+        [_csv_value(v, k) for v, k in zip(r, kinds, strict=True)]
+        for r in zip(*columns, strict=True)
+    )
+    write_csv(csv_path, schema.names, rows)
     return [csv_path, parquet]
 
 
-def _csv_row(row: Mapping[str, Any], schema: pa.Schema) -> list[Any]:
-    out: list[Any] = []
-    for f in schema:
-        v = row[f.name]
-        if v is None:
-            out.append(None)
-        elif pa.types.is_list(f.type):
-            out.append(LIST_SEPARATOR.join(str(x) for x in v))
-        elif pa.types.is_floating(f.type):
-            out.append(f"{float(v):.{AMOUNT_DECIMALS}f}")
-        elif pa.types.is_date(f.type):
-            out.append(v.isoformat())
-        else:
-            out.append(v)
-    return out
+def _csv_kind(column_type: pa.DataType) -> str:
+    """How a column's values are written as CSV text (decided once per column, not per cell)."""
+    if pa.types.is_list(column_type):
+        return "list"
+    if pa.types.is_floating(column_type):
+        return "amount"
+    if pa.types.is_date(column_type):
+        return "date"
+    return "plain"
+
+
+def _csv_value(v: Any, kind: str) -> Any:
+    if v is None or kind == "plain":
+        return v
+    if kind == "list":
+        return LIST_SEPARATOR.join(str(x) for x in v)
+    if kind == "amount":
+        return f"{float(v):.{AMOUNT_DECIMALS}f}"
+    return v.isoformat()
 
 
 # ----------------------------------------------------------------------------- case list

@@ -1564,11 +1564,12 @@ def write_aggregate_outputs(
         about = replace(
             sheets[0],
             note="INTERNAL, NOT TO BE SHARED: the Providers sheet names providers and the "
-            "Case list sheet (when asked) holds patient ids. The other sheets are the "
-            "published figures of index.html and site_summary.csv; to share, use "
+            "Case list sheet (when asked) holds patient ids. The published figures are in "
             "shareable/spine-audit.xlsx.",
         )
-        internal_book = [about, *sheets[1:], *internal_sheets]
+        # the internal outputs only (the published sheets are in the shareable workbook):
+        # one book to share and one to keep, and no second copy of every published cell
+        internal_book = [about, *internal_sheets]
         write_workbook(internal_path, internal_book, f"{title} (internal)")
     path = safe_output_path(out_dir, PUBLIC_MANIFEST)
     outputs = sorted(p.relative_to(out_dir.resolve()).as_posix() for p in [*written, path])

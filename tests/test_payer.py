@@ -171,7 +171,7 @@ def test_providers_case_list_and_workbooks_of_a_run(payer_extract, tmp_path):
         "Spend",
         "Data quality",
     ]
-    assert list(internal) == [*shareable, "Providers", "Case list"]
+    assert list(internal) == ["About", "Providers", "Case list"]  # internal outputs only
     assert "NOT TO BE SHARED" in internal["About"][1][0]  # its note says so on opening
     assert "NOT TO BE SHARED" not in shareable["About"][1][0]
     providers = internal["Providers"]
