@@ -104,20 +104,25 @@ def write_payer_outputs(engine: Engine, internal: Path, settings: Settings) -> l
         settings.currency,
     )
     write_table(providers, PROVIDER_SCHEMA, internal, "providers")
+    # the sheet holds the whole audit period per provider; the monthly rows (nine in ten rows
+    # of a large network, a million cells at 20M input rows) stay in providers.csv / .parquet
+    whole = providers[providers["period_type"] == "all"]
     sheets = [
         Sheet(
             "Providers",
-            "Discordant sessions and allowed amounts by site, provider role and provider",
+            "Discordant sessions and allowed amounts by site, provider role and provider, "
+            "whole audit period",
             PROVIDER_SCHEMA.names,
             [
                 [
                     "*" if c in _PROVIDER_HIDDEN and pd.isna(v) else v
                     for c, v in zip(PROVIDER_SCHEMA.names, row, strict=True)
                 ]
-                for row in providers.itertuples(index=False, name=None)
+                for row in whole.itertuples(index=False, name=None)
             ],
             "Internal: provider ids. Counts through the suppression profile (* hidden); a "
-            "session counts for every provider on its lines, its amount is split by line.",
+            "session counts for every provider on its lines, its amount is split by line. "
+            "By month: internal/providers.csv.",
         )
     ]
     if settings.case_list:

@@ -178,6 +178,8 @@ def test_providers_case_list_and_workbooks_of_a_run(payer_extract, tmp_path):
     header = providers[3]
     sessions = header.index("discordant_sessions")
     assert all(r[sessions] not in (None, "") for r in providers[4:])  # hidden is *, not blank
+    period = header.index("period_type")
+    assert providers[4:] and {r[period] for r in providers[4:]} == {"all"}  # months: the CSV
     case_sheet = internal["Case list"]
     assert case_sheet[4][0] == "P1" and case_sheet[5][0] == "P2"
     for name, rows in shareable.items():  # no patient or provider id in the shareable one
