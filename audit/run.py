@@ -49,6 +49,29 @@ class StepTables:
         self.engine.close()
 
 
+# an engine by name, or one the caller made (e.g. SparkEngine(spark) on a session of theirs)
+EngineChoice = str | Engine
+
+
+def open_engine(
+    choice: EngineChoice,
+    settings: Settings,
+    profile_dir: Path | None = None,
+    spark_master: str | None = None,
+) -> Engine:
+    """The run's engine: DuckDB (the default), Spark (audit.spark_engine; pyspark is the
+    optional ``spark`` extra) or the engine given."""
+    if not isinstance(choice, str):
+        return choice
+    if choice == "duckdb":
+        return DuckDBEngine.connect(settings, profile_dir=profile_dir)
+    if choice == "spark":
+        from audit.spark_engine import SparkEngine  # pyspark only when asked for
+
+        return SparkEngine.connect(spark_master)
+    raise ConfigError(f"unknown engine {choice!r}: duckdb or spark")
+
+
 def check_period(settings: Settings, period_from: date | None, period_to: date | None) -> None:
     """An audit period that can hold no session is a mistake in the options, not an audit."""
     if period_from and period_to and period_from > period_to:
@@ -69,13 +92,16 @@ def classify(
     on_step: OnStep | None = None,
     fmt: str | None = None,
     profile_dir: Path | None = None,
+    engine: EngineChoice = "duckdb",
+    spark_master: str | None = None,
 ) -> StepTables:
     """Load the pack and the inputs (canonical, claims, omop, fhir; None detects) and run every
     SQL step; write nothing (but DuckDB's profile of each step into ``profile_dir`` when given:
-    benchmarks/profile_steps.py)."""
+    benchmarks/profile_steps.py). ``engine``: "duckdb", "spark" (a local SparkSession, or the
+    one spark-submit started) or an engine made by the caller (SparkEngine on its session)."""
     check_period(settings, period_from, period_to)
     pack: Pack = resolve_pack(settings.pack)
-    engine = DuckDBEngine.connect(settings, profile_dir=profile_dir)
+    engine = open_engine(engine, settings, profile_dir, spark_master)
     try:
         notices = load_pack_tables(engine, pack)
         load_settings_tables(engine, settings)
@@ -98,6 +124,8 @@ def run_audit(
     fmt: str | None = None,
     warn: Callable[[str], None] | None = None,
     argv: list[str] | None = None,
+    engine: EngineChoice = "duckdb",
+    spark_master: str | None = None,
 ) -> RunResult:
     """Run the whole audit; raise a UserError for anything the user can fix.
 
@@ -117,7 +145,9 @@ def run_audit(
     """
     check_period(settings, period_from, period_to)  # before any work, as --out
     with OutputFolder(Path(out_dir), inputs=(Path(input_dir),), warn=warn) as folder:
-        tables = classify(input_dir, settings, period_from, period_to, on_step, fmt)
+        tables = classify(
+            input_dir, settings, period_from, period_to, on_step, fmt, engine=engine, spark_master=spark_master
+        )
         gate: BackgroundGate | None = None
         try:
             gate = BackgroundGate(tables.engine, on_step)
