@@ -94,7 +94,9 @@ def local_session(master: str | None = None, app_name: str = "spine-audit") -> S
     builder = SparkSession.builder.appName(app_name).master(master or "local[2]")
     for key, value in LOCAL_CONF.items():
         builder = builder.config(key, value)
-    return builder.getOrCreate()
+    spark = builder.getOrCreate()
+    spark.sparkContext.setLogLevel("ERROR")  # Spark's warnings are not the user's to act on
+    return spark
 
 
 class SparkEngine:
@@ -304,8 +306,10 @@ class SparkEngine:
 
     def load_table(self, name: str, data: pa.Table) -> None:
         name = _name(name)
+        # a small table sent from the driver: a local relation, no job to run (no checkpoint)
         df = self.spark.createDataFrame(data) if data.num_rows else self._empty(data.schema)
-        self._materialise(name, df)
+        df.createOrReplaceTempView(name)
+        self._shared["views"].add(name)
 
     def _empty(self, schema: pa.Schema) -> DataFrame:
         from pyspark.sql.pandas.types import from_arrow_schema
@@ -389,7 +393,7 @@ class SparkEngine:
         parts = self._scratch() / f"{path.stem}-{uuid.uuid4().hex[:8]}"
         df.write.option("compression", "zstd").parquet(str(parts))
         files = sorted(parts.glob("part-*.parquet"))
-        schema = _arrow_schema(df)
+        schema = _duckdb_nullability(_arrow_schema(df))
         rows = 0
         with pq.ParquetWriter(path, schema, compression="zstd") as writer:
             for file in files:
@@ -446,6 +450,21 @@ def _arrow_schema(df: DataFrame) -> pa.Schema:
     from pyspark.sql.pandas.types import to_arrow_schema
 
     return to_arrow_schema(df.schema)
+
+
+def _duckdb_nullability(schema: pa.Schema) -> pa.Schema:
+    """List elements marked nullable, as DuckDB writes them (Spark marks the elements of a
+    collect_list not null): the same values, one schema whichever engine wrote the file."""
+
+    def relax(data_type: pa.DataType) -> pa.DataType:
+        if pa.types.is_list(data_type) or pa.types.is_large_list(data_type):
+            return pa.list_(relax(data_type.value_type))
+        return data_type
+
+    return pa.schema(
+        [pa.field(f.name, relax(f.type), f.nullable, f.metadata) for f in schema],
+        metadata=schema.metadata,
+    )
 
 
 def _batch(rows: list[tuple[Any, ...]], schema: pa.Schema) -> pa.RecordBatch:

@@ -13,6 +13,7 @@ steps too. It reads the parsed tree, not the text, so a construct is found howev
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import lru_cache
 
 import sqlglot
@@ -95,4 +96,27 @@ def to_spark(sql: str) -> str:
     return tree.sql(dialect="spark", unsupported_level=ErrorLevel.RAISE)
 
 
-REWRITES: tuple = ()
+# date parts are BIGINT on DuckDB and INT on Spark: a step's column (an age in years) keeps
+# DuckDB's type, so sessions.parquet has one schema whichever engine wrote it
+_DATE_PARTS = (
+    exp.Year,
+    exp.Month,
+    exp.Day,
+    exp.Quarter,
+    exp.Week,
+    exp.DayOfMonth,
+    exp.DayOfYear,
+    exp.Extract,
+)
+
+
+def date_parts_as_bigint(node: exp.Expression) -> exp.Expression:
+    """YEAR(d), MONTH(d), EXTRACT(...) ... as BIGINT, DuckDB's type for a date part."""
+    if isinstance(node, _DATE_PARTS) and not (
+        isinstance(node.parent, exp.Cast) and node.parent.to.this == exp.DataType.Type.BIGINT
+    ):
+        return exp.cast(node.copy(), exp.DataType.build("BIGINT"))
+    return node
+
+
+REWRITES: tuple[Callable[[exp.Expression], exp.Expression], ...] = (date_parts_as_bigint,)

@@ -1,6 +1,21 @@
 import pytest
 
+import tests.helpers
 from tests.helpers import write_extract
+
+
+def pytest_addoption(parser):
+    parser.addoption(
+        "--engine",
+        choices=("duckdb", "spark"),
+        default="duckdb",
+        help="the engine in-process runs use (tests.helpers.classified); `--engine spark` runs "
+        "every spec vignette on Spark and compares its sessions with DuckDB's (docs/spark.md)",
+    )
+
+
+def pytest_configure(config):
+    tests.helpers.ENGINE = config.getoption("engine")
 
 
 @pytest.fixture
