@@ -43,7 +43,7 @@ from audit.engine import (
     first_line,
 )
 from audit.errors import ConfigError, InputError
-from audit.spark_sql import to_spark
+from audit.spark_sql import SCHEMA_SUFFIX, spark_schema, to_spark
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
@@ -164,8 +164,12 @@ class SparkEngine:
     def _df(self, sql: str, params: Mapping[str, Any] | None = None) -> DataFrame:
         """The DataFrame of one DuckDB statement, with the ``$names`` it uses bound."""
         used = bound(sql, params)
+        text = to_spark(sql)
+        for name in list(used):  # from_json's structure, bound as Spark's schema
+            if f":{name}{SCHEMA_SUFFIX}" in text:
+                used[f"{name}{SCHEMA_SUFFIX}"] = spark_schema(used.pop(name))
         self.spark.sparkContext.setJobGroup(self._group, "spine-audit", interruptOnCancel=True)
-        return self.spark.sql(to_spark(sql), args=used or None)
+        return self.spark.sql(text, args=used or None)
 
     def _materialise(self, name: str, df: DataFrame) -> DataFrame:
         """Cut the lineage: Parquet under work_dir when given, else a local checkpoint."""

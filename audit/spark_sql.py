@@ -47,43 +47,52 @@ def _parse(sql: str) -> exp.Expression:
 def differing_constructs(sql: str) -> list[str]:
     """What in ``sql`` (DuckDB dialect) fails on Spark or answers differently there: one
     message per construct found, empty when the SQL is portable as far as is known."""
-    found: list[str] = []
-    text = sql.lower()
-    if " similar to " in " ".join(text.split()):
-        found.append("SIMILAR TO: no Spark equivalent")
-    if "asof" in text.split():
-        found.append("ASOF JOIN: no Spark equivalent")
-    tree = _parse(sql)
-    for node in tree.walk():
-        if isinstance(node, exp.Anonymous | exp.Func):
-            name = (
-                node.name.lower()
-                if isinstance(node, exp.Anonymous)
-                else (node.sql_name() or "").lower()
-            )
-            if isinstance(node, exp.Columns if hasattr(exp, "Columns") else ()):
-                found.append("COLUMNS(): no Spark equivalent")
-            if isinstance(node, exp.DateDiff | exp.DatetimeDiff | exp.TimestampDiff):
-                unit = (node.unit.name if node.unit is not None else "DAY").upper()
-                if unit in _CALENDAR_UNITS:
-                    found.append(
-                        f"date_diff in {unit.lower()}: DuckDB counts boundaries crossed, "
-                        "Spark whole units elapsed"
-                    )
-            elif isinstance(node, exp.DayOfWeek | exp.DayOfWeekIso):
-                found.append("dayofweek / isodow: the days are numbered differently on Spark")
-            elif isinstance(node, exp.ArrayContains | exp.ArrayContainsAll):
-                found.append(_FUNCTIONS["list_contains"])
-            elif isinstance(node, exp.ArrayAgg | exp.GroupConcat) and node.find(exp.Order):
-                found.append(
-                    "ordered list aggregation: Spark's collect_list keeps no order "
-                    "(use string_agg(x, sep ORDER BY y), rewritten to LISTAGG ... WITHIN GROUP)"
-                ) if isinstance(node, exp.ArrayAgg) else None
-            elif name in _FUNCTIONS:
-                found.append(_FUNCTIONS[name])
-        elif isinstance(node, exp.Pivot | exp.Unpivot if hasattr(exp, "Unpivot") else exp.Pivot):
-            found.append("PIVOT/UNPIVOT: DuckDB's short form has no Spark equivalent")
-    return sorted(set(found))
+    found: set[str] = set()
+    words = " ".join(sql.lower().split())
+    if " similar to " in words:
+        found.add("SIMILAR TO: no Spark equivalent")
+    if " asof " in f" {words} ":
+        found.add("ASOF JOIN: no Spark equivalent")
+    for node in _parse(sql).walk():
+        found.update(_differs(node))
+    return sorted(found)
+
+
+def _differs(node: exp.Expression) -> list[str]:
+    if isinstance(node, exp.DateDiff | exp.DatetimeDiff | exp.TimestampDiff):
+        unit = node.args.get("unit")
+        name = (unit.name if unit is not None else "DAY").upper()
+        if name in _CALENDAR_UNITS:
+            return [
+                f"date_diff in {name.lower()}: DuckDB counts boundaries crossed, Spark whole "
+                "units elapsed"
+            ]
+    if isinstance(node, exp.DayOfWeek | exp.DayOfWeekIso):
+        return ["dayofweek / isodow: the days are numbered differently on Spark"]
+    if isinstance(node, exp.ArrayOverlaps):
+        return [_FUNCTIONS["list_has_any"]]
+    if isinstance(node, exp.ArrayContains | exp.ArrayContainsAll):
+        return [_FUNCTIONS["list_contains"]]
+    if isinstance(node, exp.ArrayAgg) and isinstance(node.this, exp.Order):
+        return ["ordered list aggregation: Spark's collect_list keeps no order"]
+    if isinstance(node, exp.Pivot) and node.args.get("this") is not None:
+        # DuckDB's short form (PIVOT t ON ... USING ...); the standard t UNPIVOT (v FOR k IN
+        # (...)) is Spark's too
+        return ["PIVOT/UNPIVOT: DuckDB's short form has no Spark equivalent"]
+    if isinstance(node, exp.GenerateSeries):
+        return [_FUNCTIONS["generate_series"]]
+    if type(node).__name__ == "Columns":
+        return ["COLUMNS(): no Spark equivalent"]
+    if isinstance(node, exp.Anonymous) and node.name.lower() in _FUNCTIONS:
+        return [_FUNCTIONS[node.name.lower()]]
+    if isinstance(node, exp.Func) and not isinstance(node, exp.Anonymous):
+        name = type(node).__name__.lower()
+        if name in ("length", "arraysize") and node.args.get("this") is not None:
+            return []  # len(text) is fine; len(list) is found by the name below
+        for alias in (node.sql_name().lower(), name):
+            if alias in _FUNCTIONS:
+                return [_FUNCTIONS[alias]]
+    return []
 
 
 @lru_cache(maxsize=2048)
@@ -119,4 +128,54 @@ def date_parts_as_bigint(node: exp.Expression) -> exp.Expression:
     return node
 
 
-REWRITES: tuple[Callable[[exp.Expression], exp.Expression], ...] = (date_parts_as_bigint,)
+def json_valid(node: exp.Expression) -> exp.Expression:
+    """json_valid(x) (DuckDB) as ``CASE WHEN x IS NULL THEN NULL ELSE try_parse_json(x) IS
+    NOT NULL END``: Spark has no json_valid; try_parse_json is NULL for text that is not JSON."""
+    if isinstance(node, exp.Anonymous) and node.name.lower() == "json_valid":
+        [arg] = node.expressions
+        parsed = exp.Anonymous(this="TRY_PARSE_JSON", expressions=[arg.copy()])
+        return exp.Case(
+            ifs=[exp.If(this=exp.Is(this=arg.copy(), expression=exp.Null()), true=exp.Null())],
+            default=exp.Not(this=exp.Is(this=parsed, expression=exp.Null())),
+        )
+    return node
+
+
+# from_json(x, $structure): the bound structure (DuckDB's JSON form) is sent as Spark's schema
+SCHEMA_SUFFIX = "__spark_schema"
+
+
+def from_json_schema_parameter(node: exp.Expression) -> exp.Expression:
+    """from_json(x, $structure) reads ``$structure`` as a Spark schema (the parameter
+    ``structure__spark_schema``, which the engine binds to spark_schema(structure))."""
+    if isinstance(node, exp.Placeholder) and isinstance(node.parent, exp.JSONExtract | exp.Anonymous
+                                                         | exp.ParseJSON | exp.Func):
+        parent = node.parent
+        name = parent.name.lower() if isinstance(parent, exp.Anonymous) else parent.sql_name()
+        if name.lower() in ("from_json", "jsontostructs", "json_to_structs"):
+            return exp.Placeholder(this=f"{node.name}{SCHEMA_SUFFIX}")
+    return node
+
+
+def spark_schema(structure: str) -> str:
+    """A DuckDB JSON structure (``{"id": "VARCHAR", "code": {"coding": [{...}]}}``) as a
+    Spark DDL type (``STRUCT<id: STRING, code: STRUCT<coding: ARRAY<STRUCT<...>>>>``)."""
+    import json
+
+    def ddl(value: object) -> str:
+        if isinstance(value, dict):
+            fields = ", ".join(f"`{k}`: {ddl(v)}" for k, v in value.items())
+            return f"STRUCT<{fields}>"
+        if isinstance(value, list):
+            [element] = value
+            return f"ARRAY<{ddl(element)}>"
+        return exp.DataType.build(str(value), dialect="duckdb").sql(dialect="spark")
+
+    return ddl(json.loads(structure))
+
+
+REWRITES: tuple[Callable[[exp.Expression], exp.Expression], ...] = (
+    date_parts_as_bigint,
+    json_valid,
+    from_json_schema_parameter,
+)
