@@ -388,12 +388,24 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     settings = _settings_from(args)
     with user_errors(settings, args.input_dir, args.out):
         if not args.out:
-            result = validate(args.input_dir, settings, fmt=fmt)
+            result = validate(
+                args.input_dir,
+                settings,
+                fmt=fmt,
+                engine=args.engine,
+                spark_master=args.spark_master,
+            )
             print("\n".join(result.summary_lines()))
             return EXIT_OK if result.ok else EXIT_USAGE
         warn = lambda text: print(text, file=sys.stderr)  # noqa: E731
         with OutputFolder(args.out, inputs=(args.input_dir,), warn=warn) as folder:
-            result = validate(args.input_dir, settings, fmt=fmt)
+            result = validate(
+                args.input_dir,
+                settings,
+                fmt=fmt,
+                engine=args.engine,
+                spark_master=args.spark_master,
+            )
             print("\n".join(result.summary_lines()))
             write_gate_outputs(folder.internal, result)
             folder.publish(result.digest())

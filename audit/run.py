@@ -16,7 +16,8 @@ from pathlib import Path
 
 from audit.adapters import AdapterResult, load_adapter
 from audit.config import Settings
-from audit.engine import DuckDBEngine, Engine
+from audit.engine import Engine
+from audit.engines import EngineChoice, open_engine
 from audit.errors import ConfigError
 from audit.gate import BackgroundGate
 from audit.lookups import load_pack_tables, load_settings_tables
@@ -47,29 +48,6 @@ class StepTables:
 
     def close(self) -> None:
         self.engine.close()
-
-
-# an engine by name, or one the caller made (e.g. SparkEngine(spark) on a session of theirs)
-EngineChoice = str | Engine
-
-
-def open_engine(
-    choice: EngineChoice,
-    settings: Settings,
-    profile_dir: Path | None = None,
-    spark_master: str | None = None,
-) -> Engine:
-    """The run's engine: DuckDB (the default), Spark (audit.spark_engine; pyspark is the
-    optional ``spark`` extra) or the engine given."""
-    if not isinstance(choice, str):
-        return choice
-    if choice == "duckdb":
-        return DuckDBEngine.connect(settings, profile_dir=profile_dir)
-    if choice == "spark":
-        from audit.spark_engine import SparkEngine  # pyspark only when asked for
-
-        return SparkEngine.connect(spark_master)
-    raise ConfigError(f"unknown engine {choice!r}: duckdb or spark")
 
 
 def check_period(settings: Settings, period_from: date | None, period_to: date | None) -> None:
@@ -146,7 +124,14 @@ def run_audit(
     check_period(settings, period_from, period_to)  # before any work, as --out
     with OutputFolder(Path(out_dir), inputs=(Path(input_dir),), warn=warn) as folder:
         tables = classify(
-            input_dir, settings, period_from, period_to, on_step, fmt, engine=engine, spark_master=spark_master
+            input_dir,
+            settings,
+            period_from,
+            period_to,
+            on_step,
+            fmt,
+            engine=engine,
+            spark_master=spark_master,
         )
         gate: BackgroundGate | None = None
         try:

@@ -148,8 +148,9 @@ SCHEMA_SUFFIX = "__spark_schema"
 def from_json_schema_parameter(node: exp.Expression) -> exp.Expression:
     """from_json(x, $structure) reads ``$structure`` as a Spark schema (the parameter
     ``structure__spark_schema``, which the engine binds to spark_schema(structure))."""
-    if isinstance(node, exp.Placeholder) and isinstance(node.parent, exp.JSONExtract | exp.Anonymous
-                                                         | exp.ParseJSON | exp.Func):
+    if isinstance(node, exp.Placeholder) and isinstance(
+        node.parent, exp.JSONExtract | exp.Anonymous | exp.ParseJSON | exp.Func
+    ):
         parent = node.parent
         name = parent.name.lower() if isinstance(parent, exp.Anonymous) else parent.sql_name()
         if name.lower() in ("from_json", "jsontostructs", "json_to_structs"):

@@ -27,6 +27,8 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ),
     # the engine, and the one place that tells its failures apart
     ("audit.engine", "audit.failures"),
+    # the Spark engine (issue 14): sqlglot's transpilation and the SparkSession
+    ("audit.spark_sql", "audit.spark_engine"),
     # the input model and the guideline pack; report building blocks; the generator
     (
         "audit.inputs",
@@ -37,7 +39,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
         "audit.generate",
     ),
     # the steps and the small tables they read
-    ("audit.steps", "audit.pipeline", "audit.lookups"),
+    ("audit.steps", "audit.pipeline", "audit.lookups", "audit.engines"),
     # the adapters (canonical, claims, OMOP, FHIR)
     (
         "audit.adapters",

@@ -32,7 +32,6 @@ from contextlib import ExitStack
 import pytest
 
 import tests.helpers
-
 from audit.config import Settings
 from tests.helpers import AuditRun, Outcome, classified, outcome, write_extract
 
