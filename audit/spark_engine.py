@@ -461,7 +461,8 @@ def _duckdb_nullability(schema: pa.Schema) -> pa.Schema:
 
     def relax(data_type: pa.DataType) -> pa.DataType:
         if pa.types.is_list(data_type) or pa.types.is_large_list(data_type):
-            return pa.list_(relax(data_type.value_type))
+            value = data_type.value_field
+            return pa.list_(pa.field(value.name, relax(value.type), nullable=True))
         return data_type
 
     return pa.schema(

@@ -26,9 +26,8 @@ LAYERS: tuple[tuple[str, ...], ...] = (
         "audit.publish",
     ),
     # the engine, and the one place that tells its failures apart
-    ("audit.engine", "audit.failures"),
-    # the Spark engine (issue 14): sqlglot's transpilation and the SparkSession
-    ("audit.spark_sql", "audit.spark_engine"),
+    # (and the Spark engine of issue 14: sqlglot's transpilation, the SparkSession)
+    ("audit.engine", "audit.failures", "audit.spark_sql", "audit.spark_engine"),
     # the input model and the guideline pack; report building blocks; the generator
     (
         "audit.inputs",

@@ -47,10 +47,12 @@ def audit_both(folder: Path, tmp_path: Path) -> tuple[Path, Path]:
 
 
 def assert_same_outputs(duck: Path, spark: Path) -> None:
-    # sessions.parquet: one schema, and every row equal in every column, in order
+    # sessions.parquet: the same column names and types, and every row equal in every column,
+    # in order. (Whether a column is flagged NOT NULL is each optimiser's inference, not data:
+    # it is left out of the comparison.)
     a = pq.read_table(duck / "internal" / "sessions.parquet")
     b = pq.read_table(spark / "internal" / "sessions.parquet")
-    assert b.schema == a.schema
+    assert [(f.name, f.type) for f in b.schema] == [(f.name, f.type) for f in a.schema]
     assert b.to_pylist() == a.to_pylist()
     # every other file (site summaries, pages, quarantine, data quality): byte for byte
     files = sorted(str(p.relative_to(duck)) for p in duck.rglob("*") if p.is_file())
