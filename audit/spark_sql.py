@@ -69,6 +69,10 @@ def _differs(node: exp.Expression) -> list[str]:
             ]
     if isinstance(node, exp.DayOfWeek | exp.DayOfWeekIso):
         return ["dayofweek / isodow: the days are numbered differently on Spark"]
+    if isinstance(node, exp.Bracket) and len(node.expressions) == 1:
+        [index] = node.expressions
+        if not isinstance(index, exp.Literal):
+            return ["list index by an expression: sqlglot does not shift it to Spark's 0-based"]
     if isinstance(node, exp.ArrayOverlaps):
         return [_FUNCTIONS["list_has_any"]]
     if isinstance(node, exp.ArrayContains | exp.ArrayContainsAll):
@@ -101,7 +105,14 @@ def to_spark(sql: str) -> str:
     Raises sqlglot's UnsupportedError for a construct sqlglot cannot carry over."""
     tree = _parse(sql)
     for rewrite in REWRITES:
-        tree = tree.transform(rewrite)
+        # innermost first, so a rewritten node's own children are rewritten too
+        for node in reversed(list(tree.walk(bfs=False))):
+            new = rewrite(node)
+            if new is not node:
+                if node is tree:
+                    tree = new
+                else:
+                    node.replace(new)
     return tree.sql(dialect="spark", unsupported_level=ErrorLevel.RAISE)
 
 
@@ -175,8 +186,20 @@ def spark_schema(structure: str) -> str:
     return ddl(json.loads(structure))
 
 
+def list_index_tolerant(node: exp.Expression) -> exp.Expression:
+    """l[i] on a list is NULL past its end on DuckDB; on Spark (ANSI) it fails. GET(l, i) is
+    Spark's NULL-tolerant index (sqlglot's tree already holds the 0-based index). A text key
+    (a struct's field, a map's key) is left as it is."""
+    if isinstance(node, exp.Bracket) and len(node.expressions) == 1:
+        [index] = node.expressions
+        if isinstance(index, exp.Literal) and not index.is_string:
+            return exp.Anonymous(this="GET", expressions=[node.this.copy(), index.copy()])
+    return node
+
+
 REWRITES: tuple[Callable[[exp.Expression], exp.Expression], ...] = (
     date_parts_as_bigint,
     json_valid,
     from_json_schema_parameter,
+    list_index_tolerant,
 )

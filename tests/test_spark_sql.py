@@ -16,6 +16,7 @@ from audit.spark_sql import (
     date_parts_as_bigint,
     from_json_schema_parameter,
     json_valid,
+    list_index_tolerant,
     spark_schema,
     to_spark,
 )
@@ -61,6 +62,17 @@ def test_a_duckdb_json_structure_as_a_spark_schema():
     assert spark_schema(json.dumps(structure)) == (
         "STRUCT<`id`: STRING, `code`: STRUCT<`coding`: ARRAY<STRUCT<`system`: STRING, "
         "`code`: STRING>>>, `amount`: DOUBLE, `n`: BIGINT>"
+    )
+
+
+def test_a_list_index_past_the_end_is_null_as_on_duckdb():
+    """DuckDB's 1-based l[2] is NULL past the end; Spark's l[1] fails under ANSI: GET(l, 1)."""
+    assert _rewrite("SELECT l[2] AS x, s['key'] AS y FROM t", list_index_tolerant) == (
+        "SELECT GET(l, 1) AS x, s['key'] AS y FROM t"
+    )
+    # nested: every index is rewritten, innermost first
+    assert to_spark("SELECT it.modifier[1].coding[1].code FROM t") == (
+        "SELECT GET(GET(it.modifier, 0).coding, 0).code FROM t"
     )
 
 
