@@ -70,6 +70,7 @@ SESSION_CONF: dict[str, str] = {
     # a view replaced by a step is read by the steps after it under its new definition
     "spark.sql.legacy.storeAnalyzedPlanForView": "false",
 }
+_NEEDS = "--engine spark needs pyspark and Java 17+: pip install 'spine-audit[spark]'"
 _LOW_33 = (1 << 33) - 1  # monotonically_increasing_id: partition << 33 | row in partition
 
 
@@ -86,9 +87,7 @@ def local_session(master: str | None = None, app_name: str = "spine-audit") -> S
     try:
         from pyspark.sql import SparkSession
     except ImportError:
-        raise ConfigError(
-            "--engine spark needs pyspark: pip install 'spine-audit[spark]' (and Java 17+)"
-        ) from None
+        raise ConfigError(_NEEDS) from None
     active = SparkSession.getActiveSession()
     if active is not None and master is None:
         return active
@@ -136,10 +135,17 @@ class SparkEngine:
     def connect(cls, master: str | None = None, work_dir: Path | str | None = None) -> SparkEngine:
         """An engine on a session of its own (local[2] unless ``master`` names a cluster);
         closing the engine stops that session unless it was one spark-submit started."""
-        from pyspark.sql import SparkSession
-
+        try:
+            from pyspark.sql import SparkSession
+        except ImportError:
+            raise ConfigError(_NEEDS) from None
         active = SparkSession.getActiveSession()
-        spark = local_session(master)
+        try:
+            spark = local_session(master)
+        except Exception as exc:  # pyspark's own error when Java is missing or too old
+            if _is_spark_error(exc) or "JAVA" in str(exc).upper():
+                raise ConfigError(f"{_NEEDS}: {first_line(exc)}") from None
+            raise
         return cls(spark, work_dir, stop_session=active is None)
 
     # names: each relation is a temporary view; the tool's names are mapped 1:1
