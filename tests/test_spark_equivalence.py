@@ -26,7 +26,7 @@ from audit.config import load_settings  # noqa: E402
 from audit.resources import sample_data_dir  # noqa: E402
 from audit.run import run_audit  # noqa: E402
 from audit.spark_engine import SparkEngine  # noqa: E402
-from tests.helpers import AS_OF, spark_session  # noqa: E402
+from tests.helpers import AS_OF, cli, spark_session  # noqa: E402
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("spark")]
 
@@ -98,3 +98,31 @@ def test_parquet_inputs_give_the_same_audit_on_spark(tmp_path):
     con.close()
     duck, spark = audit_both(folder, tmp_path)
     assert_same_outputs(duck, spark)
+
+
+@pytest.mark.e2e
+def test_the_command_line_runs_on_spark(tmp_path):
+    """`spine-audit run --engine spark` end to end in a process of its own (its own local
+    session, started and stopped by the run): the same sessions as `--engine duckdb`."""
+    folder = sample_data_dir() / "formats" / "canonical"
+    for engine in ("duckdb", "spark"):
+        result = cli(
+            "run",
+            folder,
+            "--out",
+            tmp_path / engine,
+            "--engine",
+            engine,
+            "--as-of",
+            AS_OF.isoformat(),
+            "-q",
+        )
+        assert result.returncode == 0, result.stderr[-2000:]
+    a = pq.read_table(tmp_path / "duckdb" / "internal" / "sessions.parquet")
+    b = pq.read_table(tmp_path / "spark" / "internal" / "sessions.parquet")
+    assert b.to_pylist() == a.to_pylist() and a.num_rows > 0
+
+
+def test_an_unknown_engine_is_refused(tmp_path):
+    result = cli("run", sample_data_dir(), "--out", tmp_path / "out", "--engine", "sqlite")
+    assert result.returncode == 2 and "--engine" in result.stderr
