@@ -18,6 +18,20 @@ def pytest_configure(config):
     tests.helpers.ENGINE = config.getoption("engine")
 
 
+def pytest_sessionfinish(session, exitstatus):
+    """Stop the one SparkSession of this process (tests.helpers.spark_session), if started."""
+    for spark in tests.helpers._SPARK:
+        spark.stop()
+    tests.helpers._SPARK.clear()
+
+
+@pytest.fixture(scope="session")
+def spark():
+    """The one local SparkSession the Spark tests of this process share."""
+    pytest.importorskip("pyspark")
+    return tests.helpers.spark_session()
+
+
 @pytest.fixture
 def extract(tmp_path):
     """Write inline tables into a fresh extract folder: extract(patients=..., ...)."""

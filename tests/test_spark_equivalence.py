@@ -4,7 +4,7 @@ sessions.parquet rows (every column, every row, in order, with one schema), the 
 summaries and reports (byte for byte), the same quarantine and data-quality files and the
 same reconciliation.
 
-All of it runs on one local SparkSession (tests.helpers.spark_session), in one pytest-xdist
+All of it runs on one local SparkSession (the session-scoped ``spark`` fixture), in one pytest-xdist
 worker (``xdist_group``; the Makefile runs pytest with ``--dist loadgroup``). The clinical
 vignettes of tests/spec run on Spark with ``pytest tests/spec --engine spark``; each is then
 also compared, every column of every session, with DuckDB's (tests/spec/conftest.py).
@@ -26,7 +26,7 @@ from audit.config import load_settings  # noqa: E402
 from audit.resources import sample_data_dir  # noqa: E402
 from audit.run import run_audit  # noqa: E402
 from audit.spark_engine import SparkEngine  # noqa: E402
-from tests.helpers import AS_OF, cli, spark_session  # noqa: E402
+from tests.helpers import AS_OF, cli  # noqa: E402
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("spark")]
 
@@ -35,12 +35,12 @@ FORMATS = sorted(p.name for p in (sample_data_dir() / "formats").iterdir() if p.
 BY_CONTENT = {"internal/manifest.json", "internal/sessions.parquet", ".spine-audit-output.json"}
 
 
-def audit_both(folder: Path, tmp_path: Path) -> tuple[Path, Path]:
+def audit_both(folder: Path, tmp_path: Path, spark) -> tuple[Path, Path]:
     """The output folders of one audit of ``folder`` on DuckDB and on Spark."""
     settings = replace(load_settings(), as_of_date=AS_OF)
     out = {}
     for name in ("duckdb", "spark"):
-        engine = SparkEngine(spark_session()) if name == "spark" else "duckdb"
+        engine = SparkEngine(spark) if name == "spark" else "duckdb"
         out[name] = tmp_path / name
         run_audit(folder, out[name], settings, engine=engine)
     return out["duckdb"], out["spark"]
@@ -71,20 +71,20 @@ def assert_same_outputs(duck: Path, spark: Path) -> None:
     assert manifests[1] == manifests[0]
 
 
-def test_sample_data_gives_the_same_audit_on_spark(tmp_path):
-    duck, spark = audit_both(sample_data_dir(), tmp_path)
-    assert_same_outputs(duck, spark)
+def test_sample_data_gives_the_same_audit_on_spark(tmp_path, spark):
+    duck, on_spark = audit_both(sample_data_dir(), tmp_path, spark)
+    assert_same_outputs(duck, on_spark)
     assert pq.read_metadata(duck / "internal" / "sessions.parquet").num_rows > 100
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
-def test_format_fixture_gives_the_same_audit_on_spark(fmt, tmp_path):
-    duck, spark = audit_both(sample_data_dir() / "formats" / fmt, tmp_path)
-    assert_same_outputs(duck, spark)
+def test_format_fixture_gives_the_same_audit_on_spark(fmt, tmp_path, spark):
+    duck, on_spark = audit_both(sample_data_dir() / "formats" / fmt, tmp_path, spark)
+    assert_same_outputs(duck, on_spark)
     assert pq.read_metadata(duck / "internal" / "sessions.parquet").num_rows > 0
 
 
-def test_parquet_inputs_give_the_same_audit_on_spark(tmp_path):
+def test_parquet_inputs_give_the_same_audit_on_spark(tmp_path, spark):
     """The sample as typed Parquet files (dates as DATE, numbers as numbers): read in place by
     Spark, row numbers from the file's order."""
     folder = tmp_path / "parquet"
@@ -96,8 +96,8 @@ def test_parquet_inputs_give_the_same_audit_on_spark(tmp_path):
             "(FORMAT parquet)"
         )
     con.close()
-    duck, spark = audit_both(folder, tmp_path)
-    assert_same_outputs(duck, spark)
+    duck, on_spark = audit_both(folder, tmp_path, spark)
+    assert_same_outputs(duck, on_spark)
 
 
 @pytest.mark.e2e
