@@ -35,12 +35,15 @@ FORMATS = sorted(p.name for p in (sample_data_dir() / "formats").iterdir() if p.
 BY_CONTENT = {"internal/manifest.json", "internal/sessions.parquet", ".spine-audit-output.json"}
 
 
-def audit_both(folder: Path, tmp_path: Path, spark) -> tuple[Path, Path]:
-    """The output folders of one audit of ``folder`` on DuckDB and on Spark."""
+def audit_both(
+    folder: Path, tmp_path: Path, spark, work_dir: Path | None = None
+) -> tuple[Path, Path]:
+    """The output folders of one audit of ``folder`` on DuckDB and on Spark (each step's table
+    a local checkpoint, or Parquet under ``work_dir``: what a cluster uses)."""
     settings = replace(load_settings(), as_of_date=AS_OF)
     out = {}
     for name in ("duckdb", "spark"):
-        engine = SparkEngine(spark) if name == "spark" else "duckdb"
+        engine = SparkEngine(spark, work_dir) if name == "spark" else "duckdb"
         out[name] = tmp_path / name
         run_audit(folder, out[name], settings, engine=engine)
     return out["duckdb"], out["spark"]
@@ -86,7 +89,7 @@ def test_format_fixture_gives_the_same_audit_on_spark(fmt, tmp_path, spark):
 
 def test_parquet_inputs_give_the_same_audit_on_spark(tmp_path, spark):
     """The sample as typed Parquet files (dates as DATE, numbers as numbers): read in place by
-    Spark, row numbers from the file's order."""
+    Spark, row numbers from the file's order; the steps' tables written as Parquet (work_dir)."""
     folder = tmp_path / "parquet"
     folder.mkdir()
     con = duckdb.connect()
@@ -96,7 +99,8 @@ def test_parquet_inputs_give_the_same_audit_on_spark(tmp_path, spark):
             "(FORMAT parquet)"
         )
     con.close()
-    duck, on_spark = audit_both(folder, tmp_path, spark)
+    duck, on_spark = audit_both(folder, tmp_path, spark, work_dir=tmp_path / "work")
+    assert (tmp_path / "work" / "session_outcomes").is_dir()
     assert_same_outputs(duck, on_spark)
 
 
