@@ -125,6 +125,7 @@ class SparkEngine:
                 "views": set(),
                 "work_dir": Path(work_dir) if work_dir is not None else None,
                 "scratch": None,
+                "written": [],  # the step tables written under work_dir (removed at close)
                 "lock": threading.Lock(),
             }
         )
@@ -158,6 +159,9 @@ class SparkEngine:
         for view in sorted(self._shared["views"]):
             self.spark.catalog.dropTempView(view)
         self._shared["views"].clear()
+        for folder in self._shared["written"]:
+            shutil.rmtree(folder, ignore_errors=True)
+        self._shared["written"].clear()
         scratch = self._shared.get("scratch")
         if scratch is not None:
             shutil.rmtree(scratch, ignore_errors=True)
@@ -180,9 +184,12 @@ class SparkEngine:
         """Cut the lineage: Parquet under work_dir when given, else a local checkpoint."""
         work_dir = self._shared["work_dir"]
         if work_dir is not None:
-            target = str(Path(work_dir) / name)
-            df.write.mode("overwrite").parquet(target)
-            df = self.spark.read.parquet(target)
+            # a folder per materialisation: a step may replace the table it reads (FHIR's
+            # input_<table>), and Spark cannot overwrite a path it is reading
+            target = Path(work_dir) / f"{name}-{uuid.uuid4().hex[:8]}"
+            df.write.parquet(str(target))
+            self._shared["written"].append(target)
+            df = self.spark.read.parquet(str(target))
         else:
             df = df.localCheckpoint(eager=True)
         df.createOrReplaceTempView(name)
