@@ -116,12 +116,12 @@ class SparkEngine:
         for key, value in SESSION_CONF.items():
             spark.conf.set(key, value)
         self._stop_session = stop_session
-        # one namespace of views per engine (and its workers): a prefix no step name has
+        # what the engine and its workers share: the session's temporary views it made (one
+        # engine at a time per session: the views have the steps' own names)
         self._shared = (
             _shared
             if _shared is not None
             else {
-                "prefix": f"sa{uuid.uuid4().hex[:8]}_",
                 "views": set(),
                 "work_dir": Path(work_dir) if work_dir is not None else None,
                 "scratch": None,
@@ -148,10 +148,6 @@ class SparkEngine:
                 raise ConfigError(f"{_NEEDS}: {first_line(exc)}") from None
             raise
         return cls(spark, work_dir, stop_session=active is None)
-
-    # names: each relation is a temporary view; the tool's names are mapped 1:1
-    def _view(self, name: str) -> str:
-        return _name(name)
 
     def close(self) -> None:
         if not self._owner:
