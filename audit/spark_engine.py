@@ -21,6 +21,7 @@ pyspark is an optional dependency (``pip install 'spine-audit[spark]'``; Java 17
 from __future__ import annotations
 
 import shutil
+import sys
 import tempfile
 import threading
 import uuid
@@ -94,6 +95,9 @@ def local_session(master: str | None = None, app_name: str = "spine-audit") -> S
     builder = SparkSession.builder.appName(app_name).master(master or "local[2]")
     for key, value in LOCAL_CONF.items():
         builder = builder.config(key, value)
+    if master is None or master.startswith("local"):
+        # Python workers (an empty table's rows) run this interpreter, not the PATH's python3
+        builder = builder.config("spark.pyspark.python", sys.executable)
     spark = builder.getOrCreate()
     spark.sparkContext.setLogLevel("ERROR")  # Spark's warnings are not the user's to act on
     return spark
