@@ -20,6 +20,7 @@ pyspark is an optional dependency (``pip install 'spine-audit[spark]'``; Java 17
 
 from __future__ import annotations
 
+import os
 import shutil
 import sys
 import tempfile
@@ -92,6 +93,9 @@ def local_session(master: str | None = None, app_name: str = "spine-audit") -> S
     active = SparkSession.getActiveSession()
     if active is not None and master is None:
         return active
+    if master is None and os.environ.get("PYSPARK_GATEWAY_PORT"):
+        # under spark-submit: its master, executors and settings, not this tool's local ones
+        return SparkSession.builder.appName(app_name).getOrCreate()
     builder = SparkSession.builder.appName(app_name).master(master or "local[2]")
     for key, value in LOCAL_CONF.items():
         builder = builder.config(key, value)
