@@ -26,6 +26,7 @@ import sys
 import tempfile
 import threading
 import uuid
+import warnings
 from collections.abc import Collection, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -74,6 +75,13 @@ SESSION_CONF: dict[str, str] = {
 }
 _NEEDS = "--engine spark needs pyspark and Java 17+: pip install 'spine-audit[spark]'"
 _LOW_33 = (1 << 33) - 1  # monotonically_increasing_id: partition << 33 | row in partition
+
+
+# pyspark 4.3 warns on pandas 3 at every Arrow conversion; the engine converts to pandas itself
+# (frame(): through DuckDB), so the warning says nothing about this tool's results
+warnings.filterwarnings(
+    "ignore", message="PySpark does not yet fully support pandas", category=FutureWarning
+)
 
 
 def _spark_types() -> Any:
