@@ -152,6 +152,19 @@ def _add_run_options(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--temp-dir", help="folder DuckDB may spill to")
     p.add_argument(
+        "--engine",
+        choices=("duckdb", "spark"),
+        default="duckdb",
+        help="where the SQL runs: duckdb (default, this machine) or spark (the same SQL on "
+        "Apache Spark; needs the spark extra and Java 17+; docs/spark.md)",
+    )
+    p.add_argument(
+        "--spark-master",
+        metavar="URL",
+        help="with --engine spark: the cluster to run on (spark://host:7077, yarn, k8s://...; "
+        "default local[2], or the session spark-submit started)",
+    )
+    p.add_argument(
         "--decimal-comma",
         action="store_true",
         default=None,
@@ -375,6 +388,8 @@ def _cmd_run(args: argparse.Namespace, input_dir: Path) -> int:
             fmt=None if args.input_format == "auto" else args.input_format,
             warn=progress.message,
             argv=args.argv,
+            engine=args.engine,
+            spark_master=args.spark_master,
         )
     for notice in result.notices:
         progress.message(f"  {notice.level}: {notice.message}")
@@ -396,12 +411,24 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     settings = _settings_from(args)
     with user_errors(settings, args.input_dir, args.out):
         if not args.out:
-            result = validate(args.input_dir, settings, fmt=fmt)
+            result = validate(
+                args.input_dir,
+                settings,
+                fmt=fmt,
+                engine=args.engine,
+                spark_master=args.spark_master,
+            )
             print("\n".join(result.summary_lines()))
             return EXIT_OK if result.ok else EXIT_USAGE
         warn = lambda text: print(text, file=sys.stderr)  # noqa: E731
         with OutputFolder(args.out, inputs=(args.input_dir,), warn=warn) as folder:
-            result = validate(args.input_dir, settings, fmt=fmt)
+            result = validate(
+                args.input_dir,
+                settings,
+                fmt=fmt,
+                engine=args.engine,
+                spark_master=args.spark_master,
+            )
             print("\n".join(result.summary_lines()))
             write_gate_outputs(folder.internal, result)
             folder.publish(result.digest())

@@ -42,7 +42,8 @@ import pandas as pd
 from audit.adapters import load_adapter
 from audit.config import Settings
 from audit.csvfile import write_csv
-from audit.engine import DuckDBEngine, Engine
+from audit.engine import Engine
+from audit.engines import EngineChoice, open_engine
 from audit.errors import UserError
 from audit.lookups import load_pack_tables, load_settings_tables
 from audit.pack import resolve_pack
@@ -594,12 +595,14 @@ def validate(
     settings: Settings,
     limit_rows: int = 1000,
     fmt: str | None = None,
+    engine: EngineChoice = "duckdb",
+    spark_master: str | None = None,
 ) -> GateResult:
     """``spine-audit validate INPUT``: load pack and inputs (``fmt``: canonical, claims, omop,
     fhir; None detects, as ``run --format``), run the engine's steps the checks need and then
     the gate; classify nothing, write nothing."""
     pack = resolve_pack(settings.pack)
-    engine = DuckDBEngine.connect(settings)
+    engine = open_engine(engine, settings, spark_master=spark_master)
     try:
         load_pack_tables(engine, pack)
         load_settings_tables(engine, settings)

@@ -16,7 +16,8 @@ from pathlib import Path
 
 from audit.adapters import AdapterResult, load_adapter
 from audit.config import Settings
-from audit.engine import DuckDBEngine, Engine
+from audit.engine import Engine
+from audit.engines import EngineChoice, open_engine
 from audit.errors import ConfigError
 from audit.gate import BackgroundGate
 from audit.lookups import load_pack_tables, load_settings_tables
@@ -69,13 +70,16 @@ def classify(
     on_step: OnStep | None = None,
     fmt: str | None = None,
     profile_dir: Path | None = None,
+    engine: EngineChoice = "duckdb",
+    spark_master: str | None = None,
 ) -> StepTables:
     """Load the pack and the inputs (canonical, claims, omop, fhir; None detects) and run every
     SQL step; write nothing (but DuckDB's profile of each step into ``profile_dir`` when given:
-    benchmarks/profile_steps.py)."""
+    benchmarks/profile_steps.py). ``engine``: "duckdb", "spark" (a local SparkSession, or the
+    one spark-submit started) or an engine made by the caller (SparkEngine on its session)."""
     check_period(settings, period_from, period_to)
     pack: Pack = resolve_pack(settings.pack)
-    engine = DuckDBEngine.connect(settings, profile_dir=profile_dir)
+    engine = open_engine(engine, settings, profile_dir, spark_master)
     try:
         notices = load_pack_tables(engine, pack)
         load_settings_tables(engine, settings)
@@ -98,6 +102,8 @@ def run_audit(
     fmt: str | None = None,
     warn: Callable[[str], None] | None = None,
     argv: list[str] | None = None,
+    engine: EngineChoice = "duckdb",
+    spark_master: str | None = None,
 ) -> RunResult:
     """Run the whole audit; raise a UserError for anything the user can fix.
 
@@ -117,7 +123,16 @@ def run_audit(
     """
     check_period(settings, period_from, period_to)  # before any work, as --out
     with OutputFolder(Path(out_dir), inputs=(Path(input_dir),), warn=warn) as folder:
-        tables = classify(input_dir, settings, period_from, period_to, on_step, fmt)
+        tables = classify(
+            input_dir,
+            settings,
+            period_from,
+            period_to,
+            on_step,
+            fmt,
+            engine=engine,
+            spark_master=spark_master,
+        )
         gate: BackgroundGate | None = None
         try:
             gate = BackgroundGate(tables.engine, on_step)

@@ -125,36 +125,76 @@ def test_pack(tmp: Path, extra_value_set_rows: Iterable[str] = ()) -> str:
 test_pack.__test__ = False  # a helper, not a test, wherever it is imported
 
 
+# The engine in-process runs use: "duckdb", or "spark" under `pytest --engine spark` (set by
+# tests/conftest.py), which runs every spec vignette on Spark (docs/spark.md).
+ENGINE = "duckdb"
+
+
 @dataclass
 class AuditRun:
-    """The step tables of one in-process classification (a DuckDB connection)."""
+    """The step tables of one in-process classification (a DuckDB connection; on Spark, the
+    engine, read through its transpiling ``query``)."""
 
-    con: duckdb.DuckDBPyConnection
+    con: duckdb.DuckDBPyConnection | None
+    engine: Any = None
+
+    def _dicts(self, sql: str) -> list[dict]:
+        if self.con is None:
+            return self.engine.query(sql).to_pylist()
+        rel = self.con.execute(sql)
+        names = [d[0] for d in rel.description]
+        return [dict(zip(names, row, strict=True)) for row in rel.fetchall()]
 
     def rows(self, table: str, where: str = "", order_by: str = "") -> list[dict]:
         """Rows of a step table as dicts (``where``/``order_by``: SQL written by the test)."""
         sql = f"SELECT * FROM {table}"
         sql += f" WHERE {where}" if where else ""
         sql += f" ORDER BY {order_by}" if order_by else ""
-        rel = self.con.execute(sql)
-        names = [d[0] for d in rel.description]
-        return [dict(zip(names, row, strict=True)) for row in rel.fetchall()]
+        return self._dicts(sql)
 
     def sessions(self) -> list[dict]:
         """The sessions as sessions.parquet holds them: its columns, in its order."""
-        rel = self.con.execute(
+        return self._dicts(
             f"SELECT {', '.join(SESSION_COLUMNS)} FROM session_outcomes ORDER BY {SESSION_ORDER}"
         )
-        names = [d[0] for d in rel.description]
-        return [dict(zip(names, row, strict=True)) for row in rel.fetchall()]
+
+
+_SPARK: list[Any] = []
+
+
+def spark_session() -> Any:
+    """The one local SparkSession of a test process (started on first use): local[2], no UI,
+    one shuffle partition, no adaptive execution or whole-stage code generation (the fixtures
+    are tiny: planning, not data, is the cost)."""
+    if not _SPARK:
+        from audit.spark_engine import local_session
+
+        spark = local_session("local[2]")
+        spark.conf.set("spark.sql.shuffle.partitions", "1")
+        spark.conf.set("spark.sql.adaptive.enabled", "false")
+        spark.conf.set("spark.sql.codegen.wholeStage", "false")
+        _SPARK.append(spark)
+    return _SPARK[0]
 
 
 @contextmanager
-def classified(folder: Path, settings: Settings | None = None, **run: Any) -> Iterator[AuditRun]:
+def classified(
+    folder: Path, settings: Settings | None = None, engine: str | None = None, **run: Any
+) -> Iterator[AuditRun]:
     """Classify an extract in process (``run``: period_from, period_to, fmt) with the as-of date
-    fixed at AS_OF unless the settings give one. The one place the tests call the engine."""
+    fixed at AS_OF unless the settings give one, on ``engine`` (ENGINE by default). The one
+    place the tests call the engine."""
     settings = settings or load_settings()
     settings = replace(settings, as_of_date=settings.as_of_date or AS_OF)
+    if (engine or ENGINE) == "spark":
+        from audit.spark_engine import SparkEngine
+
+        tables = classify(folder, settings, engine=SparkEngine(spark_session()), **run)
+        try:
+            yield AuditRun(None, tables.engine)
+        finally:
+            tables.close()
+        return
     con = classify(folder, settings, **run).con
     try:
         yield AuditRun(con)

@@ -26,7 +26,8 @@ LAYERS: tuple[tuple[str, ...], ...] = (
         "audit.publish",
     ),
     # the engine, and the one place that tells its failures apart
-    ("audit.engine", "audit.failures"),
+    # (and the Spark engine of issue 14: sqlglot's transpilation, the SparkSession)
+    ("audit.engine", "audit.failures", "audit.spark_sql", "audit.spark_engine"),
     # the input model and the guideline pack; report building blocks; the generator
     (
         "audit.inputs",
@@ -42,7 +43,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
         "audit.workbook",
     ),
     # the steps and the small tables they read
-    ("audit.steps", "audit.pipeline", "audit.lookups"),
+    ("audit.steps", "audit.pipeline", "audit.lookups", "audit.engines"),
     # the adapters (canonical, claims, OMOP, FHIR)
     (
         "audit.adapters",

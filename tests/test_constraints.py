@@ -29,7 +29,10 @@ def _pins() -> dict[str, Version]:
 def _requirements() -> list[Requirement]:
     project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
     return [
-        Requirement(r) for r in project["dependencies"] + project["optional-dependencies"]["test"]
+        Requirement(r)
+        for r in project["dependencies"]
+        + project["optional-dependencies"]["test"]
+        + project["optional-dependencies"]["spark"]  # --engine spark; make test installs it
     ]
 
 
@@ -45,5 +48,5 @@ def test_every_dependency_is_pinned_within_its_range(requirement):
 
 def test_makefile_installs_from_the_constraints():
     makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
-    assert "pip install --quiet -c $(CONSTRAINTS) -e '.[test]'" in makefile
+    assert "pip install --quiet -c $(CONSTRAINTS) -e '.[test,spark]'" in makefile
     assert "CONSTRAINTS := constraints.txt" in makefile

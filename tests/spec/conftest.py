@@ -31,6 +31,7 @@ from contextlib import ExitStack
 
 import pytest
 
+import tests.helpers
 from audit.config import Settings
 from tests.helpers import AuditRun, Outcome, classified, outcome, write_extract
 
@@ -73,6 +74,9 @@ def spec(tmp_path):
         )
         result = runs.enter_context(classified(folder, settings, **run))
         assert outcomes_by_patient(result.sessions()) == expected
+        if tests.helpers.ENGINE == "spark":  # every column of every session, as on DuckDB
+            with classified(folder, settings, engine="duckdb", **run) as reference:
+                assert result.sessions() == reference.sessions()
         return result
 
     with runs:
