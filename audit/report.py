@@ -64,6 +64,8 @@ from audit.trends import (
     network_trend_view,
     site_trend_view,
     start_of,
+    network_quarter_cells,
+    network_quarter_key,
     trend_quarters,
     trend_relations,
 )
@@ -455,6 +457,8 @@ class Disclosed:
     # data" on every row, never 100%: nothing was there to be concordant or discordant
     no_sessions: bool = False
     currency: str = Settings.currency  # of every amount (the currency setting)
+    # quarter starts of the network's quarterly series (cells audit.trends.network_quarter_key)
+    network_quarters: list[date] = field(default_factory=list)
 
     views: dict[tuple[str, str, str], dict[str, Any]] = field(default_factory=dict)
 
@@ -473,6 +477,10 @@ class Disclosed:
                 self, ("site_period", *row.key), row.amount_discordant
             )
         return view
+
+    def network_quarter_view(self, start: date) -> dict[str, Any]:
+        """Published view of the network in one quarter (no amount: spend is per site)."""
+        return _row_view(self, network_quarter_key(start, "")[:2], None)
 
 
 def profile_of(context: Mapping[str, Any]) -> Profile:
@@ -619,6 +627,11 @@ def disclose(frames: Mapping[str, pd.DataFrame], context: Mapping[str, Any]) -> 
                 (("network", "discordant_patients"), ("network", "sessions_discordant")),
                 (("network", "discordant_patients"), ("network", "in_population_patients")),
             ]
+    network_quarters = (
+        network_quarter_cells(sites, site_cell, cols, values, groups, below, differences)
+        if whole
+        else []
+    )
     pairs_of_columns = [(c, "sessions_total") for c in SESSION_COLUMNS[1:]]
     if patient_level:
         pairs_of_columns += [
@@ -724,6 +737,7 @@ def disclose(frames: Mapping[str, pd.DataFrame], context: Mapping[str, Any]) -> 
             keep_total=[g for g in kept_totals if _adds_up(values, g)],
         ),
         network_amount=network_amount,
+        network_quarters=network_quarters,
         no_sessions=all(r.counts["sessions_total"] == 0 for _, r in whole),
         currency=currency_of(context),
     )

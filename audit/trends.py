@@ -123,6 +123,67 @@ def trend_relations(
                 at_least[cell(row, "in_population_patients")] = 1
 
 
+def network_quarter_key(start: date, col: str) -> tuple[str, str, str]:
+    """The disclosure cell of one count of the network in one quarter."""
+    return ("network_quarter", start.isoformat(), col)
+
+
+def network_quarter_cells(
+    sites: Sequence[TrendSite],
+    cell: Callable[[TrendRow, str], Hashable],
+    cols: Sequence[str],
+    values: dict[Hashable, int],
+    groups: list[list[Hashable]],
+    below: list[tuple[Hashable, Hashable]],
+    differences: list[tuple[Hashable, Hashable, list[tuple[Hashable, Hashable]]]],
+) -> list[date]:
+    """The network's quarterly series as cells of the disclosure pass, tied as the network
+    row is (each count of a network quarter = the sum over the sites of that quarter's cell,
+    patients summed over sites as the network row does; its total = its four outcomes; its
+    paired columns bound by the sites' differences); where the trend window is the audit
+    period (no history months at any site), the network's whole-period sessions = the sum of
+    its quarters, and a quarter's patients are at most the whole period's. A site without a
+    row for a quarter had nothing in it: it adds zero. Returns the quarter starts."""
+    by_start: dict[date, list[TrendRow]] = {}
+    for site in sites:
+        for q in site.quarters:
+            by_start.setdefault(start_of(q), []).append(q)
+    starts = sorted(by_start)
+    patient_level = "discordant_patients" in cols
+    for start in starts:
+        rows = by_start[start]
+        for col in cols:
+            key = network_quarter_key(start, col)
+            values[key] = sum(r.counts[col] for r in rows)
+            groups.append([key, *(cell(r, col) for r in rows)])
+        groups.append([network_quarter_key(start, c) for c in SESSION_COLUMNS])
+        pairs = [(c, "sessions_total") for c in SESSION_COLUMNS[1:]]
+        if patient_level:
+            pairs += [
+                ("discordant_patients", "sessions_discordant"),
+                ("discordant_patients", "in_population_patients"),
+            ]
+            below += [
+                (network_quarter_key(start, a), network_quarter_key(start, b))
+                for a, b in pairs[-2:]
+            ]
+        for small, large in pairs:
+            differences.append(
+                (
+                    network_quarter_key(start, small),
+                    network_quarter_key(start, large),
+                    [(cell(r, small), cell(r, large)) for r in rows],
+                )
+            )
+    whole = [s for s in sites if s.all_row is not None]
+    if starts and whole and not any(s.history for s in sites):
+        for col in SESSION_COLUMNS:
+            groups.append([("network", col), *(network_quarter_key(q, col) for q in starts)])
+        for col in PATIENT_COLUMNS if patient_level else ():
+            below += [(network_quarter_key(q, col), ("network", col)) for q in starts]
+    return starts
+
+
 @dataclass(frozen=True)
 class Band:
     """The network's published site values of one period: median and 10th-90th percentiles
