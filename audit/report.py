@@ -61,11 +61,11 @@ from audit.trends import (
     BAND_MIN_SITES,
     Band,
     network_band,
+    network_quarter_cells,
+    network_quarter_key,
     network_trend_view,
     site_trend_view,
     start_of,
-    network_quarter_cells,
-    network_quarter_key,
     trend_quarters,
     trend_relations,
 )
@@ -904,7 +904,14 @@ def _network_trends(
     first = next((steps for steps in d.attrition.values() if steps), [])
     steps = network_steps(first, d.get)
     return {
-        "trend": network_trend_view(quarters, bands, rate_chart) if d.patient_level else None,
+        "trend": network_trend_view(
+            quarters,
+            bands,
+            rate_chart,
+            {q: d.network_quarter_view(q) for q in d.network_quarters},
+        )
+        if d.patient_level
+        else None,
         "attrition": steps,
         "attrition_chart": waterfall(
             steps, title="From all counting sessions to discordant sessions, network"
@@ -920,6 +927,16 @@ def quarter_bands(d: Disclosed, quarters: Sequence[date]) -> dict[date, Band]:
             for q in site.quarters:
                 published.setdefault(start_of(q), []).append(d.row_view(q)["concordance"])
     return network_band(quarters, published)
+
+
+def network_quarter_rates(d: Disclosed) -> dict[date, float]:
+    """The network's published concordance per quarter (the site pages' second line)."""
+    out = {}
+    for q in d.network_quarters if d.patient_level and not d.no_sessions else ():
+        conc = d.network_quarter_view(q)["concordance"]
+        if isinstance(conc, tuple):
+            out[q] = conc[0]
+    return out
 
 
 def _month_starts(sites: Sequence[_Site]) -> list[date]:
@@ -1250,6 +1267,7 @@ def _site_view(
     possible: Mapping[Hashable, Any] | None = None,
     quarters: Sequence[date] = (),
     bands: Mapping[date, Band] | None = None,
+    network_rates: Mapping[date, float] | None = None,
 ) -> dict[str, Any]:
     sid = site.site_id
     all_row = site.all_row
@@ -1346,7 +1364,7 @@ def _site_view(
             attrition, title=f"From all counting sessions to discordant sessions, {site.name}"
         ),
         "attrition_patients": attrition_patients,
-        "trend": _quarter_trend(d, site, quarters, bands or {}),
+        "trend": _quarter_trend(d, site, quarters, bands or {}, network_rates),
         "history_months": sum(
             1
             for m in months
@@ -1427,10 +1445,16 @@ def _network_spend(
 
 
 def _quarter_trend(
-    d: Disclosed, site: _Site, quarters: Sequence[date], bands: Mapping[date, Band]
+    d: Disclosed,
+    site: _Site,
+    quarters: Sequence[date],
+    bands: Mapping[date, Band],
+    network_rates: Mapping[date, float] | None = None,
 ) -> dict[str, Any] | None:
     """The quarterly trend of a site page: table rows and charts (published values only; the
-    network band from the sites' published values, audit/trends.py)."""
+    network band from the sites' published values, audit/trends.py; the network's own
+    published rate per quarter, ``network_rates``, as a second line)."""
+    network_rates = network_rates or {}
     if not quarters:
         return None
     rows = site_trend_view(site, quarters, bands, d.row_view)
@@ -1458,6 +1482,7 @@ def _quarter_trend(
             unit="concordance",
             per="quarter",
             network=network,
+            network_line=[network_rates.get(q) for q in quarters],
         )
     hidden = any(v is HIDDEN for v in sessions) or any(
         r["row"] is not None and r["row"]["concordance"] is HIDDEN for r in rows
@@ -1513,8 +1538,10 @@ def write_aggregate_outputs(
     )
     quarters = trend_quarters(d.sites)
     bands = quarter_bands(d, quarters)
+    network_rates = network_quarter_rates(d)
     site_views = [
-        _site_view(d, s, months, unmeasurable, possible, quarters, bands) for s in d.sites
+        _site_view(d, s, months, unmeasurable, possible, quarters, bands, network_rates)
+        for s in d.sites
     ]
     site_template = _template("site.html.j2")
     if site_views:

@@ -285,13 +285,19 @@ def _plain_quarter(start: date) -> str:
 
 
 def network_trend_view(
-    quarters: Sequence[date], bands: Mapping[date, Band], chart: Callable[..., Any]
+    quarters: Sequence[date],
+    bands: Mapping[date, Band],
+    chart: Callable[..., Any],
+    counts: Mapping[date, Mapping[str, Any]] | None = None,
 ) -> dict[str, Any] | None:
-    """The index's network trend: per quarter, how many sites publish a concordance and the
-    band of those values (no count of patients or sessions: nothing a reader could subtract),
-    and its chart (``chart``: audit.charts.rate_chart)."""
+    """The index's network trend: per quarter, the network's own published counts and
+    concordance (``counts``: the view of each network-quarter row, cells of the disclosure
+    pass; a quarter without one had nothing in it), how many sites publish a concordance and
+    the band of those values, and its chart (``chart``: audit.charts.rate_chart): the
+    network's line in front of the band."""
     if not quarters:
         return None
+    counts = counts or {}
     labels = [_plain_quarter(q) for q in quarters]
     rows = []
     for q, label in zip(quarters, labels, strict=True):
@@ -299,6 +305,7 @@ def network_trend_view(
         rows.append(
             {
                 "label": label,
+                "row": counts.get(q),
                 "sites": b.sites,
                 "hidden": b.hidden,
                 "median": _rate_text(b.median),
@@ -315,18 +322,24 @@ def network_trend_view(
         else None
         for q in quarters
     ]
-    drawn = any(n is not None for n in network)
+    points = [r["row"]["concordance"] if r["row"] is not None else None for r in rows]
+    drawn = any(n is not None for n in network) or any(isinstance(p, tuple) for p in points)
     return {
         "rows": rows,
         "chart": chart(
             labels,
-            [None] * len(labels),
-            title="Site concordance per quarter across the network",
-            unit="concordance",
+            points,
+            title="Network concordance per quarter, with the spread of the sites",
+            unit="network concordance",
             per="quarter",
             network=network,
         )
         if drawn
         else None,
+        "hidden": any(
+            r["row"] is not None
+            and any(r["row"][c] is HIDDEN for c in (*PATIENT_COLUMNS, *SESSION_COLUMNS[:2]))
+            for r in rows
+        ),
         "min_sites": BAND_MIN_SITES,
     }
