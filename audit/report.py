@@ -63,6 +63,7 @@ from audit.trends import (
     network_band,
     network_quarter_cells,
     network_quarter_key,
+    network_quarter_patients,
     network_trend_view,
     site_trend_view,
     start_of,
@@ -628,9 +629,7 @@ def disclose(frames: Mapping[str, pd.DataFrame], context: Mapping[str, Any]) -> 
                 (("network", "discordant_patients"), ("network", "in_population_patients")),
             ]
     network_quarters = (
-        network_quarter_cells(sites, site_cell, cols, values, groups, below, differences)
-        if whole
-        else []
+        network_quarter_cells(sites, site_cell, values, groups, differences) if whole else {}
     )
     pairs_of_columns = [(c, "sessions_total") for c in SESSION_COLUMNS[1:]]
     if patient_level:
@@ -714,6 +713,19 @@ def disclose(frames: Mapping[str, pd.DataFrame], context: Mapping[str, Any]) -> 
         if not amounts or any(a is None for a in amounts)
         else round(sum(a for a in amounts if a is not None), AMOUNT_DECIMALS)
     )
+    published = suppress_cells(
+        values,
+        [g for g in groups if _adds_up(values, g)],
+        profile,
+        at_most,
+        differences,
+        at_least,
+        below,
+        keep=[k for k in values if k[0] == "network"],  # the headline figures
+        keep_total=[g for g in kept_totals if _adds_up(values, g)],
+    )
+    if patient_level:
+        network_quarter_patients(network_quarters, site_cell, published)
     return Disclosed(
         profile=profile,
         patient_level=patient_level,
@@ -725,19 +737,9 @@ def disclose(frames: Mapping[str, pd.DataFrame], context: Mapping[str, Any]) -> 
         reasons=reasons,
         reason_labels={r: step.label for r, step in reason_steps.items()},
         rec_amounts=rec_amounts,
-        published=suppress_cells(
-            values,
-            [g for g in groups if _adds_up(values, g)],
-            profile,
-            at_most,
-            differences,
-            at_least,
-            below,
-            keep=[k for k in values if k[0] == "network"],  # the headline figures
-            keep_total=[g for g in kept_totals if _adds_up(values, g)],
-        ),
+        published=published,
         network_amount=network_amount,
-        network_quarters=network_quarters,
+        network_quarters=list(network_quarters),
         no_sessions=all(r.counts["sessions_total"] == 0 for _, r in whole),
         currency=currency_of(context),
     )
