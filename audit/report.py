@@ -629,7 +629,9 @@ def disclose(frames: Mapping[str, pd.DataFrame], context: Mapping[str, Any]) -> 
                 (("network", "discordant_patients"), ("network", "in_population_patients")),
             ]
     network_quarters = (
-        network_quarter_cells(sites, site_cell, values, groups, differences) if whole else {}
+        network_quarter_cells(sites, site_cell, cols, values, groups, below, differences)
+        if whole
+        else {}
     )
     pairs_of_columns = [(c, "sessions_total") for c in SESSION_COLUMNS[1:]]
     if patient_level:

@@ -131,17 +131,20 @@ def network_quarter_key(start: date, col: str) -> tuple[str, str, str]:
 def network_quarter_cells(
     sites: Sequence[TrendSite],
     cell: Callable[[TrendRow, str], Hashable],
+    cols: Sequence[str],
     values: dict[Hashable, int],
     groups: list[list[Hashable]],
+    below: list[tuple[Hashable, Hashable]],
     differences: list[tuple[Hashable, Hashable, list[tuple[Hashable, Hashable]]]],
 ) -> dict[date, list[TrendRow]]:
-    """The network's quarterly sessions as cells of the disclosure pass, tied as the network
-    row is: each = the sum over the sites of that quarter's cell; its total = its four
-    outcomes; each outcome at most the total over the sites (paired columns); where the trend
-    window is the audit period (no history months at any site), the network's whole-period
-    sessions = the sum of its quarters. A site without a row for a quarter had nothing in
-    it: it adds zero. Returns the site rows of each quarter (for the patient counts of
-    :func:`network_quarter_patients`)."""
+    """The network's quarterly series as cells of the disclosure pass, tied as the network
+    row is: each count = the sum over the sites of that quarter's cell (patients summed over
+    sites); its total = its four outcomes; paired columns bounded by the sites' differences;
+    where the trend window is the audit period (no history months at any site), the
+    network's whole-period sessions = the sum of its quarters. A site without a row for a
+    quarter had nothing in it: it adds zero. The pass so protects the sites' cells as if the
+    network's patients were shown; :func:`network_quarter_patients` then publishes fewer of
+    them. Returns the site rows of each quarter."""
     by_start: dict[date, list[TrendRow]] = {}
     for site in sites:
         for q in site.quarters:
@@ -149,17 +152,27 @@ def network_quarter_cells(
     starts = sorted(by_start)
     for start in starts:
         rows = by_start[start]
-        for col in SESSION_COLUMNS:
+        for col in cols:
             key = network_quarter_key(start, col)
             values[key] = sum(r.counts[col] for r in rows)
             groups.append([key, *(cell(r, col) for r in rows)])
         groups.append([network_quarter_key(start, c) for c in SESSION_COLUMNS])
-        for small in SESSION_COLUMNS[1:]:
+        pairs = [(c, "sessions_total") for c in SESSION_COLUMNS[1:]]
+        if "discordant_patients" in cols:
+            pairs += [
+                ("discordant_patients", "sessions_discordant"),
+                ("discordant_patients", "in_population_patients"),
+            ]
+            below += [
+                (network_quarter_key(start, a), network_quarter_key(start, b))
+                for a, b in pairs[-2:]
+            ]
+        for small, large in pairs:
             differences.append(
                 (
                     network_quarter_key(start, small),
-                    network_quarter_key(start, "sessions_total"),
-                    [(cell(r, small), cell(r, "sessions_total")) for r in rows],
+                    network_quarter_key(start, large),
+                    [(cell(r, small), cell(r, large)) for r in rows],
                 )
             )
     if starts and any(s.all_row is not None for s in sites) and not any(s.history for s in sites):
@@ -173,13 +186,14 @@ def network_quarter_patients(
     cell: Callable[[TrendRow, str], Hashable],
     published: dict[Hashable, int | None],
 ) -> None:
-    """The network's patients per quarter, added to the published values after the pass:
-    the sum of the sites' published figures when every one of them is shown, else hidden.
-    Why not cells of the pass like the sessions: patients are distinct counts, not additive
-    over quarters, so a network quarter beside the network's whole period and its other
-    quarters tells a reader how many patients span quarters, an inequality the complements
-    cannot see (measured: a hand-built five-site network pinned a hidden site's discordant
-    patients). A sum of shown figures tells a reader nothing new."""
+    """The network's patients per quarter, as published after the pass: the sum of the
+    sites' published figures when every one of them is shown, else hidden (never more than
+    the pass allowed: hiding more only widens what a reader can work out). Why not the
+    pass's own verdict as for the sessions: the pass bounds a hidden cell from below but not
+    from above, and a site's shown patients cap its hidden discordant patients; beside the
+    network's whole period and its other quarters that pinned a hidden site's discordant
+    patients on a hand-built five-site network (tests/hostile). A sum of shown figures tells
+    a reader nothing new."""
     for start, rows in quarters.items():
         for col in PATIENT_COLUMNS:
             parts = [published.get(cell(r, col)) for r in rows]
