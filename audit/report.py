@@ -727,7 +727,14 @@ def disclose(frames: Mapping[str, pd.DataFrame], context: Mapping[str, Any]) -> 
         keep_total=[g for g in kept_totals if _adds_up(values, g)],
     )
     if patient_level:
-        network_quarter_patients(network_quarters, site_cell, published)
+        network_quarter_patients(
+            network_quarters,
+            site_cell,
+            published,
+            at_most,
+            profile,
+            [s for s, _ in whole] if not any(s.history for s in sites) else [],
+        )
     return Disclosed(
         profile=profile,
         patient_level=patient_level,
