@@ -243,10 +243,12 @@ def network_quarter_patients(
                 )
                 continue
             upper = {p: cap(p) for p in parts}
+            least = {p: (shown(p) or (0, 0))[0] for p in parts}
             room = True
-            for p in hidden:
+            for p in hidden:  # the sum pins p between the total less the others' bounds
                 lower = total[0] - sum(upper[o] for o in parts if o != p)
-                if cap(p) - max(lower, 0) + 1 < need:
+                high = min(upper[p], total[1] - sum(least[o] for o in parts if o != p))
+                if high - max(lower, 0) + 1 < need:
                     room = False
             if room and whole:
                 net = shown(("network", col))
