@@ -243,12 +243,14 @@ def network_quarter_patients(
                 )
                 continue
             upper = {p: cap(p) for p in parts}
-            least = {p: (shown(p) or (0, 0))[0] for p in parts}
+            # a hidden site cell is at least 1 as far as this check goes (a trend row exists
+            # only when something happened in it: a reader may know as much)
+            least = {p: (shown(p) or (1, 1))[0] for p in parts}
             room = True
             for p in hidden:  # the sum pins p between the total less the others' bounds
-                lower = total[0] - sum(upper[o] for o in parts if o != p)
+                lower = max(total[0] - sum(upper[o] for o in parts if o != p), least[p])
                 high = min(upper[p], total[1] - sum(least[o] for o in parts if o != p))
-                if high - max(lower, 0) + 1 < need:
+                if high - lower + 1 < need:
                     room = False
             if room and whole:
                 net = shown(("network", col))
