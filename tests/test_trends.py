@@ -293,17 +293,22 @@ def test_one_hidden_site_quarter_hides_the_network_patients_of_that_quarter():
 
 
 def test_hidden_site_quarters_with_room_leave_the_network_value_true():
-    """Two sites hide their few discordant patients, each with room to spare (a reader can
-    only cap them by their 100-odd in-population patients and 75 discordant sessions): the
-    network's figure is shown, and it is the true sum over all sites."""
+    """Three sites hide their 8 discordant patients: together they hold 24, so each keeps a
+    range of at least 10 values (a reader caps them only by their 100-odd in-population
+    patients and 75 discordant sessions): the network's figure is shown, the true sum over
+    all sites. Two sites of 5 would leave each only 1..9: the network's figure is hidden."""
+    frames = _frames([150, 150, 150, 150], sites=6)
+    _small_patients(frames, ["S1", "S2", "S3"], 8)
+    d = report.disclose(frames, {"suppression": "cms"})
+    first = [d.row_view(s.quarters[0])["discordant_patients"] for s in d.sites]
+    assert first[:3] == [HIDDEN] * 3 and HIDDEN not in first[3:]
+    net = d.network_quarter_view(date(2024, 1, 1))
+    assert net["discordant_patients"] == 3 * 8 + sum((100 + 10 * i) // 5 for i in range(3, 6))
+    assert isinstance(net["concordance"], tuple)
     frames = _frames([150, 150, 150, 150], sites=6)
     _small_patients(frames, ["S1", "S2"], 5)
     d = report.disclose(frames, {"suppression": "cms"})
-    first = [d.row_view(s.quarters[0])["discordant_patients"] for s in d.sites]
-    assert first[:2] == [HIDDEN, HIDDEN]
-    net = d.network_quarter_view(date(2024, 1, 1))
-    assert net["discordant_patients"] == 5 + 5 + sum((100 + 10 * i) // 5 for i in range(2, 6))
-    assert isinstance(net["concordance"], tuple)
+    assert d.network_quarter_view(date(2024, 1, 1))["discordant_patients"] is HIDDEN
 
 
 def test_hidden_network_sessions_have_a_complement():
