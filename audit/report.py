@@ -1860,6 +1860,17 @@ def public_manifest(
         published["network_clinical_trial_no_recommendation"] = _public_value(
             d.get(("network_trial_no_recommendation",))
         )
+        if d.network_quarters:  # the index's network trend table, as published
+            published["network_quarters"] = [
+                {"quarter": f"{q.year}-Q{(q.month - 1) // 3 + 1}"}
+                | {
+                    c: _public_value(view[c])
+                    for c in _row_cols(d.patient_level)
+                    if c not in SESSION_COLUMNS[2:]  # the measures of the index's table
+                }
+                for q in d.network_quarters
+                for view in (d.network_quarter_view(q),)
+            ]
     if network_spend:
         published["currency"] = d.currency
         published["network_not_measurable"] = [

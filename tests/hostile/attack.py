@@ -913,6 +913,12 @@ def _read_public_manifest(path: Path, pub: Published, sites: Sequence[str]) -> N
     pub.see(norec, value(published["network_clinical_trial_no_recommendation"]), where)
     pub.add_sum(("network", "sessions_discordant"), d_keys)
     pub.add_sum(("network", "sessions_clinical_trial"), [norec, *ct_keys])
+    for item in published.get("network_quarters") or []:  # the index's network trend table
+        q = item["quarter"]
+        for col in (*PATIENT_COLS, *SESSION_COLS[:2]):
+            if col in item:
+                pub.see(_nq(q, col), value(item[col]), where)
+                pub.add_sum(_nq(q, col), [_sp(sid, q, col) for sid in sites])
     for item in published.get("network_not_measurable") or []:
         rec = (item["recommendation"], item["family_label"])
         key = over_sites(("network_possible", *rec), lambda sid, rec=rec: ("possible", sid, *rec))
