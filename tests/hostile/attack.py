@@ -28,7 +28,11 @@ between); by recommendation: discordant sessions = sum of the rows, clinical-tri
 sum of the rows (plus "no recommendation"); each reconciliation table (rows read = every
 item = rows accounted for); the trend: a quarter's sessions = the sum of its months (history
 months before the period and the period's months), and without history months the whole
-period's = the sum of its quarters; the network attrition of the index (as the site pages');
+period's = the sum of its quarters; the network's quarters (the index's trend table and the
+public manifest's ``network_quarters``): each count = the sum over the sites of that quarter's
+cell, and without history the network's whole-period sessions = the sum of its quarters (a
+network rate shown must derive from its counts; the site pages' network line only where they are
+shown); the network attrition of the index (as the site pages');
 every cell shown in several places is one variable.
 Inequalities: counts >= 0; discordant patients <= in-population patients and <= discordant
 sessions (same row); a recommendation's patients <= its sessions, and >= 1 when it has a
