@@ -520,7 +520,7 @@ _NETWORK_QUARTER_COLUMNS = {
 _NETWORK_QUARTER_NOT_COUNTS = {
     "Quarter",
     "Concordance (95% CI)",
-    "Sites with a published value",
+    "Sites with a value",
     "Sites: median (10th\u201390th)",
 }
 
