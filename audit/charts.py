@@ -137,6 +137,34 @@ def _band(
     return parts
 
 
+def _network_line(
+    labels: Sequence[str], rates: Sequence[float | None], band: float, y_of: Any
+) -> list[str]:
+    """The network's rate per label: an orange line (broken where it has none) with square
+    markers, each titled ``Network, <label>: <rate>``."""
+    parts: list[str] = []
+    runs: list[list[str]] = [[]]
+    marks: list[str] = []
+    for i, (label, rate) in enumerate(zip(labels, rates, strict=True)):
+        if not isinstance(rate, float):
+            runs.append([])
+            continue
+        x, y = LEFT + band * (i + 0.5), y_of(rate)
+        runs[-1].append(f"{_f(x)},{_f(y)}")
+        marks.append(
+            f'<rect x="{_f(x - 3)}" y="{_f(y - 3)}" width="6" height="6" fill="{OI_ORANGE}" '
+            f'stroke="{INK}" stroke-width="0.5"><title>Network, {escape(label)}: {rate:.1%}'
+            "</title></rect>"
+        )
+    for run in runs:
+        if len(run) > 1:
+            parts.append(
+                f'<polyline points="{" ".join(run)}" fill="none" stroke="{OI_ORANGE}" '
+                'stroke-width="1.5"/>'
+            )
+    return parts + marks
+
+
 def bar_chart(
     labels: Sequence[str], values: Sequence[Any], *, title: str, unit: str, per: str = "month"
 ) -> Markup:
@@ -175,13 +203,16 @@ def rate_chart(
     unit: str,
     per: str = "month",
     network: Sequence[tuple[float, float, float] | None] | None = None,
+    network_line: Sequence[float | None] | None = None,
 ) -> Markup:
     """Line of published rates (0-1) with interval whiskers; segments break at every gap.
 
     ``points`` items are ``(rate, low, high)``, ``HIDDEN`` (``*`` gap) or ``None`` (no data).
     ``network``, when given: per label ``(p10, median, p90)`` of the sites' published rates or
     None, drawn behind the line as a grey band with a dashed median (OpenPrescribing's
-    convention).
+    convention). ``network_line``, when given: per label the network's own published rate or
+    None, drawn behind the line in orange with square markers (shape and colour both tell it
+    from the site's line).
     """
     ticks = [(k / 4, f"{k * 25}%") for k in range(5)]
     desc = f"{unit} per {per} with 95% Wilson interval; gaps are hidden or no-data {per}s."
@@ -189,6 +220,8 @@ def rate_chart(
         desc += (
             " Grey band: 10th to 90th percentile of the sites' published values; dashed: median."
         )
+    if network_line is not None:
+        desc += " Orange line with squares: the network's own value."
     parts, band, plot_h = _frame(labels, ticks, title, desc)
 
     def y_of(rate: float) -> float:
@@ -196,6 +229,8 @@ def rate_chart(
 
     if network is not None:
         parts.extend(_band(labels, network, band, y_of))
+    if network_line is not None:
+        parts.extend(_network_line(labels, network_line, band, y_of))
 
     markers: list[str] = []
     segment: list[str] = []

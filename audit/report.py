@@ -61,6 +61,9 @@ from audit.trends import (
     BAND_MIN_SITES,
     Band,
     network_band,
+    network_quarter_cells,
+    network_quarter_key,
+    network_quarter_patients,
     network_trend_view,
     site_trend_view,
     start_of,
@@ -455,6 +458,8 @@ class Disclosed:
     # data" on every row, never 100%: nothing was there to be concordant or discordant
     no_sessions: bool = False
     currency: str = Settings.currency  # of every amount (the currency setting)
+    # quarter starts of the network's quarterly series (cells audit.trends.network_quarter_key)
+    network_quarters: list[date] = field(default_factory=list)
 
     views: dict[tuple[str, str, str], dict[str, Any]] = field(default_factory=dict)
 
@@ -473,6 +478,10 @@ class Disclosed:
                 self, ("site_period", *row.key), row.amount_discordant
             )
         return view
+
+    def network_quarter_view(self, start: date) -> dict[str, Any]:
+        """Published view of the network in one quarter (no amount: spend is per site)."""
+        return _row_view(self, network_quarter_key(start, "")[:2], None)
 
 
 def profile_of(context: Mapping[str, Any]) -> Profile:
@@ -619,6 +628,11 @@ def disclose(frames: Mapping[str, pd.DataFrame], context: Mapping[str, Any]) -> 
                 (("network", "discordant_patients"), ("network", "sessions_discordant")),
                 (("network", "discordant_patients"), ("network", "in_population_patients")),
             ]
+    network_quarters = (
+        network_quarter_cells(sites, site_cell, cols, values, groups, below, differences)
+        if whole
+        else {}
+    )
     pairs_of_columns = [(c, "sessions_total") for c in SESSION_COLUMNS[1:]]
     if patient_level:
         pairs_of_columns += [
@@ -701,6 +715,26 @@ def disclose(frames: Mapping[str, pd.DataFrame], context: Mapping[str, Any]) -> 
         if not amounts or any(a is None for a in amounts)
         else round(sum(a for a in amounts if a is not None), AMOUNT_DECIMALS)
     )
+    published = suppress_cells(
+        values,
+        [g for g in groups if _adds_up(values, g)],
+        profile,
+        at_most,
+        differences,
+        at_least,
+        below,
+        keep=[k for k in values if k[0] == "network"],  # the headline figures
+        keep_total=[g for g in kept_totals if _adds_up(values, g)],
+    )
+    if patient_level:
+        network_quarter_patients(
+            network_quarters,
+            site_cell,
+            published,
+            at_most,
+            profile,
+            [s for s, _ in whole] if not any(s.history for s in sites) else [],
+        )
     return Disclosed(
         profile=profile,
         patient_level=patient_level,
@@ -712,18 +746,9 @@ def disclose(frames: Mapping[str, pd.DataFrame], context: Mapping[str, Any]) -> 
         reasons=reasons,
         reason_labels={r: step.label for r, step in reason_steps.items()},
         rec_amounts=rec_amounts,
-        published=suppress_cells(
-            values,
-            [g for g in groups if _adds_up(values, g)],
-            profile,
-            at_most,
-            differences,
-            at_least,
-            below,
-            keep=[k for k in values if k[0] == "network"],  # the headline figures
-            keep_total=[g for g in kept_totals if _adds_up(values, g)],
-        ),
+        published=published,
         network_amount=network_amount,
+        network_quarters=list(network_quarters),
         no_sessions=all(r.counts["sessions_total"] == 0 for _, r in whole),
         currency=currency_of(context),
     )
@@ -890,7 +915,14 @@ def _network_trends(
     first = next((steps for steps in d.attrition.values() if steps), [])
     steps = network_steps(first, d.get)
     return {
-        "trend": network_trend_view(quarters, bands, rate_chart) if d.patient_level else None,
+        "trend": network_trend_view(
+            quarters,
+            bands,
+            rate_chart,
+            {q: d.network_quarter_view(q) for q in d.network_quarters},
+        )
+        if d.patient_level
+        else None,
         "attrition": steps,
         "attrition_chart": waterfall(
             steps, title="From all counting sessions to discordant sessions, network"
@@ -906,6 +938,16 @@ def quarter_bands(d: Disclosed, quarters: Sequence[date]) -> dict[date, Band]:
             for q in site.quarters:
                 published.setdefault(start_of(q), []).append(d.row_view(q)["concordance"])
     return network_band(quarters, published)
+
+
+def network_quarter_rates(d: Disclosed) -> dict[date, float]:
+    """The network's published concordance per quarter (the site pages' second line)."""
+    out = {}
+    for q in d.network_quarters if d.patient_level and not d.no_sessions else ():
+        conc = d.network_quarter_view(q)["concordance"]
+        if isinstance(conc, tuple):
+            out[q] = conc[0]
+    return out
 
 
 def _month_starts(sites: Sequence[_Site]) -> list[date]:
@@ -1236,6 +1278,7 @@ def _site_view(
     possible: Mapping[Hashable, Any] | None = None,
     quarters: Sequence[date] = (),
     bands: Mapping[date, Band] | None = None,
+    network_rates: Mapping[date, float] | None = None,
 ) -> dict[str, Any]:
     sid = site.site_id
     all_row = site.all_row
@@ -1337,7 +1380,7 @@ def _site_view(
             attrition, title=f"From all counting sessions to discordant sessions, {site.name}"
         ),
         "attrition_patients": attrition_patients,
-        "trend": _quarter_trend(d, site, quarters, bands or {}),
+        "trend": _quarter_trend(d, site, quarters, bands or {}, network_rates),
         "history_months": sum(
             1
             for m in months
@@ -1418,10 +1461,16 @@ def _network_spend(
 
 
 def _quarter_trend(
-    d: Disclosed, site: _Site, quarters: Sequence[date], bands: Mapping[date, Band]
+    d: Disclosed,
+    site: _Site,
+    quarters: Sequence[date],
+    bands: Mapping[date, Band],
+    network_rates: Mapping[date, float] | None = None,
 ) -> dict[str, Any] | None:
     """The quarterly trend of a site page: table rows and charts (published values only; the
-    network band from the sites' published values, audit/trends.py)."""
+    network band from the sites' published values, audit/trends.py; the network's own
+    published rate per quarter, ``network_rates``, as a second line)."""
+    network_rates = network_rates or {}
     if not quarters:
         return None
     rows = site_trend_view(site, quarters, bands, d.row_view)
@@ -1449,6 +1498,7 @@ def _quarter_trend(
             unit="concordance",
             per="quarter",
             network=network,
+            network_line=[network_rates.get(q) for q in quarters],
         )
     hidden = any(v is HIDDEN for v in sessions) or any(
         r["row"] is not None and r["row"]["concordance"] is HIDDEN for r in rows
@@ -1504,8 +1554,10 @@ def write_aggregate_outputs(
     )
     quarters = trend_quarters(d.sites)
     bands = quarter_bands(d, quarters)
+    network_rates = network_quarter_rates(d)
     site_views = [
-        _site_view(d, s, months, unmeasurable, possible, quarters, bands) for s in d.sites
+        _site_view(d, s, months, unmeasurable, possible, quarters, bands, network_rates)
+        for s in d.sites
     ]
     site_template = _template("site.html.j2")
     if site_views:
@@ -1814,6 +1866,17 @@ def public_manifest(
         published["network_clinical_trial_no_recommendation"] = _public_value(
             d.get(("network_trial_no_recommendation",))
         )
+        if d.network_quarters:  # the index's network trend table, as published
+            published["network_quarters"] = [
+                {"quarter": f"{q.year}-Q{(q.month - 1) // 3 + 1}"}
+                | {
+                    c: _public_value(view[c])
+                    for c in _row_cols(d.patient_level)
+                    if c not in SESSION_COLUMNS[2:]  # the measures of the index's table
+                }
+                for q in d.network_quarters
+                for view in (d.network_quarter_view(q),)
+            ]
     if network_spend:
         published["currency"] = d.currency
         published["network_not_measurable"] = [

@@ -19,7 +19,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from audit.disclosure import HIDDEN
+from audit.disclosure import HIDDEN, Profile
 
 # a band is drawn only when at least this many sites publish a value for the period: with
 # fewer, the percentiles are a few sites' own figures
@@ -123,6 +123,175 @@ def trend_relations(
                 at_least[cell(row, "in_population_patients")] = 1
 
 
+def network_quarter_key(start: date, col: str) -> tuple[str, str, str]:
+    """The disclosure cell of one count of the network in one quarter."""
+    return ("network_quarter", start.isoformat(), col)
+
+
+def network_quarter_cells(
+    sites: Sequence[TrendSite],
+    cell: Callable[[TrendRow, str], Hashable],
+    cols: Sequence[str],
+    values: dict[Hashable, int],
+    groups: list[list[Hashable]],
+    below: list[tuple[Hashable, Hashable]],
+    differences: list[tuple[Hashable, Hashable, list[tuple[Hashable, Hashable]]]],
+) -> dict[date, list[TrendRow]]:
+    """The network's quarterly series as cells of the disclosure pass. Its sessions are tied
+    as the network row's are: each = the sum over the sites of that quarter's cell; its
+    total = its four outcomes; each outcome at most the total over the sites (paired
+    columns); where the trend window is the audit period (no history months at any site),
+    the network's whole-period sessions = the sum of its quarters. Its patients (summed over
+    sites, as the network row's) are cells too, but in no group: they never make the pass
+    hide a site's figure; :func:`network_quarter_patients` decides after the pass whether
+    they may be shown. A site without a row for a quarter had nothing in it: it adds zero.
+    Returns the site rows of each quarter."""
+    by_start: dict[date, list[TrendRow]] = {}
+    for site in sites:
+        for q in site.quarters:
+            by_start.setdefault(start_of(q), []).append(q)
+    starts = sorted(by_start)
+    for start in starts:
+        rows = by_start[start]
+        for col in cols:
+            key = network_quarter_key(start, col)
+            values[key] = sum(r.counts[col] for r in rows)
+            if col in SESSION_COLUMNS:
+                groups.append([key, *(cell(r, col) for r in rows)])
+        groups.append([network_quarter_key(start, c) for c in SESSION_COLUMNS])
+        if "discordant_patients" in cols:  # a floor for the network's discordant sessions
+            below.append(
+                (
+                    network_quarter_key(start, "discordant_patients"),
+                    network_quarter_key(start, "sessions_discordant"),
+                )
+            )
+        for small, large in [(c, "sessions_total") for c in SESSION_COLUMNS[1:]]:
+            differences.append(
+                (
+                    network_quarter_key(start, small),
+                    network_quarter_key(start, large),
+                    [(cell(r, small), cell(r, large)) for r in rows],
+                )
+            )
+    if starts and any(s.all_row is not None for s in sites) and not any(s.history for s in sites):
+        for col in SESSION_COLUMNS:
+            groups.append([("network", col), *(network_quarter_key(q, col) for q in starts)])
+    return {q: by_start[q] for q in starts}
+
+
+def network_quarter_patients(
+    quarters: Mapping[date, Sequence[TrendRow]],
+    cell: Callable[[TrendRow, str], Hashable],
+    published: dict[Hashable, int | None],
+    at_most: Sequence[tuple[Hashable, Hashable]],
+    profile: Profile,
+    whole: Sequence[TrendSite] = (),
+) -> None:
+    """The network's patients per quarter, as published after the pass: hidden where the
+    pass hid them; the sum of the sites' figures where all are shown; else shown only when
+    every hidden site cell keeps a range at least as wide as 1..threshold against the upper
+    bounds a reader has (hiding more only widens what a reader can work out). Why the extra
+    check: the pass bounds a hidden cell from below but not from above, and a site's shown
+    patients cap its hidden discordant patients (a hand-built five-site network of
+    tests/hostile was pinned so). ``whole``: the sites, where the trend window is the audit
+    period (else empty): the network's whole period less a quarter is then the sum over the
+    sites of (whole - quarter), each >= 0, and must leave its hidden terms room too."""
+    need = max(profile.threshold, 1)
+    larger: dict[Hashable, list[Hashable]] = {}
+    for a, b in at_most:
+        larger.setdefault(a, []).append(b)
+
+    def shown(key: Hashable) -> tuple[int, int] | None:
+        value = published.get(key)
+        if value is None:
+            return None
+        v = int(value)
+        if v == 0 or profile.rounding <= 1:
+            return v, v
+        low = v - profile.rounding // 2
+        high = low + profile.rounding - 1
+        return (profile.threshold + 1 if v == profile.smallest_published else low), high
+
+    caps: dict[Hashable, float] = {}
+
+    def cap(key: Hashable, depth: int = 0) -> float:
+        if key in caps:
+            return caps[key]
+        seen = shown(key)
+        if seen is not None:
+            return seen[1]
+        best = float("inf")
+        for b in larger.get(key, ()) if depth < 8 else ():
+            best = min(best, cap(b, depth + 1))
+        caps[key] = best
+        return best
+
+    for start, rows in quarters.items():
+        for col in PATIENT_COLUMNS:
+            key = network_quarter_key(start, col)
+            parts = [cell(r, col) for r in rows]
+            total = shown(key)
+            hidden = [p for p in parts if published.get(p) is None]
+            if total is None or not hidden:
+                published[key] = (
+                    None
+                    if total is None
+                    else sum(int(published[p] or 0) for p in parts)
+                    if profile.rounding > 1
+                    else total[0]
+                )
+                continue
+            upper = {p: cap(p) for p in parts}
+            # a hidden site cell is at least 1 as far as this check goes (a trend row exists
+            # only when something happened in it: a reader may know as much)
+            least = {p: (shown(p) or (1, 1))[0] for p in parts}
+            room = True
+            for p in hidden:  # the sum pins p between the total less the others' bounds
+                lower = max(total[0] - sum(upper[o] for o in parts if o != p), least[p])
+                high = min(upper[p], total[1] - sum(least[o] for o in parts if o != p))
+                if high - lower + 1 < need:
+                    room = False
+            if room and whole:
+                net = shown(("network", col))
+                if net is not None:
+                    # the network's whole period less this quarter: the sum over the sites
+                    # of (whole - quarter), each >= 0; its hidden terms need room too
+                    in_q = {r.key[0]: r for r in rows}
+                    slack = net[1] - total[0]
+                    some_hidden = False
+                    for site in whole:
+                        a = shown(cell(site.all_row, col))
+                        row = in_q.get(site.site_id)
+                        b = (0, 0) if row is None else shown(cell(row, col))
+                        if a is None or b is None:
+                            some_hidden = True
+                        else:
+                            slack -= a[0] - b[1]
+                    if some_hidden and slack < need:
+                        room = False
+            if not room:
+                published[key] = None
+        # paired columns: in-population patients less discordant patients, and discordant
+        # sessions less discordant patients, are sums over the sites of differences >= 0
+        d_key = network_quarter_key(start, "discordant_patients")
+        for large in ("in_population_patients", "sessions_discordant"):
+            a_total, b_total = shown(d_key), shown(network_quarter_key(start, large))
+            if a_total is None or b_total is None:
+                continue
+            slack = b_total[1] - a_total[0]
+            some_hidden = False
+            for r in rows:
+                a, b = shown(cell(r, "discordant_patients")), shown(cell(r, large))
+                if a is not None and b is not None:
+                    slack -= b[0] - a[1]
+                # a row with one of its pair shown: the slack pins the other to within it
+                # (a row with both hidden leans on its own groups, as the network row's do)
+                some_hidden = some_hidden or (a is None) != (b is None)
+            if some_hidden and slack < need:
+                published[d_key] = None
+
+
 @dataclass(frozen=True)
 class Band:
     """The network's published site values of one period: median and 10th-90th percentiles
@@ -224,13 +393,19 @@ def _plain_quarter(start: date) -> str:
 
 
 def network_trend_view(
-    quarters: Sequence[date], bands: Mapping[date, Band], chart: Callable[..., Any]
+    quarters: Sequence[date],
+    bands: Mapping[date, Band],
+    chart: Callable[..., Any],
+    counts: Mapping[date, Mapping[str, Any]] | None = None,
 ) -> dict[str, Any] | None:
-    """The index's network trend: per quarter, how many sites publish a concordance and the
-    band of those values (no count of patients or sessions: nothing a reader could subtract),
-    and its chart (``chart``: audit.charts.rate_chart)."""
+    """The index's network trend: per quarter, the network's own published counts and
+    concordance (``counts``: the view of each network-quarter row, cells of the disclosure
+    pass; a quarter without one had nothing in it), how many sites publish a concordance and
+    the band of those values, and its chart (``chart``: audit.charts.rate_chart): the
+    network's line in front of the band."""
     if not quarters:
         return None
+    counts = counts or {}
     labels = [_plain_quarter(q) for q in quarters]
     rows = []
     for q, label in zip(quarters, labels, strict=True):
@@ -238,6 +413,7 @@ def network_trend_view(
         rows.append(
             {
                 "label": label,
+                "row": counts.get(q),
                 "sites": b.sites,
                 "hidden": b.hidden,
                 "median": _rate_text(b.median),
@@ -254,18 +430,24 @@ def network_trend_view(
         else None
         for q in quarters
     ]
-    drawn = any(n is not None for n in network)
+    points = [r["row"]["concordance"] if r["row"] is not None else None for r in rows]
+    drawn = any(n is not None for n in network) or any(isinstance(p, tuple) for p in points)
     return {
         "rows": rows,
         "chart": chart(
             labels,
-            [None] * len(labels),
-            title="Site concordance per quarter across the network",
-            unit="concordance",
+            points,
+            title="Network concordance per quarter, with the spread of the sites",
+            unit="network concordance",
             per="quarter",
             network=network,
         )
         if drawn
         else None,
+        "hidden": any(
+            r["row"] is not None
+            and any(r["row"][c] is HIDDEN for c in (*PATIENT_COLUMNS, *SESSION_COLUMNS[:2]))
+            for r in rows
+        ),
         "min_sites": BAND_MIN_SITES,
     }

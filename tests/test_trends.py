@@ -255,3 +255,95 @@ def test_the_month_page_shows_the_history_and_the_quarters(tmp_path):
     assert table == shown and "2025-Q4" in table
     summary = pd.read_csv(out / "site_summary.csv")
     assert sorted(set(summary["period_type"])) == ["all", "history_month", "month", "quarter"]
+
+
+NETWORK_COLUMNS = ("in_population_patients", "discordant_patients", "sessions_total")
+
+
+def _small_patients(frames: dict[str, pd.DataFrame], sites: list[str], value: int) -> None:
+    """Give these sites `value` discordant patients in the first quarter (and its month)."""
+    for name in ("site_period_counts", "site_trend_counts"):
+        f = frames[name]
+        rows = f["site_id"].isin(sites) & (f["period_start"] == date(2024, 1, 1))
+        rows &= f["period_type"] != "all"
+        f.loc[rows, "discordant_patients"] = value
+
+
+def test_network_quarter_is_the_sum_of_the_sites_quarters():
+    """Nothing hidden: each count of a network quarter is the sum of the sites' published
+    quarter figures (patients summed over sites, as the network row), its concordance is
+    1 - discordant / in-population patients with a Wilson interval."""
+    d = report.disclose(_frames([150, 150, 150, 150], sites=6), {"suppression": "cms"})
+    assert d.network_quarters == [date(2024, m, 1) for m in (1, 4, 7, 10)]
+    for q in d.network_quarters:
+        view = d.network_quarter_view(q)
+        for col in (*NETWORK_COLUMNS, "sessions_discordant"):
+            parts = [d.row_view(s.quarters[d.network_quarters.index(q)])[col] for s in d.sites]
+            assert view[col] == sum(parts)
+        assert view["in_population_patients"] == sum(100 + 10 * i for i in range(6))  # 750
+        assert view["discordant_patients"] == sum(min(75, (100 + 10 * i) // 5) for i in range(6))
+        rate, low, high = view["concordance"]
+        assert rate == pytest.approx(1 - view["discordant_patients"] / 750)
+        assert low < rate < high
+
+
+def test_one_hidden_site_quarter_hides_the_network_patients_of_that_quarter():
+    """One site's 5 discordant patients are hidden: beside the other sites' shown figures a
+    network sum would give them away, so the network's figure is hidden too; the network
+    never makes the pass hide a site figure (the other sites' quarters stay shown)."""
+    frames = _frames([150, 150, 150, 150], sites=6)
+    _small_patients(frames, ["S1"], 5)
+    d = report.disclose(frames, {"suppression": "cms"})
+    first = [d.row_view(s.quarters[0])["discordant_patients"] for s in d.sites]
+    assert first[0] is HIDDEN and all(v is not HIDDEN for v in first[1:])
+    assert d.network_quarter_view(date(2024, 1, 1))["discordant_patients"] is HIDDEN
+    assert d.network_quarter_view(date(2024, 1, 1))["concordance"] is HIDDEN
+    assert d.network_quarter_view(date(2024, 4, 1))["discordant_patients"] == 150  # 20+..+30
+
+
+def test_hidden_site_quarters_with_room_leave_the_network_value_true():
+    """Three sites hide their 8 discordant patients: together they hold 24, so each keeps a
+    range of at least 10 values (a reader caps them only by their 100-odd in-population
+    patients and 75 discordant sessions): the network's figure is shown, the true sum over
+    all sites. Two sites of 5 would leave each only 1..9: the network's figure is hidden."""
+    frames = _frames([150, 150, 150, 150], sites=6)
+    _small_patients(frames, ["S1", "S2", "S3"], 8)
+    d = report.disclose(frames, {"suppression": "cms"})
+    first = [d.row_view(s.quarters[0])["discordant_patients"] for s in d.sites]
+    assert first[:3] == [HIDDEN] * 3 and HIDDEN not in first[3:]
+    net = d.network_quarter_view(date(2024, 1, 1))
+    assert net["discordant_patients"] == 3 * 8 + sum((100 + 10 * i) // 5 for i in range(3, 6))
+    assert isinstance(net["concordance"], tuple)
+    frames = _frames([150, 150, 150, 150], sites=6)
+    _small_patients(frames, ["S1", "S2"], 5)
+    d = report.disclose(frames, {"suppression": "cms"})
+    assert d.network_quarter_view(date(2024, 1, 1))["discordant_patients"] is HIDDEN
+
+
+def test_hidden_network_sessions_have_a_complement():
+    """A quarter whose network sessions are few is hidden, and so is another quarter (the
+    network's whole period is the sum of its quarters and is shown)."""
+    d = report.disclose(_frames([4, 200, 200, 196], sites=2), {"suppression": "cms"})
+    sessions = [d.network_quarter_view(q)["sessions_discordant"] for q in d.network_quarters]
+    assert sessions[0] is HIDDEN and sum(v is HIDDEN for v in sessions) >= 2
+    assert d.get(("network", "sessions_discordant")) == 600
+
+
+def test_the_attack_cannot_narrow_the_network_quarters(tmp_path):
+    """The reader's attack (tests/hostile/attack.py) reads the network's quarterly table of
+    the index and the network line of the site pages with their relations, and narrows no
+    hidden cell; the network's quarters are really there to be read."""
+    from audit.config import load_settings
+    from audit.generate import generate
+    from audit.run import run_audit
+    from tests.hostile.attack import attack, read_published
+
+    generate(tmp_path / "in", 300, 8, seed=5, start=date(2024, 1, 1), end=date(2025, 12, 31))
+    run_audit(tmp_path / "in", tmp_path / "out", load_settings(as_of_date=date(2026, 6, 30)))
+    published = read_published(tmp_path / "out")
+    network = [k for k in published.seen if k[0] == "network_quarter"]
+    assert network and any(HIDDEN not in published.seen[k] for k in network)
+    assert published.hidden_keys()
+    result = attack(published)
+    assert not published.problems, published.problems
+    assert not result.leaks(), result.describe()

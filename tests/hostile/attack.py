@@ -28,7 +28,11 @@ between); by recommendation: discordant sessions = sum of the rows, clinical-tri
 sum of the rows (plus "no recommendation"); each reconciliation table (rows read = every
 item = rows accounted for); the trend: a quarter's sessions = the sum of its months (history
 months before the period and the period's months), and without history months the whole
-period's = the sum of its quarters; the network attrition of the index (as the site pages');
+period's = the sum of its quarters; the network's quarters (the index's trend table and the
+public manifest's ``network_quarters``): each count = the sum over the sites of that quarter's
+cell, and without history the network's whole-period sessions = the sum of its quarters (a
+network rate shown must derive from its counts; the site pages' network line only where they are
+shown); the network attrition of the index (as the site pages');
 every cell shown in several places is one variable.
 Inequalities: counts >= 0; discordant patients <= in-population patients and <= discordant
 sessions (same row); a recommendation's patients <= its sessions, and >= 1 when it has a
@@ -500,9 +504,64 @@ def _read_index(path: Path, pub: Published, names: dict[str, str]) -> dict[str, 
             continue
         elif heading == "Network: from all sessions to discordant sessions":
             _read_attrition(table, pub, None, "index.html network attrition")
+        elif heading == "Network trend by quarter":
+            _read_network_quarters(table, paths, pub, sorted(names))
         else:
             _read_unknown_table(path.name, heading, table, pub)
     return hrefs
+
+
+_NETWORK_QUARTER_COLUMNS = {
+    "In-population patients": "in_population_patients",
+    "Discordant patients": "discordant_patients",
+    "Sessions": "sessions_total",
+    "Discordant sessions": "sessions_discordant",
+}
+_NETWORK_QUARTER_NOT_COUNTS = {
+    "Quarter",
+    "Concordance (95% CI)",
+    "Sites with a value",
+    "Sites: median (10th\u201390th)",
+}
+
+
+def _nq(quarter: str, col: str) -> Key:
+    return ("network_quarter", quarter, col)
+
+
+def _read_network_quarters(
+    table: Node, paths: list[tuple[str, ...]], pub: Published, sites: Sequence[str]
+) -> None:
+    """The index's network per quarter: each count is the sum over the sites of that
+    quarter's cell (a site page shows a quarter without a row as zeros); without history
+    months the network's whole-period sessions are the sum of its quarters; a concordance
+    shown must derive from the two patient counts beside it. (The band holds no count.)"""
+    labels = [p[-1] for p in paths]
+    quarters = []
+    for tr in _rows(table, "tbody"):
+        row = dict(zip(labels, [c.clean() for c in _cells(tr)], strict=True))
+        q = row["Quarter"]
+        if not re.fullmatch(r"\d{4}-Q[1-4]", q):
+            raise AttackModelError(f"index.html: unknown network quarter {q!r}")
+        quarters.append(q)
+        for label, text in row.items():
+            if label in _NETWORK_QUARTER_COLUMNS:
+                col = _NETWORK_QUARTER_COLUMNS[label]
+                pub.see(_nq(q, col), parse_count(text), "index network quarters")
+            elif label not in _NETWORK_QUARTER_NOT_COUNTS:
+                raise AttackModelError(f"index.html: unknown network quarter column {label!r}")
+        for col in _NETWORK_QUARTER_COLUMNS.values():
+            pub.add_sum(_nq(q, col), [_sp(sid, q, col) for sid in sites])
+        pin, pd_ = (parse_count(row[k]) for k in ("In-population patients", "Discordant patients"))
+        rate = re.match(r"([\d.]+)%", row["Concordance (95% CI)"])
+        if rate and (not isinstance(pin, int) or not isinstance(pd_, int)):
+            pub.problems.append(f"index network quarter {q}: rate shown with a hidden count")
+        elif rate and (pin == 0 or abs(100 * (1 - pd_ / pin) - float(rate.group(1))) > 0.051):
+            pub.problems.append(f"index network quarter {q}: rate is not 1 - {pd_}/{pin}")
+    history = any(k[0] == "site_period" and str(k[2]).startswith("H") for k in pub.seen)
+    if quarters and not history:
+        for col in ("sessions_total", "sessions_discordant"):
+            pub.add_sum(("network", col), [_nq(q, col) for q in quarters])
 
 
 _FUNNEL_COLUMNS = {
@@ -769,6 +828,7 @@ def _read_attrition(table: Node, pub: Published, sid: str | None, where: str) ->
 _BAR = re.compile(
     r"^(\d{4}-(?:\d{2}|Q[1-4])): (?:([\d,]+) discordant sessions|discordant sessions hidden)$"
 )
+_NETWORK_POINT = re.compile(r"^Network, (\d{4}-Q[1-4]): [\d.]+%$")
 _POINT = re.compile(r"^(\d{4}-(?:\d{2}|Q[1-4])): (?:concordance hidden|[\d.]+% \(.*\))$")
 
 
@@ -817,6 +877,12 @@ def _read_charts(root: Node, pub: Published, sid: str) -> None:
                 value = HIDDEN if m.group(2) is None else int(m.group(2).replace(",", ""))
                 period = _chart_period(pub, sid, m.group(1))
                 pub.see(_sp(sid, period, "sessions_discordant"), value, f"chart {sid}")
+                continue
+            m = _NETWORK_POINT.match(text)
+            if m:  # the network's line: a rate the index's network quarter counts give
+                for col in PATIENT_COLS:
+                    if all(v == HIDDEN for v in pub.seen.get(_nq(m.group(1), col), [HIDDEN])):
+                        pub.problems.append(f"chart {sid}: network rate {m.group(1)}, count hidden")
                 continue
             m = _POINT.match(text)
             if m and "hidden" not in text:
@@ -879,6 +945,12 @@ def _read_public_manifest(path: Path, pub: Published, sites: Sequence[str]) -> N
     pub.see(norec, value(published["network_clinical_trial_no_recommendation"]), where)
     pub.add_sum(("network", "sessions_discordant"), d_keys)
     pub.add_sum(("network", "sessions_clinical_trial"), [norec, *ct_keys])
+    for item in published.get("network_quarters") or []:  # the index's network trend table
+        q = item["quarter"]
+        for col in (*PATIENT_COLS, *SESSION_COLS[:2]):
+            if col in item:
+                pub.see(_nq(q, col), value(item[col]), where)
+                pub.add_sum(_nq(q, col), [_sp(sid, q, col) for sid in sites])
     for item in published.get("network_not_measurable") or []:
         rec = (item["recommendation"], item["family_label"])
         key = over_sites(("network_possible", *rec), lambda sid, rec=rec: ("possible", sid, *rec))
@@ -1354,6 +1426,7 @@ def true_counts(frames: dict[str, Any]) -> dict[Key, int]:
     records = counts.to_dict("records") + ([] if trend is None else trend.to_dict("records"))
     out: dict[Key, int] = {}
     net: dict[str, int] = defaultdict(int)
+    net_quarters: dict[Key, int] = defaultdict(int)
     for r in records:
         start = r["period_start"]
         if r["period_type"] == "all":
@@ -1366,7 +1439,10 @@ def true_counts(frames: dict[str, Any]) -> dict[Key, int]:
             out[_sp(str(r["site_id"]), period, col)] = int(r[col])
             if period == "all":
                 net[col] += int(r[col])
+            elif r["period_type"] == "quarter":
+                net_quarters[_nq(period, col)] += int(r[col])
     out.update({("network", col): v for col, v in net.items()})
+    out.update(net_quarters)
     return out
 
 
