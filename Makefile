@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 CONSTRAINTS := constraints.txt
 LOCK_VENV := .venv-lock
 
-.PHONY: demo test lint format venv clean docs lock
+.PHONY: demo test test-spark lint format venv clean docs lock
 
 $(STAMP): pyproject.toml $(CONSTRAINTS)
 	$(PYTHON) -m venv $(VENV)
@@ -40,7 +40,14 @@ test: $(STAMP)
 	bash tools/install_browser.sh
 	$(BIN)/ruff check audit tests tools benchmarks
 	$(BIN)/ruff format --check audit tests tools benchmarks
-	$(BIN)/python -m pytest -n auto --dist loadgroup
+	$(BIN)/python -m pytest -n auto --dist loadgroup -m "not spark_full"
+
+# The longer Spark checks (docs/spark.md "How equality was proven"): the tests marked spark_full,
+# then every clinical vignette of tests/spec on Spark, each compared with DuckDB column by column
+# (about a minute per vignette on a local session: an hour or more on 2 cores).
+test-spark: $(STAMP)
+	$(BIN)/python -m pytest -p no:xdist -m spark_full tests/test_spark_equivalence.py
+	$(BIN)/python -m pytest -n auto tests/spec --engine spark
 
 lint: $(STAMP)
 	$(BIN)/ruff check audit tests tools benchmarks

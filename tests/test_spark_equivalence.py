@@ -8,6 +8,13 @@ All of it runs on one local SparkSession (the session-scoped ``spark`` fixture),
 worker (``xdist_group``; the Makefile runs pytest with ``--dist loadgroup``). The clinical
 vignettes of tests/spec run on Spark with ``pytest tests/spec --engine spark``; each is then
 also compared, every column of every session, with DuckDB's (tests/spec/conftest.py).
+
+Time: each audit on a local Spark session costs about a minute here, whatever its size (some
+150 Spark queries at 0.3-1 s of fixed cost each). ``make test`` runs the sample and the four
+format fixtures (about five minutes in one worker, beside the rest of the suite); the tests
+marked ``spark_full`` (a Parquet copy of the sample with the steps written as Parquet, and the
+command line in a process of its own) and the clinical vignettes on Spark run with
+``make test-spark``.
 """
 
 from __future__ import annotations
@@ -87,6 +94,7 @@ def test_format_fixture_gives_the_same_audit_on_spark(fmt, tmp_path, spark):
     assert pq.read_metadata(duck / "internal" / "sessions.parquet").num_rows > 0
 
 
+@pytest.mark.spark_full
 def test_parquet_inputs_give_the_same_audit_on_spark(tmp_path, spark):
     """The sample as typed Parquet files (dates as DATE, numbers as numbers): read in place by
     Spark, row numbers from the file's order; the steps' tables written as Parquet (work_dir)."""
@@ -106,6 +114,7 @@ def test_parquet_inputs_give_the_same_audit_on_spark(tmp_path, spark):
 
 
 @pytest.mark.e2e
+@pytest.mark.spark_full
 def test_the_command_line_runs_on_spark(tmp_path):
     """`spine-audit run --engine spark` end to end in a process of its own (its own local
     session, started and stopped by the run): the same sessions as `--engine duckdb`."""
