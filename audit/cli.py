@@ -404,32 +404,26 @@ def _cmd_run(args: argparse.Namespace, input_dir: Path) -> int:
 
 def _cmd_validate(args: argparse.Namespace) -> int:
     from audit.failures import user_errors
-    from audit.gate import validate, write_gate_outputs
+    from audit.gate import GateResult, validate, write_gate_outputs
     from audit.publish import OutputFolder
 
     fmt = None if args.input_format == "auto" else args.input_format
     settings = _settings_from(args)
+
+    def checked() -> GateResult:
+        result = validate(
+            args.input_dir, settings, fmt=fmt, engine=args.engine, spark_master=args.spark_master
+        )
+        print("\n".join(result.summary_lines()))
+        return result
+
     with user_errors(settings, args.input_dir, args.out):
         if not args.out:
-            result = validate(
-                args.input_dir,
-                settings,
-                fmt=fmt,
-                engine=args.engine,
-                spark_master=args.spark_master,
-            )
-            print("\n".join(result.summary_lines()))
+            result = checked()
             return EXIT_OK if result.ok else EXIT_USAGE
         warn = lambda text: print(text, file=sys.stderr)  # noqa: E731
         with OutputFolder(args.out, inputs=(args.input_dir,), warn=warn) as folder:
-            result = validate(
-                args.input_dir,
-                settings,
-                fmt=fmt,
-                engine=args.engine,
-                spark_master=args.spark_master,
-            )
-            print("\n".join(result.summary_lines()))
+            result = checked()
             write_gate_outputs(folder.internal, result)
             folder.publish(result.digest())
     return EXIT_OK if result.ok else EXIT_USAGE
